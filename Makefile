@@ -1,0 +1,41 @@
+# Two commands on a fresh machine: `make run` (dab with the demo project) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO ?= tests/fixtures/dbt/v12
+PYTEST_WORKERS ?= 2
+
+.PHONY: install run demo test lint check bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/dab db upgrade
+	$(BIN)/dab ingest --source dbt --manifest $(DEMO)/manifest.json --catalog $(DEMO)/catalog.json \
+		--run-results $(DEMO)/run_results.json --sources $(DEMO)/sources.json
+
+run: demo
+	$(BIN)/dab serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(PY) -m pytest -n $(PYTEST_WORKERS) -q
+
+lint: install
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+check: lint test
+
+clean:
+	rm -rf $(VENV) .dab .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,115 @@
+"""The FastAPI application: ``dab.api.main:app`` (built lazily from the environment's settings)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import lru_cache
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Depends, FastAPI
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+
+from dab import __version__
+from dab.api.auth import require_api_key, resolve_api_keys
+from dab.api.middleware import RequestContextMiddleware
+from dab.api.problems import install_problem_handlers
+from dab.api.ratelimit import install_rate_limits
+from dab.api.routes import health, metrics
+from dab.api.routes.registry import PROTECTED_ROUTERS
+from dab.platform.cache import make_cache
+from dab.platform.logging import configure_logging, get_logger
+from dab.platform.metrics import instrument_engine
+from dab.services.layer_config import load_layer_rules
+from dab.services.startup import recover_interrupted_jobs
+from dab.settings import Settings, get_settings
+from dab.storage import migrate
+from dab.storage.db import create_engine, make_session_factory
+
+API_PREFIX = "/api/v1"
+log = get_logger("dab.app")
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    url = settings.effective_database_url
+    if settings.database_url is None:
+        # The embedded default is zero-setup: bring its schema up to date on start.
+        await anyio.to_thread.run_sync(migrate.upgrade, url)
+    engine = create_engine(url)
+    instrument_engine(engine)
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.cache = make_cache(
+        enabled=settings.cache_enabled,
+        redis_url=settings.effective_cache_url,
+        ttl_seconds=settings.cache_ttl_seconds,
+    )
+    app.state.layer_rules = load_layer_rules(settings.dab_layer_rules_file)
+    app.state.api_keys, generated = resolve_api_keys(settings)
+    if generated:
+        # Printed for the person starting the server, never written to the JSON log.
+        print(f"dab: development API key: {generated}", file=sys.stderr, flush=True)  # noqa: T201
+    try:
+        await recover_interrupted_jobs(app.state.session_factory)
+    except (OSError, SQLAlchemyError) as exc:
+        # Start anyway: readiness answers 503 until the database is back.
+        log.warning("startup_database_unavailable", error=type(exc).__name__)
+    log.info("startup_complete", database=engine.dialect.name, cache=app.state.cache.backend)
+    try:
+        yield
+    finally:
+        await app.state.cache.close()
+        await engine.dispose()
+
+
+def create_app(settings: Settings) -> FastAPI:
+    configure_logging(settings.log_level)
+    app = FastAPI(
+        title="dab: Data Architecture Brain",
+        version=__version__,
+        lifespan=_lifespan,
+        docs_url="/docs",
+        redoc_url="/redoc",
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.started_at = time.monotonic()
+    install_problem_handlers(app)
+    app.include_router(health.router, prefix=API_PREFIX)
+    if settings.metrics_enabled:
+        app.include_router(metrics.router)
+    protected = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require_api_key)])
+    for router in PROTECTED_ROUTERS:
+        protected.include_router(router)
+    app.include_router(protected)
+    install_rate_limits(app, settings)
+    app.add_middleware(RequestContextMiddleware, metrics_enabled=settings.metrics_enabled)
+    if settings.tracing_enabled:
+        from dab.platform.tracing import configure_tracing
+
+        configure_tracing(app, endpoint=settings.tracing_otlp_endpoint, service_version=__version__)
+    return app
+
+
+@lru_cache
+def _default_app() -> FastAPI:
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        print(f"dab: configuration error: {first.get('ctx', {}).get('error', first['msg'])}", file=sys.stderr)  # noqa: T201
+        raise SystemExit(1) from None
+    return create_app(settings)
+
+
+def __getattr__(name: str) -> Any:
+    # `uvicorn dab.api.main:app` resolves this; importing the module builds nothing.
+    if name == "app":
+        return _default_app()
+    raise AttributeError(name)

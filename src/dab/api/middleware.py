@@ -1,0 +1,71 @@
+"""Request id, one JSON log line per request, and HTTP metrics: one pure-ASGI middleware."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dab.platform.logging import get_logger
+from dab.platform.metrics import HTTP_DURATION, HTTP_REQUESTS
+
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
+log = get_logger("dab.http")
+
+
+def _route_template(scope: Scope) -> str:
+    """The route's full path template (``/api/v1/capsules/{urn}``), a bounded metric label."""
+    endpoint = getattr(scope.get("route"), "endpoint", None)
+    app = scope.get("app")
+    if endpoint is None or app is None:
+        return "unmatched"
+    templates: dict[object, str] | None = getattr(app.state, "route_templates", None)
+    if templates is None:
+        # Included routers keep their own path; the app's copy carries the full prefix.
+        templates = {getattr(r, "endpoint", None): getattr(r, "path", "") for r in app.routes}
+        app.state.route_templates = templates
+    return templates.get(endpoint, "unmatched")
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, *, metrics_enabled: bool = True) -> None:
+        self.app = app
+        self.metrics_enabled = metrics_enabled
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        status_code = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status_code
+            if message["type"] == "http.response.start":
+                status_code = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            duration = time.perf_counter() - started
+            route = _route_template(scope)
+            if self.metrics_enabled:
+                HTTP_REQUESTS.labels(scope["method"], route, str(status_code)).inc()
+                HTTP_DURATION.labels(scope["method"], route).observe(duration)
+            log.info(
+                "request_completed",
+                method=scope["method"],
+                path=scope["path"],
+                status_code=status_code,
+                duration_ms=round(duration * 1000, 2),
+            )
+            structlog.contextvars.unbind_contextvars("request_id")

@@ -1,0 +1,34 @@
+"""Command line: `dab`. Thin: parse arguments, open a unit of work, call one service, render."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from dab import __version__
+from dab.cli import db, ingest, serve
+from dab.platform.logging import configure_logging
+
+app = typer.Typer(no_args_is_help=True, help="dab, the Data Architecture Brain.", add_completion=False)
+app.add_typer(db.app, name="db")
+app.add_typer(ingest.app, name="ingest")
+app.command("serve")(serve.serve)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[  # noqa: ARG001 - handled by its eager callback
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Turn dbt metadata into a queryable property graph."""
+    # Commands talk to people on stdout; the JSON log goes to stderr, warnings and worse only.
+    configure_logging("WARNING", stream=sys.stderr)

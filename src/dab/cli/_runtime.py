@@ -1,0 +1,72 @@
+"""What every command shares: settings, one-line errors, exit codes, the unit of work."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import NoReturn, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dab.errors import DabError, InvalidArtifact, InvalidInput, NotFound
+from dab.settings import Settings, get_settings
+from dab.storage import migrate
+from dab.storage.db import create_engine, make_session_factory
+
+T = TypeVar("T")
+err_console = Console(stderr=True)
+
+EXIT_CODES: dict[type[DabError], int] = {NotFound: 4, InvalidInput: 2, InvalidArtifact: 3}
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+def load_settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        fail(str(first.get("ctx", {}).get("error", first["msg"])))
+
+
+def run(coro_factory: Callable[[], Awaitable[T]]) -> T:
+    """Run an async command body; DabErrors become one line on stderr and an exit code."""
+
+    async def _main() -> T:
+        return await coro_factory()
+
+    try:
+        return asyncio.run(_main())
+    except DabError as exc:
+        code = next((c for t, c in EXIT_CODES.items() if isinstance(exc, t)), 1)
+        fail(exc.detail, code)
+
+
+def guarded(func: Callable[[], T]) -> T:
+    """Call a synchronous command body with the same error handling as ``run``."""
+    try:
+        return func()
+    except DabError as exc:
+        code = next((c for t, c in EXIT_CODES.items() if isinstance(exc, t)), 1)
+        fail(exc.detail, code)
+
+
+@asynccontextmanager
+async def unit_of_work(settings: Settings) -> AsyncIterator[AsyncSession]:
+    """One transaction on the configured database (embedded SQLite is migrated first)."""
+    url = settings.effective_database_url
+    if settings.database_url is None:
+        await asyncio.to_thread(migrate.upgrade, url)
+    engine = create_engine(url)
+    try:
+        async with make_session_factory(engine).begin() as session:
+            yield session
+    finally:
+        await engine.dispose()

@@ -1,0 +1,205 @@
+"""`dab ingest --source dbt --manifest PATH ...` (and `dab ingest dbt|jobs|retry`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from dab.cli._remote import RemoteClient
+from dab.cli._render import console, job_stats_table, print_json, print_rows
+from dab.cli._runtime import fail, guarded, load_settings, run, unit_of_work
+from dab.errors import InvalidInput
+from dab.services.ingest_dbt import ARTIFACT_FILES, IngestRequest, create_job, retry_request, run_job
+from dab.services.jobs import job_summary, list_jobs
+from dab.services.layer_config import load_layer_rules
+from dab.storage.db import create_engine, make_session_factory
+
+app = typer.Typer(help="Ingest metadata (dbt artifacts) into the graph.", no_args_is_help=False)
+
+ApiUrl = Annotated[
+    str | None, typer.Option("--api-url", envvar="DAB_API_URL", help="Send to this dab server")
+]
+ApiKey = Annotated[str | None, typer.Option("--api-key", envvar="DAB_API_KEY", help="API key for --api-url")]
+FileOpt = Annotated[Path | None, typer.Option(exists=False, dir_okay=False)]
+
+
+def _read(paths: dict[str, Path | None]) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    for kind, path in paths.items():
+        if path is None:
+            continue
+        if not path.is_file():
+            raise InvalidInput(f"--{kind.replace('_', '-')}: no such file: {path}", location=kind)
+        out[kind] = path.read_bytes()
+    return out
+
+
+async def _ingest_locally(request: IngestRequest) -> dict[str, Any]:
+    settings = load_settings()
+    async with unit_of_work(settings) as session:
+        job_id = (await create_job(session, request)).id
+    engine = create_engine(settings.effective_database_url)
+    try:
+        return await run_job(
+            make_session_factory(engine), job_id, layer_rules=load_layer_rules(settings.dab_layer_rules_file)
+        )
+    finally:
+        await engine.dispose()
+
+
+def _ingest_remotely(request: IngestRequest, api_url: str, api_key: str | None) -> dict[str, Any]:
+    files = {kind: (ARTIFACT_FILES[kind], data) for kind, data in request.artifacts.items()}
+    form = {"project_name": request.project_name} if request.project_name else {}
+    result: dict[str, Any] = _remote_call(
+        api_url, api_key, "POST", "/ingest/dbt", params={"wait": "true"}, files=files, data=form
+    )
+    return result
+
+
+def _remote_call(api_url: str, api_key: str | None, method: str, path: str, **kwargs: Any) -> Any:
+    client = RemoteClient(api_url, api_key)
+    try:
+        return client.request(method, path, **kwargs)
+    finally:
+        client.close()
+
+
+def _report(job: dict[str, Any], output: str) -> None:
+    if output == "json":
+        print_json(job)
+    elif job["status"] == "completed":
+        console.print(job_stats_table(job))
+    if job["status"] != "completed":
+        error = job.get("error") or {}
+        fail(f"ingestion failed: {error.get('message', 'unknown error')}", 3)
+
+
+def ingest_dbt_files(
+    paths: dict[str, Path | None],
+    project_name: str | None,
+    api_url: str | None,
+    api_key: str | None,
+    output: str,
+) -> None:
+    if paths.get("manifest") is None:
+        fail("--manifest is required", 2)
+    request = IngestRequest(artifacts=guarded(lambda: _read(paths)), project_name=project_name)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=output == "json",
+    ) as progress:
+        progress.add_task(
+            f"ingesting {len(request.artifacts)} artifact(s){' via ' + api_url if api_url else ''}",
+            total=None,
+        )
+        if api_url:
+            job = guarded(lambda: _ingest_remotely(request, api_url, api_key))
+        else:
+            job = run(lambda: _ingest_locally(request))
+    _report(job, output)
+
+
+Output = Annotated[str, typer.Option("--format", help="table or json")]
+
+
+@app.callback(invoke_without_command=True)
+def ingest(
+    ctx: typer.Context,
+    source: Annotated[str | None, typer.Option(help="Metadata source (dbt)")] = None,
+    manifest: FileOpt = None,
+    catalog: FileOpt = None,
+    run_results: Annotated[Path | None, typer.Option("--run-results", dir_okay=False)] = None,
+    sources: FileOpt = None,
+    project_name: Annotated[str | None, typer.Option("--project-name")] = None,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    output: Output = "table",
+) -> None:
+    """Ingest artifacts: `dab ingest --source dbt --manifest PATH [--catalog PATH] ...`."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if source != "dbt":
+        fail(
+            "--source dbt is required (the only source so far)"
+            if source is None
+            else f"unknown --source {source!r}; supported: dbt",
+            2,
+        )
+    paths = {"manifest": manifest, "catalog": catalog, "run_results": run_results, "sources": sources}
+    ingest_dbt_files(paths, project_name, api_url, api_key, output)
+
+
+@app.command("dbt")
+def ingest_dbt(
+    manifest: Annotated[Path, typer.Option(dir_okay=False, help="manifest.json (or .json.gz)")],
+    catalog: FileOpt = None,
+    run_results: Annotated[Path | None, typer.Option("--run-results", dir_okay=False)] = None,
+    sources: FileOpt = None,
+    project_name: Annotated[str | None, typer.Option("--project-name")] = None,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    output: Output = "table",
+) -> None:
+    """Ingest dbt artifacts (same as `dab ingest --source dbt`)."""
+    paths = {"manifest": manifest, "catalog": catalog, "run_results": run_results, "sources": sources}
+    ingest_dbt_files(paths, project_name, api_url, api_key, output)
+
+
+@app.command("jobs")
+def jobs(
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
+    status: Annotated[str | None, typer.Option(help="pending, running, completed or failed")] = None,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    output: Annotated[str, typer.Option("--format", help="table, json or csv")] = "table",
+) -> None:
+    """List recent ingestion jobs, newest first."""
+    if api_url:
+        params: dict[str, Any] = {"limit": limit, **({"status": status} if status else {})}
+        rows = guarded(lambda: _remote_call(api_url, api_key, "GET", "/ingest/jobs", params=params))["data"]
+    else:
+        rows = run(lambda: _list_local(limit, status))
+    for row in rows:
+        row["error"] = (row.get("error") or {}).get("message")
+    print_rows(
+        rows,
+        ["job_id", "project_name", "status", "created_at", "duration_seconds", "error"],
+        output=output,
+        title="ingestion jobs",
+    )
+
+
+async def _list_local(limit: int, status: str | None) -> list[dict[str, Any]]:
+    async with unit_of_work(load_settings()) as session:
+        found, _ = await list_jobs(session, limit=limit, offset=0, status=status)
+        return [job_summary(j) for j in found]
+
+
+@app.command("retry")
+def retry(
+    job_id: Annotated[str, typer.Argument(help="The job to run again")],
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    output: Output = "table",
+) -> None:
+    """Run a finished job again from its stored artifacts."""
+    if api_url:
+        path = f"/ingest/jobs/{job_id}/retry"
+        job = guarded(lambda: _remote_call(api_url, api_key, "POST", path, params={"wait": "true"}))
+    else:
+        job = run(lambda: _retry_local(job_id))
+    _report(job, output)
+
+
+async def _retry_local(job_id: str) -> dict[str, Any]:
+    settings = load_settings()
+    async with unit_of_work(settings) as session:
+        request = await retry_request(session, job_id)
+    return await _ingest_locally(request)

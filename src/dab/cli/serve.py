@@ -1,0 +1,31 @@
+"""`dab serve`: run the API with uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from dab.cli._runtime import load_settings
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development)")] = False,
+) -> None:
+    """Serve the REST API (the app is dab.api.main:app)."""
+    settings = load_settings()  # fail fast with one line on bad configuration
+    if workers > 1 and settings.database_url is None:
+        typer.echo("note: several workers on the embedded SQLite serialise writes; use PostgreSQL", err=True)
+    uvicorn.run(
+        "dab.api.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )

@@ -1,0 +1,97 @@
+"""Capsules: the data assets of the graph (models, sources, seeds, snapshots, exposures)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class CapsuleType(StrEnum):
+    MODEL = "model"
+    SOURCE = "source"
+    SEED = "seed"
+    SNAPSHOT = "snapshot"
+    EXPOSURE = "exposure"
+
+
+class Layer(StrEnum):
+    BRONZE = "bronze"
+    SILVER = "silver"
+    GOLD = "gold"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Inference:
+    """A value that was inferred, and how: e.g. ``gold`` from ``folder:marts``."""
+
+    value: str | None
+    evidence: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """The latest dbt run of a capsule (from run_results.json)."""
+
+    status: str
+    execution_time: float | None = None
+    completed_at: datetime | None = None
+    message: str | None = None
+    rows_affected: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """Source freshness: the configured thresholds and the latest check (sources.json)."""
+
+    warn_after: str | None = None
+    error_after: str | None = None
+    loaded_at_field: str | None = None
+    status: str | None = None
+    max_loaded_at: datetime | None = None
+    snapshotted_at: datetime | None = None
+
+    @property
+    def is_configured(self) -> bool:
+        return bool(self.warn_after or self.error_after)
+
+
+@dataclass(frozen=True, slots=True)
+class Capsule:
+    urn: str
+    name: str
+    capsule_type: CapsuleType
+    namespace: str
+    source: str = "dbt"
+    unique_id: str | None = None
+    description: str | None = None
+    database: str | None = None
+    schema: str | None = None
+    relation_name: str | None = None
+    materialization: str | None = None
+    path: str | None = None
+    layer: Inference = field(default_factory=lambda: Inference(Layer.UNKNOWN.value))
+    domain: Inference = field(default_factory=lambda: Inference(None))
+    owner: Inference = field(default_factory=lambda: Inference(None))
+    tags: tuple[str, ...] = ()
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    access: str | None = None
+    group: str | None = None
+    version: str | None = None
+    contract_enforced: bool = False
+    language: str | None = None
+    compiled_sql: str | None = None
+    exposure_type: str | None = None
+    maturity: str | None = None
+    url: str | None = None
+    freshness: Freshness | None = None
+    last_run: RunResult | None = None
+    source_name: str | None = None
+    alias: str | None = None
+
+    @property
+    def layer_value(self) -> str:
+        return self.layer.value or Layer.UNKNOWN.value

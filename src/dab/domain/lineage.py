@@ -1,0 +1,29 @@
+"""Lineage edges: capsule-level FLOWS_TO and column-level DERIVED_FROM."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class TransformationKind(StrEnum):
+    IDENTITY = "identity"
+    TRANSFORMATION = "transformation"
+    AGGREGATION = "aggregation"
+    MASKING = "masking"
+
+
+@dataclass(frozen=True, slots=True)
+class LineageEdge:
+    """Data flows from ``source_urn`` into ``target_urn`` (upstream -> downstream)."""
+
+    source_urn: str
+    target_urn: str
+    edge_type: str = "FLOWS_TO"
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnLineageEdge:
+    source_urn: str
+    target_urn: str
+    transformation: TransformationKind = TransformationKind.IDENTITY

@@ -1,0 +1,1 @@
+"""Cross-cutting plumbing: logging, metrics, tracing, cache. No business logic."""

@@ -1,0 +1,155 @@
+"""Write a parsed Graph for one project: capsules, columns, tests, lineage, tags, runs."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dab.domain.graph import Graph
+from dab.storage.graph_writer import (
+    sync_capsule_edges,
+    sync_capsules,
+    sync_columns,
+    sync_tests,
+)
+from dab.storage.mappers import capsule_row, column_row, test_row
+from dab.storage.records import (
+    CapsuleRunRecord,
+    DomainRecord,
+    OwnerRecord,
+    ProjectRecord,
+    TestResultRecord,
+    utcnow,
+)
+from dab.storage.tag_writer import ensure_named, sync_dbt_tag_links
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def _advisory_key(project: str) -> int:
+    return int.from_bytes(hashlib.blake2b(project.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+async def lock_project(session: AsyncSession, project: str, job_id: str) -> None:
+    """Serialise ingestions of one project across processes, for the transaction's life.
+
+    PostgreSQL: an advisory transaction lock. SQLite: writing the project row first takes
+    the database write lock before anything is read, so two diffs never interleave.
+    """
+    if _dialect(session) == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _advisory_key(project)})
+    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    stmt = insert(ProjectRecord).values(name=project, last_job_id=job_id)
+    await session.execute(stmt.on_conflict_do_update(index_elements=["name"], set_={"last_job_id": job_id}))
+
+
+async def _update_project(session: AsyncSession, graph: Graph, project: str) -> None:
+    record = await session.scalar(select(ProjectRecord).where(ProjectRecord.name == project))
+    assert record is not None  # lock_project created it
+    info = graph.project
+    if info is not None:
+        record.adapter_type = info.adapter_type
+        record.dbt_version = info.dbt_version
+        record.manifest_schema_version = info.manifest_schema_version
+        record.generated_at = info.generated_at
+    record.last_ingested_at = utcnow()
+
+
+async def _record_history(session: AsyncSession, graph: Graph, invocation: str | None) -> None:
+    """Append this invocation's runs and test results to the history (once per invocation)."""
+    if not invocation:
+        return
+    runs = [
+        {
+            "capsule_urn": c.urn,
+            "invocation_id": invocation,
+            "status": c.last_run.status,
+            "execution_time": c.last_run.execution_time,
+            "completed_at": c.last_run.completed_at,
+        }
+        for c in graph.capsules.values()
+        if c.last_run is not None
+    ]
+    results = [
+        {
+            "test_urn": t.urn,
+            "invocation_id": invocation,
+            "status": t.status,
+            "failures": t.failures,
+            "executed_at": t.executed_at,
+        }
+        for t in graph.tests.values()
+        if t.status is not None
+    ]
+    for record, rows, key in (
+        (CapsuleRunRecord, runs, "capsule_urn"),
+        (TestResultRecord, results, "test_urn"),
+    ):
+        if not rows:
+            continue
+        insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+        stmt = insert(record).on_conflict_do_nothing(index_elements=[key, "invocation_id"])
+        await session.execute(stmt, rows)
+
+
+async def persist_graph(
+    session: AsyncSession, graph: Graph, *, project: str, run_invocation_id: str | None = None
+) -> dict[str, Any]:
+    """Diff-write ``graph`` as the new state of ``project``; returns per-kind stats."""
+    columns_by_capsule = graph.columns_by_capsule
+    capsule_rows = [
+        capsule_row(
+            c,
+            project,
+            column_count=len(columns_by_capsule.get(c.urn, ())),
+            pii_count=sum(1 for col in columns_by_capsule.get(c.urn, ()) if col.pii_type),
+        )
+        for c in graph.capsules.values()
+    ]
+    domains = await ensure_named(
+        session, DomainRecord, (c.domain.value for c in graph.capsules.values() if c.domain.value)
+    )
+    owners = await ensure_named(
+        session, OwnerRecord, (c.owner.value for c in graph.capsules.values() if c.owner.value)
+    )
+    capsules = await sync_capsules(session, capsule_rows, project=project)
+    columns = await sync_columns(
+        session, [column_row(c, project) for c in graph.columns.values()], project=project
+    )
+    tests = await sync_tests(session, [test_row(t, project) for t in graph.tests.values()], project=project)
+    edges = await sync_capsule_edges(
+        session, ((e.source_urn, e.target_urn) for e in graph.edges), project=project
+    )
+    tags = await sync_dbt_tag_links(
+        session,
+        {c.urn: c.tags for c in graph.capsules.values() if c.tags},
+        {c.urn: c.tags for c in graph.columns.values() if c.tags},
+        project=project,
+    )
+    await _record_history(session, graph, run_invocation_id)
+    await _update_project(session, graph, project)
+    by_type = Counter(c.capsule_type.value for c in graph.capsules.values())
+    return {
+        "capsules": capsules.as_dict(),
+        "columns": columns.as_dict(),
+        "tests": tests.as_dict(),
+        "lineage_edges": edges.as_dict(),
+        "tag_links": tags.as_dict(),
+        "domains_created": domains,
+        "owners_created": owners,
+        "totals": {
+            "capsules": len(graph.capsules),
+            "columns": len(graph.columns),
+            "tests": len(graph.tests),
+            "lineage_edges": len(graph.edges),
+            "by_type": dict(sorted(by_type.items())),
+        },
+        "warnings": len(graph.issues),
+    }

@@ -1,0 +1,98 @@
+"""Settings: one pydantic-settings object, read only by entry points (app, CLI, migrations).
+
+Names are the runbook's Configuration Reference; DAB_HOME and the DAB_* limits are dab's own.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class ConfigurationError(ValueError):
+    """Start-up configuration is unusable; the message is one line a person can act on."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str | None = None
+    redis_url: str | None = None
+    auth_enabled: bool = True
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    rate_limit_enabled: bool = True
+    rate_limit_default: str = "100/minute"
+    rate_limit_storage_uri: str | None = None
+    cache_enabled: bool = True
+    cache_redis_url: str | None = None
+    cache_ttl_seconds: int = 300
+    metrics_enabled: bool = True
+    tracing_enabled: bool = False
+    tracing_otlp_endpoint: str | None = None
+    log_level: str = "INFO"
+
+    dab_home: Path = Path(".dab")
+    dab_max_upload_mb: int = 512
+    dab_lineage_max_depth: int = 10
+    dab_page_max_limit: int = 1000
+    dab_layer_rules_file: Path | None = None
+    dab_rules_dir: Path | None = None
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [k.strip() for k in value.split(",") if k.strip()]
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _upper_level(cls, value: str) -> str:
+        return value.upper()
+
+    @model_validator(mode="after")
+    def _production_needs_explicit_storage_and_keys(self) -> Settings:
+        if self.environment != "production":
+            return self
+        if not self.database_url:
+            raise ConfigurationError("ENVIRONMENT=production requires DATABASE_URL (a PostgreSQL URL)")
+        if self.auth_enabled and not self.api_keys:
+            raise ConfigurationError("ENVIRONMENT=production requires API_KEYS (comma-separated keys)")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """DATABASE_URL, or the embedded SQLite file under DAB_HOME."""
+        if self.database_url:
+            return normalize_database_url(self.database_url)
+        return f"sqlite+aiosqlite:///{(self.dab_home / 'dab.sqlite3').resolve()}"
+
+    @property
+    def effective_cache_url(self) -> str | None:
+        return self.cache_redis_url or self.redis_url
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.dab_max_upload_mb * 1024 * 1024
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept plain ``postgresql://`` and ``sqlite://`` URLs and pick the async driver."""
+    for plain, driver in (
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("sqlite:///", "sqlite+aiosqlite:///"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,99 @@
+"""Shared fixtures: a real, migrated database (SQLite file, or PostgreSQL when
+DAB_TEST_DATABASE_URL is set), emptied before each test, and an app client over it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from dab.api.main import create_app
+from dab.settings import Settings, normalize_database_url
+from dab.storage import migrate
+from dab.storage.records import Base
+
+TEST_API_KEY = "test-key-0123456789"
+FIXTURES = Path(__file__).parent / "fixtures"
+PG_URL = os.environ.get("DAB_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("DAB_TEST_REDIS_URL")
+
+
+def _worker_pg_url(base: str, worker: str) -> str:
+    """One database per xdist worker (``<db>_test_gw0``), recreated for each session."""
+    url = make_url(normalize_database_url(base))
+    return url.set(database=f"{url.database}_test_{worker}").render_as_string(hide_password=False)
+
+
+async def _recreate_pg_database(url: str) -> None:
+    import asyncpg
+
+    parsed = make_url(url)
+    conn = await asyncpg.connect(
+        user=parsed.username,
+        password=parsed.password,
+        host=parsed.host,
+        port=parsed.port or 5432,
+        database="postgres",
+    )
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{parsed.database}"')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+    if PG_URL:
+        url = _worker_pg_url(PG_URL, worker_id)
+        asyncio.run(_recreate_pg_database(url))
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'dab.sqlite3'}"
+    migrate.upgrade(url)
+    return url
+
+
+async def _truncate_all(url: str) -> None:
+    from dab.storage.db import create_engine
+
+    engine = create_engine(url)
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                await conn.execute(text(f'DELETE FROM "{table}"'))
+    await engine.dispose()
+
+
+@pytest.fixture
+def clean_database(database_url: str) -> str:
+    asyncio.run(_truncate_all(database_url))
+    return database_url
+
+
+@pytest.fixture
+def settings(clean_database: str, tmp_path: Path) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=clean_database,
+        api_keys=TEST_API_KEY,
+        dab_home=tmp_path / "home",
+        rate_limit_enabled=False,
+        cache_enabled=True,
+        cache_redis_url=REDIS_URL,
+    )
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    app = create_app(settings)
+    with TestClient(app, headers={"X-API-Key": TEST_API_KEY}) as test_client:
+        yield test_client
