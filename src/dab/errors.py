@@ -14,6 +14,7 @@ class DabError(Exception):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.job_id: str | None = None  # set when the error failed an ingestion job
 
 
 class NotFound(DabError):

@@ -63,7 +63,7 @@ def _dab_error(request: Request, exc: Exception) -> Response:
         extra = {"artifact": exc.artifact, "json_path": exc.json_path}
     elif isinstance(exc, InvalidInput) and exc.location:
         extra = {"errors": [{"loc": exc.location.split("."), "msg": exc.detail}]}
-    return problem_response(request, status, exc.code, exc.detail, **extra)
+    return problem_response(request, status, exc.code, exc.detail, job_id=exc.job_id, **extra)
 
 
 def _validation_error(request: Request, exc: Exception) -> Response:

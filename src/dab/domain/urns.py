@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from dab.errors import InvalidInput
 
 _RESERVED = re.compile(r"[:.%/\s]")
-_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_ESCAPE_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 
 
 def encode_component(value: str) -> str:
@@ -32,16 +32,10 @@ def encode_component(value: str) -> str:
 
 
 def decode_component(value: str) -> str:
-    raw = _ESCAPE.sub(lambda m: f"\x00{m.group(1)}", value)
-    if "\x00" not in raw:
-        return value
-    out = bytearray()
-    parts = raw.split("\x00")
-    out += parts[0].encode("utf-8")
-    for part in parts[1:]:
-        out.append(int(part[:2], 16))
-        out += part[2:].encode("utf-8")
-    return out.decode("utf-8", errors="replace")
+    """Undo ``encode_component``: each run of ``%XX`` escapes is one UTF-8 byte sequence."""
+    return _ESCAPE_RUN.sub(
+        lambda m: bytes.fromhex(m.group(0).replace("%", "")).decode("utf-8", errors="replace"), value
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dab.domain.capsule import Capsule
 from dab.domain.graph import Graph
-from dab.storage.graph_writer import (
-    sync_capsule_edges,
-    sync_capsules,
-    sync_columns,
-    sync_tests,
-)
-from dab.storage.mappers import capsule_row, column_row, test_row
+from dab.storage.graph_writer import Entry, sync_by_urn, sync_capsule_edges
+from dab.storage.mappers import capsule_row, column_row, content_hash, test_row
 from dab.storage.records import (
+    CapsuleRecord,
     CapsuleRunRecord,
+    ColumnRecord,
+    DataTestRecord,
     DomainRecord,
     OwnerRecord,
     ProjectRecord,
@@ -99,43 +99,63 @@ async def _record_history(session: AsyncSession, graph: Graph, invocation: str |
         await session.execute(stmt, rows)
 
 
+def _capsule_entries(graph: Graph, project: str) -> tuple[list[Entry], Any]:
+    columns = Counter(c.capsule_urn for c in graph.columns.values())
+    pii = Counter(c.capsule_urn for c in graph.columns.values() if c.pii_type)
+    entries = []
+    for capsule in graph.capsules.values():
+        counts = (columns[capsule.urn], pii[capsule.urn])
+        entries.append(Entry(capsule.urn, content_hash((capsule, counts)), (capsule, counts)))
+
+    def to_row(item: tuple[Capsule, tuple[int, int]], digest: str) -> dict[str, Any]:
+        capsule, (column_count, pii_count) = item
+        return capsule_row(capsule, project, digest, column_count=column_count, pii_count=pii_count)
+
+    return entries, to_row
+
+
+def _entries(items: Iterable[Any]) -> list[Entry]:
+    return [Entry(item.urn, content_hash(item), item) for item in items]
+
+
 async def persist_graph(
     session: AsyncSession, graph: Graph, *, project: str, run_invocation_id: str | None = None
 ) -> dict[str, Any]:
     """Diff-write ``graph`` as the new state of ``project``; returns per-kind stats."""
-    columns_by_capsule = graph.columns_by_capsule
-    capsule_rows = [
-        capsule_row(
-            c,
-            project,
-            column_count=len(columns_by_capsule.get(c.urn, ())),
-            pii_count=sum(1 for col in columns_by_capsule.get(c.urn, ()) if col.pii_type),
-        )
-        for c in graph.capsules.values()
-    ]
+    capsules_in = graph.capsules.values()
     domains = await ensure_named(
-        session, DomainRecord, (c.domain.value for c in graph.capsules.values() if c.domain.value)
+        session, DomainRecord, (c.domain.value for c in capsules_in if c.domain.value)
     )
-    owners = await ensure_named(
-        session, OwnerRecord, (c.owner.value for c in graph.capsules.values() if c.owner.value)
+    owners = await ensure_named(session, OwnerRecord, (c.owner.value for c in capsules_in if c.owner.value))
+    capsule_entries, capsule_to_row = _capsule_entries(graph, project)
+    capsules = await sync_by_urn(session, CapsuleRecord, capsule_entries, capsule_to_row, project=project)
+    columns = await sync_by_urn(
+        session,
+        ColumnRecord,
+        _entries(graph.columns.values()),
+        lambda column, digest: column_row(column, project, digest),
+        project=project,
+        keep_manual_pii=True,
     )
-    capsules = await sync_capsules(session, capsule_rows, project=project)
-    columns = await sync_columns(
-        session, [column_row(c, project) for c in graph.columns.values()], project=project
+    tests = await sync_by_urn(
+        session,
+        DataTestRecord,
+        _entries(graph.tests.values()),
+        lambda test, digest: test_row(test, project, digest),
+        project=project,
     )
-    tests = await sync_tests(session, [test_row(t, project) for t in graph.tests.values()], project=project)
     edges = await sync_capsule_edges(
         session, ((e.source_urn, e.target_urn) for e in graph.edges), project=project
     )
     tags = await sync_dbt_tag_links(
         session,
-        {c.urn: c.tags for c in graph.capsules.values() if c.tags},
+        {c.urn: c.tags for c in capsules_in if c.tags},
         {c.urn: c.tags for c in graph.columns.values() if c.tags},
         project=project,
     )
     await _record_history(session, graph, run_invocation_id)
     await _update_project(session, graph, project)
-    by_type = Counter(c.capsule_type.value for c in graph.capsules.values())
+    by_type = Counter(c.capsule_type.value for c in capsules_in)
     return {
         "capsules": capsules.as_dict(),
         "columns": columns.as_dict(),

@@ -19,8 +19,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dab.domain.graph import Graph
-from dab.errors import DabError, InvalidArtifact, InvalidInput
+from dab.errors import DabError, InvalidArtifact, InvalidInput, ServiceUnavailable
 from dab.ingest.dbt import LayerRules, load_artifact, parse_dbt
+from dab.platform.gc_pause import gc_paused
 from dab.platform.logging import get_logger
 from dab.platform.metrics import INGESTIONS
 from dab.services.graph_persistence import lock_project, persist_graph
@@ -52,7 +53,9 @@ class IngestRequest:
 
 
 def _compress(data: bytes) -> bytes:
-    return data if data[:2] == GZIP_MAGIC else gzip.compress(data, compresslevel=6)
+    return (
+        data if data[:2] == GZIP_MAGIC else gzip.compress(data, compresslevel=1)
+    )  # speed over ratio: JSON still shrinks ~10x
 
 
 def _decompress(data: bytes) -> bytes:
@@ -90,13 +93,35 @@ async def create_job(session: AsyncSession, request: IngestRequest) -> Ingestion
     return job
 
 
+async def record_rejected_job(
+    session: AsyncSession, error: DabError, *, source: str = "dbt", project_name: str | None = None
+) -> str:
+    """A request refused before any artifact could be stored still leaves a failed job behind."""
+    now = utcnow()
+    job = IngestionJobRecord(
+        source=source,
+        project=project_name,
+        status="failed",
+        started_at=now,
+        finished_at=now,
+        worker=this_worker(),
+        stats={},
+        warnings=[],
+        error=_error_body(error),
+    )
+    session.add(job)
+    await session.flush()
+    INGESTIONS.labels(source, "failed").inc()
+    return job.id
+
+
 async def load_job_artifacts(session: AsyncSession, job_id: str) -> dict[str, bytes]:
     rows = await session.execute(
         select(IngestionArtifactRecord.kind, IngestionArtifactRecord.content_gzip).where(
             IngestionArtifactRecord.job_id == job_id
         )
     )
-    return dict(rows.tuples().all())
+    return {kind: content for kind, content in rows.all()}  # noqa: C416 - Row -> tuple
 
 
 def parse_artifacts(
@@ -104,15 +129,18 @@ def parse_artifacts(
 ) -> tuple[Graph, str | None]:
     """Decode and parse (CPU-bound: run in a worker thread). Returns the graph and the
     invocation id of the run results, which keys the run history."""
-    docs = {kind: load_artifact(_decompress(data), ARTIFACT_FILES[kind]) for kind, data in artifacts.items()}
-    graph = parse_dbt(
-        docs["manifest"],
-        docs.get("catalog"),
-        docs.get("run_results"),
-        docs.get("sources"),
-        project_name=project_name,
-        layer_rules=layer_rules,
-    )
+    with gc_paused():
+        docs = {
+            kind: load_artifact(_decompress(data), ARTIFACT_FILES[kind]) for kind, data in artifacts.items()
+        }
+        graph = parse_dbt(
+            docs["manifest"],
+            docs.get("catalog"),
+            docs.get("run_results"),
+            docs.get("sources"),
+            project_name=project_name,
+            layer_rules=layer_rules,
+        )
     run_results = docs.get("run_results") or {}
     invocation = (run_results.get("metadata") or {}).get("invocation_id")
     return graph, invocation if isinstance(invocation, str) else None
@@ -159,11 +187,16 @@ class ParsedJob:
     invocation_id: str | None
 
 
-class JobFailed(DabError):
-    """The job failed; ``summary`` is the stored failed job, ``cause`` what made it fail."""
+class JobFailed(ServiceUnavailable):
+    """The job failed; ``summary`` is the stored failed job, ``cause`` what made it fail.
+
+    Raised as such only for storage failures (nothing was changed; the job can be retried).
+    """
+
+    code = "ingestion_failed"
 
     def __init__(self, summary: dict[str, Any], cause: Exception) -> None:
-        super().__init__(summary["error"]["message"])
+        super().__init__(f"{summary['error']['message']}; nothing was changed, retry the job")
         self.summary = summary
         self.cause = cause
 
@@ -192,9 +225,10 @@ async def write_job(
         lock = _project_locks.setdefault(project, asyncio.Lock())
         async with lock, factory.begin() as session:
             await lock_project(session, project, parsed.job_id)
-            stats = await persist_graph(
-                session, graph, project=project, run_invocation_id=parsed.invocation_id
-            )
+            with gc_paused():
+                stats = await persist_graph(
+                    session, graph, project=project, run_invocation_id=parsed.invocation_id
+                )
             job = await get_job(session, parsed.job_id)
             job.project = project
             job.status = "completed"

@@ -7,22 +7,16 @@ through ON DELETE CASCADE). Runs inside the caller's transaction; never commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, insert, select, update
+import orjson
+from sqlalchemy import JSON, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.errors import Conflict
-from dab.storage.records import (
-    Base,
-    CapsuleLineageRecord,
-    CapsuleRecord,
-    ColumnRecord,
-    DataTestRecord,
-    utcnow,
-)
+from dab.storage.records import Base, CapsuleLineageRecord, utcnow
 
 BATCH = 5_000
 T = TypeVar("T")
@@ -43,9 +37,102 @@ def chunked(items: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
+def _python_defaults(table: Any, present: set[str]) -> dict[str, Any]:
+    """Values for columns with a Python-side default that the rows leave out (one per call)."""
+    out: dict[str, Any] = {}
+    for column in table.columns:
+        default = column.default
+        if column.name in present or default is None or column.autoincrement is True:
+            continue
+        out[column.name] = default.arg(None) if default.is_callable else default.arg
+    return out
+
+
+def _placeholders(paramstyle: str, count: int) -> str:
+    if paramstyle == "numeric_dollar":
+        return ", ".join(f"${i}" for i in range(1, count + 1))
+    if paramstyle in ("format", "pyformat"):
+        return ", ".join(["%s"] * count)
+    return ", ".join(["?"] * count)
+
+
+def _converter(column: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    """How a Python value becomes a DBAPI value for ``column`` (None: pass it through)."""
+    if isinstance(column.type, JSON) or isinstance(getattr(column.type, "impl", None), JSON):
+        return _json_text
+    processor = column.type._cached_bind_processor(dialect)
+    if processor is None:
+        return None
+    memo: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        # Timestamps repeat (one ``now`` per batch): convert each distinct value once.
+        try:
+            return memo[value]
+        except KeyError:
+            memo[value] = converted = processor(value)
+            return converted
+        except TypeError:
+            return processor(value)
+
+    return convert
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 async def _insert(session: AsyncSession, record: type[Base], rows: Sequence[dict[str, Any]]) -> None:
+    """Plain DBAPI executemany of pre-converted tuples.
+
+    SQLAlchemy's per-row parameter machinery dominated first ingestions (28k rows/s on
+    SQLite); values are converted here with the column types' own processors instead.
+    """
+    if not rows:
+        return
+    conn = await session.connection()
+    dialect = conn.dialect
+    table = record.__table__
+    defaults = _python_defaults(table, set(rows[0]))
+    names = list(rows[0]) + [name for name in defaults if name not in rows[0]]
+    converters = [_converter(table.c[name], dialect) for name in names]
+    quote = dialect.identifier_preparer.quote
+    sql = (
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
+        f"({', '.join(quote(name) for name in names)}) "
+        f"VALUES ({_placeholders(dialect.paramstyle, len(names))})"
+    )
+    plan = list(zip(names, converters, strict=True))
     for batch in chunked(rows):
-        await session.execute(insert(record), list(batch))
+        params = [
+            tuple(
+                value
+                if (value := row.get(name, defaults.get(name))) is None or convert is None
+                else convert(value)
+                for name, convert in plan
+            )
+            for row in batch
+        ]
+        await conn.exec_driver_sql(sql, params)
+
+
+async def _update_by_id(session: AsyncSession, record: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Rows carry ``id``; rows with the same keys share one executemany."""
+    table = record.__table__
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        keys = tuple(sorted(k for k in row if k != "id"))
+        # Bind names must differ from column names in an UPDATE's SET clause.
+        groups.setdefault(keys, []).append({"row_id": row["id"], **{f"v_{k}": row[k] for k in keys}})
+    conn = await session.connection()  # Core executemany; the ORM would reinterpret the params
+    for keys, group in groups.items():
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values({key: bindparam(f"v_{key}") for key in keys})
+        )
+        for batch in chunked(group):
+            await conn.execute(stmt, list(batch))
 
 
 async def _delete_by_id(session: AsyncSession, record: Any, ids: Sequence[int]) -> None:
@@ -53,8 +140,13 @@ async def _delete_by_id(session: AsyncSession, record: Any, ids: Sequence[int]) 
         await session.execute(delete(record).where(record.id.in_(batch)))
 
 
-async def _refuse_foreign_urns(session: AsyncSession, record: Any, urns: list[str]) -> None:
+async def _refuse_foreign_urns(session: AsyncSession, record: Any, urns: list[str], project: str) -> None:
     """A URN owned by another project would violate uniqueness: say which, as a 409."""
+    if not urns:
+        return
+    others = await session.scalar(select(record.id).where(record.project != project).limit(1))
+    if others is None:  # the common case, one project: nothing to look up
+        return
     for batch in chunked(urns, 1_000):
         owner = (
             await session.execute(select(record.urn, record.project).where(record.urn.in_(batch)).limit(1))
@@ -66,52 +158,64 @@ async def _refuse_foreign_urns(session: AsyncSession, record: Any, urns: list[st
             )
 
 
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One parsed item: its URN, the digest of its content, and the object to map on demand."""
+
+    urn: str
+    digest: str
+    item: Any
+
+
+async def _manual_pii_urns(session: AsyncSession, record: Any, project: str) -> set[str]:
+    rows = await session.scalars(
+        select(record.urn).where(record.project == project, record.pii_origin == "manual")
+    )
+    return set(rows)
+
+
 async def sync_by_urn(
     session: AsyncSession,
     record: Any,
-    rows: list[dict[str, Any]],
+    entries: Sequence[Entry],
+    to_row: Callable[[Any, str], dict[str, Any]],
     *,
     project: str,
     keep_manual_pii: bool = False,
 ) -> DiffStats:
-    """Make the project's rows of ``record`` equal ``rows`` (keyed by urn, compared by hash)."""
-    stored = {
-        urn: (row_id, digest, manual)
-        for row_id, urn, digest, manual in await session.execute(
-            select(
-                record.id,
-                record.urn,
-                record.content_hash,
-                (record.pii_origin == "manual") if keep_manual_pii else record.id.is_(None),
-            ).where(record.project == project)
+    """Make the project's rows of ``record`` match ``entries`` (keyed by urn, compared by digest).
+
+    Rows are only built (``to_row``) for new and changed items, so an unchanged
+    re-ingestion costs one digest per item and one narrow select.
+    """
+    stored: dict[str, tuple[int, str]] = {
+        urn: (row_id, digest)
+        for row_id, urn, digest in await session.execute(
+            select(record.id, record.urn, record.content_hash).where(record.project == project)
         )
     }
-    wanted = {row["urn"] for row in rows}
-    stats = DiffStats()
-    gone = [row_id for urn, (row_id, _, _) in stored.items() if urn not in wanted]
+    wanted = {entry.urn for entry in entries}
+    gone = [row_id for urn, (row_id, _) in stored.items() if urn not in wanted]
     await _delete_by_id(session, record, gone)
-    stats.deleted = len(gone)
 
-    new_rows = [row for row in rows if row["urn"] not in stored]
-    await _refuse_foreign_urns(session, record, [row["urn"] for row in new_rows])
+    new_rows = [to_row(e.item, e.digest) for e in entries if e.urn not in stored]
+    await _refuse_foreign_urns(session, record, [row["urn"] for row in new_rows], project)
     await _insert(session, record, new_rows)
-    stats.created = len(new_rows)
 
-    now = utcnow()
+    changed_entries = [e for e in entries if e.urn in stored and stored[e.urn][1] != e.digest]
+    manual = (
+        await _manual_pii_urns(session, record, project) if keep_manual_pii and changed_entries else set()
+    )
+    stamp = {"updated_at": utcnow()} if "updated_at" in record.__table__.c else {}
     changed: list[dict[str, Any]] = []
-    for row in rows:
-        current = stored.get(row["urn"])
-        if current is None or current[1] == row["content_hash"]:
-            continue
-        change = {**row, "id": current[0], "updated_at": now}
-        if current[2]:  # a person classified this column through the API: keep their answer
+    for entry in changed_entries:
+        change = {**to_row(entry.item, entry.digest), "id": stored[entry.urn][0], **stamp}
+        if entry.urn in manual:  # a person classified this column through the API: keep their answer
             change.pop("pii_type", None)
             change.pop("pii_origin", None)
         changed.append(change)
-    for batch in chunked(changed):
-        await session.execute(update(record), list(batch))
-    stats.updated = len(changed)
-    return stats
+    await _update_by_id(session, record, changed)
+    return DiffStats(created=len(new_rows), updated=len(changed), deleted=len(gone))
 
 
 async def sync_capsule_edges(
@@ -134,15 +238,3 @@ async def sync_capsule_edges(
     ]
     await _insert(session, CapsuleLineageRecord, new)
     return DiffStats(created=len(new), deleted=len(gone))
-
-
-async def sync_capsules(session: AsyncSession, rows: list[dict[str, Any]], *, project: str) -> DiffStats:
-    return await sync_by_urn(session, CapsuleRecord, rows, project=project)
-
-
-async def sync_columns(session: AsyncSession, rows: list[dict[str, Any]], *, project: str) -> DiffStats:
-    return await sync_by_urn(session, ColumnRecord, rows, project=project, keep_manual_pii=True)
-
-
-async def sync_tests(session: AsyncSession, rows: list[dict[str, Any]], *, project: str) -> DiffStats:
-    return await sync_by_urn(session, DataTestRecord, rows, project=project)

@@ -22,14 +22,20 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
-def content_hash(row: dict[str, Any]) -> str:
-    """Stable digest of a row's stored values: equal hash means nothing to update."""
-    payload = orjson.dumps(row, option=_HASH_OPTIONS, default=_default)
-    return hashlib.blake2b(payload, digest_size=16).hexdigest()
+# Bump when a mapping below changes, so stored rows are rewritten once on the next ingestion.
+MAPPING_VERSION = b"1"
+
+
+def content_hash(value: Any) -> str:
+    """Stable digest of a parsed object (orjson serialises dataclasses natively, in C)."""
+    payload = orjson.dumps(value, option=_HASH_OPTIONS, default=_default)
+    return hashlib.blake2b(MAPPING_VERSION + payload, digest_size=16).hexdigest()
 
 
 def jsonable(value: Any) -> Any:
     """Meta and stats go to JSON columns: make sure they round-trip (dates become strings)."""
+    if not value:
+        return value
     return orjson.loads(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=_default))
 
 
@@ -43,7 +49,9 @@ def _freshness(freshness: Freshness | None) -> dict[str, Any] | None:
     return out
 
 
-def capsule_row(capsule: Capsule, project: str, *, column_count: int, pii_count: int) -> dict[str, Any]:
+def capsule_row(
+    capsule: Capsule, project: str, digest: str, *, column_count: int, pii_count: int
+) -> dict[str, Any]:
     run = capsule.last_run
     row: dict[str, Any] = {
         "urn": capsule.urn,
@@ -84,11 +92,11 @@ def capsule_row(capsule: Capsule, project: str, *, column_count: int, pii_count:
         "column_count": column_count,
         "pii_column_count": pii_count,
     }
-    row["content_hash"] = content_hash(row)
+    row["content_hash"] = digest
     return row
 
 
-def column_row(column: Column, project: str) -> dict[str, Any]:
+def column_row(column: Column, project: str, digest: str) -> dict[str, Any]:
     row: dict[str, Any] = {
         "urn": column.urn,
         "project": project,
@@ -106,11 +114,11 @@ def column_row(column: Column, project: str) -> dict[str, Any]:
         "semantic_type": column.semantic_type,
         "is_masked": column.is_masked,
     }
-    row["content_hash"] = content_hash(row)
+    row["content_hash"] = digest
     return row
 
 
-def test_row(test: DataTest, project: str) -> dict[str, Any]:
+def test_row(test: DataTest, project: str, digest: str) -> dict[str, Any]:
     row: dict[str, Any] = {
         "urn": test.urn,
         "project": project,
@@ -129,7 +137,7 @@ def test_row(test: DataTest, project: str) -> dict[str, Any]:
         "message": test.message,
         "executed_at": test.executed_at,
     }
-    row["content_hash"] = content_hash(row)
+    row["content_hash"] = digest
     return row
 
 

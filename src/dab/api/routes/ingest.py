@@ -13,13 +13,14 @@ from starlette.datastructures import UploadFile
 from dab.api.deps import LimitQuery, OffsetQuery, SessionDep
 from dab.api.schemas.common import Page
 from dab.api.schemas.ingest import DbtIngestBody, IngestJobRead
-from dab.errors import InvalidArtifact, InvalidInput, PayloadTooLarge
+from dab.errors import DabError, InvalidArtifact, InvalidInput, PayloadTooLarge
 from dab.services.ingest_dbt import (
     ARTIFACT_FILES,
     IngestRequest,
     JobFailed,
     create_job,
     parse_job,
+    record_rejected_job,
     retry_request,
     write_job,
 )
@@ -109,6 +110,13 @@ async def _ingest_request(request: Request) -> IngestRequest:
     return _json_request(await _read_body(request))
 
 
+def _with_job(failed: JobFailed, job_id: str) -> Exception:
+    """The error that failed the job, carrying the job id into the problem response."""
+    error: DabError = failed.cause if isinstance(failed.cause, DabError) else failed
+    error.job_id = job_id
+    return error
+
+
 async def _submit(
     request: Request, ingest: IngestRequest, response: Response, background: BackgroundTasks, wait: bool
 ) -> dict[str, Any]:
@@ -118,13 +126,13 @@ async def _submit(
     try:
         parsed = await parse_job(state.session_factory, job_id, layer_rules=state.layer_rules)
     except JobFailed as failed:
-        raise failed.cause from None
+        raise _with_job(failed, job_id) from None
     response.headers["Location"] = f"{request.url.path.rsplit('/ingest', 1)[0]}/ingest/jobs/{job_id}"
     if wait:
         try:
             return await write_job(state.session_factory, parsed, on_committed=state.cache.bump)
         except JobFailed as failed:
-            raise failed.cause from None
+            raise _with_job(failed, job_id) from None
     background.add_task(_write_in_background, state, parsed)
     response.status_code = 202
     async with state.session_factory() as session:
@@ -149,7 +157,13 @@ async def ingest_dbt(
     wait: Annotated[bool, Query(description="Answer when the job has finished")] = False,
 ) -> dict[str, Any]:
     """Ingest dbt artifacts: JSON body (runbook) or multipart files (large or gzipped)."""
-    return await _submit(request, await _ingest_request(request), response, background, wait)
+    try:
+        ingest = await _ingest_request(request)
+    except DabError as exc:
+        async with request.app.state.session_factory.begin() as session:
+            await record_rejected_job(session, exc)
+        raise
+    return await _submit(request, ingest, response, background, wait)
 
 
 @router.get("/jobs", response_model=Page[IngestJobRead])

@@ -1,0 +1,120 @@
+"""Ingestion time and peak memory: first ingestion and unchanged re-ingestion.
+
+Artifacts are generated once into benchmarks/out/<models>x<columns>/ by a separate process,
+so the peak RSS reported here is the ingestion's own (parse + diff + write).
+
+    python benchmarks/bench_ingest.py --models 10000 --columns 20 --repeat 3
+    python benchmarks/bench_ingest.py --models 10000 --database-url postgresql+asyncpg://dab:dab@127.0.0.1/dab
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+from dab.services.ingest_dbt import IngestRequest, create_job, run_job
+from dab.storage import migrate
+from dab.storage.db import create_engine, make_session_factory
+
+OUT = Path(__file__).parent / "out"
+KINDS = ("manifest", "catalog", "run_results")
+
+
+def artifacts_for(models: int, columns: int) -> dict[str, bytes]:
+    folder = OUT / f"{models}x{columns}"
+    if not (folder / "manifest.json").exists():
+        subprocess.run(
+            [
+                sys.executable,
+                str(Path(__file__).parent / "generate_dbt_project.py"),
+                "--models",
+                str(models),
+                "--columns",
+                str(columns),
+                "--out",
+                str(folder),
+            ],
+            check=True,
+        )
+    return {kind: (folder / f"{kind}.json").read_bytes() for kind in KINDS}
+
+
+async def _reset(url: str) -> None:
+    if url.startswith("postgresql"):
+        engine = create_engine(url)
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+    await asyncio.to_thread(migrate.upgrade, url)
+
+
+async def _ingest(url: str, artifacts: dict[str, bytes]) -> tuple[float, dict[str, object]]:
+    engine = create_engine(url)
+    factory = make_session_factory(engine)
+    started = time.perf_counter()
+    async with factory.begin() as session:
+        job_id = (await create_job(session, IngestRequest(artifacts=artifacts))).id
+    job = await run_job(factory, job_id)
+    elapsed = time.perf_counter() - started
+    await engine.dispose()
+    if job["status"] != "completed":
+        raise SystemExit(f"ingestion failed: {job['error']}")
+    return elapsed, job["stats"]
+
+
+async def bench(url: str | None, models: int, columns: int, repeat: int) -> None:
+    artifacts = artifacts_for(models, columns)
+    first: list[float] = []
+    again: list[float] = []
+    for _ in range(repeat):
+        db_url = url or f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
+        await _reset(db_url)
+        seconds, stats = await _ingest(db_url, artifacts)
+        first.append(seconds)
+        seconds, unchanged = await _ingest(db_url, artifacts)
+        again.append(seconds)
+        changed = {
+            k: v
+            for k, v in unchanged.items()
+            if isinstance(v, dict) and any(v.get(x) for x in ("created", "updated", "deleted"))
+        }
+        assert not changed, f"unchanged re-ingestion changed rows: {changed}"
+    totals = stats["totals"]
+    assert isinstance(totals, dict)
+    engine = "postgresql" if url and url.startswith("postgresql") else "sqlite"
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"{engine}: {models} models x {columns} columns "
+        f"({totals['capsules']} capsules, {totals['columns']} columns, {totals['tests']} tests)"
+    )
+    print(
+        f"  first ingestion     median {statistics.median(first):.2f} s  runs {[round(x, 2) for x in first]}"
+    )
+    print(
+        f"  unchanged re-ingest median {statistics.median(again):.2f} s  runs {[round(x, 2) for x in again]}"
+    )
+    print(f"  peak RSS            {peak_mb:.0f} MiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="dab ingestion benchmark")
+    parser.add_argument("--models", type=int, default=1000)
+    parser.add_argument("--columns", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file per run")
+    args = parser.parse_args()
+    asyncio.run(bench(args.database_url, args.models, args.columns, args.repeat))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""Reading artifact bytes (plain or gzip-compressed JSON) and checking their schema version."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from typing import Any
+
+import orjson
+
+from dab.errors import InvalidArtifact
+
+MANIFEST = "manifest.json"
+CATALOG = "catalog.json"
+RUN_RESULTS = "run_results.json"
+SOURCES = "sources.json"
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_BOM = b"\xef\xbb\xbf"
+_SCHEMA_URL = re.compile(r"/dbt/([A-Za-z_-]+)/v(\d+)\.json\s*$")
+
+# The artifact kind in a schema URL -> (file name, supported versions).
+SUPPORTED: dict[str, tuple[str, range]] = {
+    "manifest": (MANIFEST, range(7, 13)),
+    "catalog": (CATALOG, range(1, 2)),
+    "run-results": (RUN_RESULTS, range(4, 7)),
+    "sources": (SOURCES, range(3, 4)),
+}
+_KIND_BY_ARTIFACT = {name: kind for kind, (name, _) in SUPPORTED.items()}
+
+
+def load_artifact(data: bytes, artifact: str) -> dict[str, Any]:
+    """Decode one artifact: JSON, or gzip-compressed JSON (detected by its magic bytes).
+
+    Raises InvalidArtifact naming ``artifact`` and ``$`` when the bytes are not a JSON object.
+    """
+    if data[:2] == _GZIP_MAGIC:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InvalidArtifact(f"corrupt gzip data: {exc}", artifact=artifact) from exc
+    if data[:3] == _BOM:
+        data = data[3:]
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidArtifact(f"not valid JSON: {exc}", artifact=artifact) from exc
+    if not isinstance(document, dict):
+        raise InvalidArtifact(f"expected a JSON object, got {type(document).__name__}", artifact=artifact)
+    return document
+
+
+def schema_version(document: dict[str, Any], artifact: str) -> tuple[str, int]:
+    """The (kind, version) of an artifact from ``metadata.dbt_schema_version``."""
+    metadata = document.get("metadata")
+    if not isinstance(metadata, dict):
+        raise InvalidArtifact("missing required object 'metadata'", artifact=artifact, json_path="$.metadata")
+    path = "$.metadata.dbt_schema_version"
+    url = metadata.get("dbt_schema_version")
+    if not isinstance(url, str):
+        raise InvalidArtifact("missing dbt schema version", artifact=artifact, json_path=path)
+    match = _SCHEMA_URL.search(url)
+    if match is None:
+        raise InvalidArtifact(f"unrecognised dbt schema version {url!r}", artifact=artifact, json_path=path)
+    return match.group(1), int(match.group(2))
+
+
+def check_version(document: dict[str, Any], artifact: str) -> int:
+    """Check that ``document`` is the ``artifact`` it claims to be, in a supported version."""
+    kind, version = schema_version(document, artifact)
+    path = "$.metadata.dbt_schema_version"
+    expected = _KIND_BY_ARTIFACT[artifact]
+    if kind != expected:
+        sent = SUPPORTED[kind][0] if kind in SUPPORTED else f"a dbt '{kind}' artifact"
+        raise InvalidArtifact(
+            f"this is {sent} (schema {kind} v{version}), not {artifact}", artifact=artifact, json_path=path
+        )
+    supported = SUPPORTED[kind][1]
+    if version not in supported:
+        raise InvalidArtifact(
+            f"unsupported {kind} schema v{version} (supported: v{supported[0]}-v{supported[-1]})",
+            artifact=artifact,
+            json_path=path,
+        )
+    return version
+
+
+def require_object(document: dict[str, Any], key: str, artifact: str) -> dict[str, Any]:
+    value = document.get(key)
+    if not isinstance(value, dict):
+        raise InvalidArtifact(f"missing required object {key!r}", artifact=artifact, json_path=f"$.{key}")
+    return value
+
+
+def require_list(document: dict[str, Any], key: str, artifact: str) -> list[Any]:
+    value = document.get(key)
+    if not isinstance(value, list):
+        raise InvalidArtifact(f"missing required array {key!r}", artifact=artifact, json_path=f"$.{key}")
+    return value

@@ -1,0 +1,226 @@
+"""parse_dbt: dbt artifacts (already decoded to dicts) -> domain Graph."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Mapping
+from typing import Any
+
+from dab.domain.capsule import Capsule, CapsuleType
+from dab.domain.graph import Graph, ProjectInfo
+from dab.domain.lineage import LineageEdge
+from dab.ingest.dbt._capsules import (
+    CAPSULE_NODE_TYPES,
+    exposure_capsule,
+    identify,
+    node_capsule,
+    source_capsule,
+)
+from dab.ingest.dbt._columns import build_columns
+from dab.ingest.dbt._common import config_of, key_path
+from dab.ingest.dbt._context import Context, group_owners, root_package_of
+from dab.ingest.dbt._load import (
+    CATALOG,
+    MANIFEST,
+    RUN_RESULTS,
+    SOURCES,
+    check_version,
+    require_list,
+    require_object,
+)
+from dab.ingest.dbt._results import index_run_results, index_sources
+from dab.ingest.dbt._tests import build_test
+from dab.ingest.dbt.layers import LayerRules
+
+_LINEAGE_TYPES = (CapsuleType.MODEL, CapsuleType.SNAPSHOT, CapsuleType.EXPOSURE)
+
+
+def parse_dbt(
+    manifest: dict[str, Any],
+    catalog: dict[str, Any] | None = None,
+    run_results: dict[str, Any] | None = None,
+    sources: dict[str, Any] | None = None,
+    *,
+    project_name: str | None = None,
+    layer_rules: LayerRules | None = None,
+) -> Graph:
+    """Build the Graph of one dbt project from its artifacts.
+
+    Fatal problems (wrong artifact, unsupported schema version, missing required objects) raise
+    InvalidArtifact; everything else is recorded in ``graph.issues`` and skipped.
+    """
+    # The parse allocates ~20 objects per column and no reference cycles: pausing the cyclic GC
+    # (it would rescan the whole artifact dicts many times) roughly halves the time on big projects.
+    # Only the caller that disabled it re-enables it, so concurrent parses never leave it off.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse(manifest, catalog, run_results, sources, project_name, layer_rules)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _parse(
+    manifest: dict[str, Any],
+    catalog: dict[str, Any] | None,
+    run_results: dict[str, Any] | None,
+    sources: dict[str, Any] | None,
+    project_name: str | None,
+    layer_rules: LayerRules | None,
+) -> Graph:
+    version = check_version(manifest, MANIFEST)
+    nodes = require_object(manifest, "nodes", MANIFEST)
+    source_nodes = require_object(manifest, "sources", MANIFEST)
+    ctx = _context(manifest, catalog, run_results, sources, project_name, layer_rules)
+    _add_nodes(ctx, nodes)
+    _add_sources(ctx, source_nodes)
+    exposures = manifest.get("exposures")
+    if isinstance(exposures, dict):
+        _add_exposures(ctx, exposures)
+    _add_lineage(ctx, nodes, exposures if isinstance(exposures, dict) else {})
+    _add_tests(ctx, nodes)
+    _check_catalog(ctx)
+    ctx.graph.project = _project(manifest, ctx, version)
+    return ctx.graph
+
+
+def _context(
+    manifest: dict[str, Any],
+    catalog: dict[str, Any] | None,
+    run_results: dict[str, Any] | None,
+    sources: dict[str, Any] | None,
+    project_name: str | None,
+    layer_rules: LayerRules | None,
+) -> Context:
+    ctx = Context(
+        root_package=root_package_of(manifest),
+        project_name=project_name,
+        rules=layer_rules or LayerRules(),
+        graph=Graph(),
+        group_owners=group_owners(manifest),
+    )
+    if catalog is not None:
+        check_version(catalog, CATALOG)
+        for section in ("nodes", "sources"):
+            ctx.catalog.update(require_object(catalog, section, CATALOG))
+    if run_results is not None:
+        check_version(run_results, RUN_RESULTS)
+        require_list(run_results, "results", RUN_RESULTS)
+        ctx.runs = index_run_results(run_results)
+    if sources is not None:
+        check_version(sources, SOURCES)
+        require_list(sources, "results", SOURCES)
+        ctx.source_results = index_sources(sources)
+    return ctx
+
+
+def _enabled(node: Mapping[str, Any]) -> bool:
+    return config_of(node).get("enabled", True) is not False
+
+
+def _add_capsule(ctx: Context, uid: str, capsule: Capsule, node: Mapping[str, Any]) -> None:
+    ident = ctx.ids[uid]
+    catalog_entry = ctx.catalog.get(uid)
+    catalog_columns = catalog_entry.get("columns") if isinstance(catalog_entry, dict) else None
+    columns = build_columns(
+        capsule.urn,
+        ident.namespace,
+        ident.name_parts,
+        node.get("columns") if isinstance(node.get("columns"), dict) else None,
+        catalog_columns if isinstance(catalog_columns, dict) else None,
+    )
+    if capsule.urn in ctx.graph.capsules:
+        ctx.warn(key_path("nodes", uid), f"duplicate capsule URN {capsule.urn}; node skipped")
+        return
+    ctx.graph.capsules[capsule.urn] = capsule
+    by_name = ctx.columns_by_name.setdefault(capsule.urn, {})
+    for column in columns:
+        ctx.graph.columns[column.urn] = column
+        by_name[column.name.lower()] = column.urn
+
+
+def _add_nodes(ctx: Context, nodes: dict[str, Any]) -> None:
+    for uid, node in nodes.items():
+        if not isinstance(node, dict):
+            ctx.warn(key_path("nodes", uid), "node is not an object; skipped")
+            continue
+        capsule_type = CAPSULE_NODE_TYPES.get(str(node.get("resource_type")))
+        if capsule_type is None or not _enabled(node):
+            continue
+        ident = identify(ctx, capsule_type, node)
+        ctx.ids[uid] = ident
+        _add_capsule(ctx, uid, node_capsule(ctx, ident, capsule_type, node), node)
+
+
+def _add_sources(ctx: Context, sources: dict[str, Any]) -> None:
+    for uid, node in sources.items():
+        if not isinstance(node, dict):
+            ctx.warn(key_path("sources", uid), "source is not an object; skipped")
+            continue
+        if not _enabled(node):
+            continue
+        ident = identify(ctx, CapsuleType.SOURCE, node)
+        ctx.ids[uid] = ident
+        _add_capsule(ctx, uid, source_capsule(ctx, ident, node), node)
+
+
+def _add_exposures(ctx: Context, exposures: dict[str, Any]) -> None:
+    for uid, node in exposures.items():
+        if not isinstance(node, dict) or not _enabled(node):
+            continue
+        ident = identify(ctx, CapsuleType.EXPOSURE, node)
+        ctx.ids[uid] = ident
+        _add_capsule(ctx, uid, exposure_capsule(ctx, ident, node), node)
+
+
+def _add_lineage(ctx: Context, nodes: dict[str, Any], exposures: dict[str, Any]) -> None:
+    seen: set[tuple[str, str]] = set()
+    for section, table in (("nodes", nodes), ("exposures", exposures)):
+        for uid, node in table.items():
+            ident = ctx.ids.get(uid)
+            if ident is None or ctx.graph.capsules[ident.urn].capsule_type not in _LINEAGE_TYPES:
+                continue
+            deps = (node.get("depends_on") or {}).get("nodes") or []
+            for index, dep in enumerate(deps):
+                upstream = ctx.ids.get(dep)
+                if upstream is None:
+                    path = key_path(section, uid, "depends_on", "nodes", f"[{index}]")
+                    ctx.warn(path, f"dependency {dep} is not a capsule; edge skipped")
+                    continue
+                pair = (upstream.urn, ident.urn)
+                if pair not in seen and pair[0] != pair[1]:
+                    seen.add(pair)
+                    ctx.graph.edges.append(LineageEdge(source_urn=pair[0], target_urn=pair[1]))
+
+
+def _add_tests(ctx: Context, nodes: dict[str, Any]) -> None:
+    for uid, node in nodes.items():
+        if not isinstance(node, dict) or node.get("resource_type") != "test" or not _enabled(node):
+            continue
+        test = build_test(ctx, uid, node)
+        if test is not None:
+            ctx.graph.tests[test.urn] = test
+
+
+def _check_catalog(ctx: Context) -> None:
+    for uid in ctx.catalog:
+        if uid not in ctx.ids:
+            ctx.warn(f'$.nodes["{uid}"]', "catalog entry has no enabled manifest node", CATALOG)
+
+
+def _project(manifest: dict[str, Any], ctx: Context, version: int) -> ProjectInfo:
+    metadata = manifest["metadata"]
+
+    def _str(key: str) -> str | None:
+        value = metadata.get(key)
+        return value if isinstance(value, str) and value else None
+
+    return ProjectInfo(
+        name=ctx.project_name or ctx.root_package,
+        adapter_type=_str("adapter_type"),
+        dbt_version=_str("dbt_version"),
+        manifest_schema_version=version,
+        generated_at=_str("generated_at"),
+        invocation_id=_str("invocation_id"),
+    )

@@ -1,0 +1,18 @@
+"""The closed set of check kinds: name -> pure function and accepted parameters."""
+
+from collections.abc import Mapping
+
+from dab.rules.checks import cel, columns, dag, fields, layers, sql, testing
+from dab.rules.checks.base import CheckFn, CheckSpec, Outcome, Param
+
+CHECKS: Mapping[str, CheckSpec] = {
+    **fields.SPECS,
+    **layers.SPECS,
+    **dag.SPECS,
+    **sql.SPECS,
+    **testing.SPECS,
+    **columns.SPECS,
+    **cel.SPECS,
+}
+
+__all__ = ["CHECKS", "CheckFn", "CheckSpec", "Outcome", "Param"]

@@ -1,0 +1,110 @@
+"""What a check sees: the graph, the subject, and facts computed once per evaluation."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, NamedTuple
+
+from dab.domain.capsule import Capsule, CapsuleType
+from dab.domain.column import Column
+from dab.domain.graph import Graph
+from dab.rules.sqlfacts import SqlFacts, dialect_for, sql_facts
+
+LAYER_RANK: dict[str, int] = {"bronze": 0, "silver": 1, "gold": 2}
+
+
+class Subject(NamedTuple):
+    """A capsule, or one column of it (a tuple: built once per column on the hot path)."""
+
+    capsule: Capsule
+    column: Column | None = None
+
+    @property
+    def urn(self) -> str:
+        return self.column.urn if self.column is not None else self.capsule.urn
+
+
+def relation_key(capsule: Capsule) -> str | None:
+    """Lower-cased ``database.schema.name`` of a capsule's relation, without quotes."""
+    if capsule.relation_name:
+        return (
+            capsule.relation_name.replace('"', "").replace("`", "").replace("[", "").replace("]", "").lower()
+        )
+    if capsule.schema:
+        parts = [p for p in (capsule.database, capsule.schema, capsule.name.split(".")[-1]) if p]
+        return ".".join(parts).lower()
+    return None
+
+
+@dataclass
+class EvalContext:
+    """One evaluation's view of the graph; derived facts are computed lazily and once."""
+
+    graph: Graph
+    _sql: dict[str, SqlFacts] = field(default_factory=dict)
+    cel_capsules: dict[str, Any] = field(default_factory=dict)
+    """CEL values of capsules, built once per evaluation and shared by every CEL rule."""
+
+    def capsule(self, urn: str) -> Capsule | None:
+        return self.graph.capsules.get(urn)
+
+    def parents(self, urn: str) -> list[str]:
+        return self.graph.parents.get(urn, [])
+
+    def children(self, urn: str) -> list[str]:
+        return self.graph.children.get(urn, [])
+
+    def parent_capsules(self, urn: str) -> list[Capsule]:
+        caps = self.graph.capsules
+        return [caps[p] for p in sorted(set(self.parents(urn))) if p in caps]
+
+    def sql(self, capsule: Capsule) -> SqlFacts | None:
+        if not capsule.compiled_sql:
+            return None
+        facts = self._sql.get(capsule.urn)
+        if facts is None:
+            facts = sql_facts(capsule.compiled_sql, self.dialect)
+            self._sql[capsule.urn] = facts
+        return facts
+
+    @cached_property
+    def dialect(self) -> str | None:
+        project = self.graph.project
+        return dialect_for(project.adapter_type if project else None)
+
+    @cached_property
+    def known_relations(self) -> frozenset[str]:
+        """Relation keys of every capsule, plus their ``schema.name`` suffixes."""
+        out: set[str] = set()
+        for capsule in self.graph.capsules.values():
+            key = relation_key(capsule)
+            if key:
+                out.add(key)
+                out.add(".".join(key.split(".")[-2:]))
+        return frozenset(out)
+
+    @cached_property
+    def duplicate_sources(self) -> dict[str, list[str]]:
+        """Relation key -> URNs of the sources reading it, for keys read by more than one source."""
+        by_key: dict[str, list[str]] = defaultdict(list)
+        for capsule in self.graph.capsules.values():
+            if capsule.capsule_type is CapsuleType.SOURCE:
+                key = relation_key(capsule)
+                if key:
+                    by_key[key].append(capsule.urn)
+        return {k: sorted(v) for k, v in by_key.items() if len(v) > 1}
+
+    @cached_property
+    def source_group_leaders(self) -> frozenset[str]:
+        """The first source URN of each group: group-level checks are judged on it alone."""
+        return frozenset(min(c.urn for c in group) for group in self.sources_by_group.values())
+
+    @cached_property
+    def sources_by_group(self) -> dict[str, list[Capsule]]:
+        groups: dict[str, list[Capsule]] = defaultdict(list)
+        for capsule in self.graph.capsules.values():
+            if capsule.capsule_type is CapsuleType.SOURCE:
+                groups[capsule.source_name or capsule.name.split(".")[0]].append(capsule)
+        return dict(groups)

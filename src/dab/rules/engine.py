@@ -1,0 +1,189 @@
+"""Evaluate rules over a whole Graph in memory: one pass per rule, deterministic output.
+
+Rules run in ``rule_id`` order and subjects in URN order, so the result never depends on the
+order rules or capsules were given in.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from dab.domain.capsule import Capsule
+from dab.domain.graph import Graph
+from dab.rules.checks import CHECKS
+from dab.rules.checks.cel import cel_true
+from dab.rules.context import EvalContext, Subject
+from dab.rules.loader import ensure_unique
+from dab.rules.model import (
+    CheckResult,
+    EvaluationResult,
+    Rule,
+    Severity,
+    Tally,
+    Violation,
+    fingerprint,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Restrict an evaluation; ``None`` means unrestricted. Subjects outside are not applicable."""
+
+    layers: frozenset[str] | None = None
+    domains: frozenset[str] | None = None
+    urns: frozenset[str] | None = None
+    rule_sets: frozenset[str] | None = None
+
+    def includes_capsule(self, capsule: Capsule) -> bool:
+        if self.layers is not None and capsule.layer_value not in self.layers:
+            return False
+        return self.domains is None or capsule.domain.value in self.domains
+
+    def includes_rule(self, rule: Rule) -> bool:
+        return self.rule_sets is None or rule.rule_set in self.rule_sets
+
+
+Buckets = dict[tuple[str, str], list[Capsule]]
+
+
+def _buckets(capsules: Iterable[Capsule]) -> Buckets:
+    """Capsules grouped by (type, layer), so each rule visits only the groups its ``when`` names."""
+    out: Buckets = defaultdict(list)
+    for capsule in capsules:
+        out[(capsule.capsule_type.value, capsule.layer_value)].append(capsule)
+    return dict(sorted(out.items()))
+
+
+def _matching(rule: Rule, buckets: Buckets) -> Iterator[Capsule]:
+    when = rule.when
+    for (capsule_type, layer), capsules in buckets.items():
+        if (when.capsule_types and capsule_type not in when.capsule_types) or (
+            when.layers and layer not in when.layers
+        ):
+            continue
+        if when.access:
+            yield from (c for c in capsules if (c.access or "") in when.access)
+        else:
+            yield from capsules
+
+
+def _subjects(
+    ctx: EvalContext, rule: Rule, buckets: Buckets, urns: frozenset[str] | None
+) -> Iterator[Subject]:
+    if rule.scope == "capsule":
+        for capsule in _matching(rule, buckets):
+            if urns is None or capsule.urn in urns:
+                yield Subject(capsule)
+        return
+    columns = ctx.graph.columns_by_capsule
+    for capsule in _matching(rule, buckets):
+        if urns is None or capsule.urn in urns:
+            yield from (Subject(capsule, column) for column in columns.get(capsule.urn, ()))
+        else:
+            yield from (Subject(capsule, c) for c in columns.get(capsule.urn, ()) if c.urn in urns)
+
+
+@dataclass
+class _RuleRun:
+    applicable: int = 0
+    failed: int = 0
+
+
+def _run_rule(
+    ctx: EvalContext, rule: Rule, buckets: Buckets, scope: Scope, by_layer: dict[str, Tally]
+) -> tuple[CheckResult, list[Violation]]:
+    check = CHECKS[rule.check.kind].fn
+    expression = rule.when.expression
+    run = _RuleRun()
+    violations: list[Violation] = []
+    layer_counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for subject in _subjects(ctx, rule, buckets, scope.urns):
+        if expression is not None and not cel_true(expression, ctx, subject)[0]:
+            continue
+        outcome = check(ctx, rule, subject)
+        if outcome is None:
+            continue
+        layer = subject.capsule.layer_value
+        counts = layer_counts[layer]
+        counts[0] += 1
+        run.applicable += 1
+        if outcome:
+            counts[1] += 1
+            run.failed += 1
+            violations.extend(_violation(rule, subject, f.detail_key, f.message) for f in outcome)
+    for layer, (applicable, failed) in layer_counts.items():
+        by_layer[layer] = by_layer.get(layer, Tally()).add(applicable, failed)
+    result = CheckResult(rule.rule_id, rule.rule_set, rule.severity, run.applicable, run.failed)
+    return result, violations
+
+
+def _violation(rule: Rule, subject: Subject, detail_key: str, message: str) -> Violation:
+    return Violation(
+        rule_id=rule.rule_id,
+        severity=rule.severity,
+        category=rule.category,
+        rule_set=rule.rule_set,
+        subject_urn=subject.urn,
+        capsule_urn=subject.capsule.urn,
+        layer=subject.capsule.layer_value,
+        message=message,
+        remediation=rule.remediation,
+        detail_key=detail_key,
+        fingerprint=fingerprint(rule.rule_id, subject.urn, detail_key),
+    )
+
+
+def _tally(checks: Iterable[CheckResult], key: str) -> dict[str, Tally]:
+    out: dict[str, Tally] = {}
+    for check in checks:
+        name = {"rule": check.rule_id, "rule_set": check.rule_set, "severity": check.severity.value}[key]
+        out[name] = out.get(name, Tally()).add(check.applicable, check.failed)
+    return dict(sorted(out.items()))
+
+
+def _scores(checks: Sequence[CheckResult]) -> tuple[float, float]:
+    applicable = sum(c.applicable for c in checks)
+    passed = sum(c.passed for c in checks)
+    weighted_applicable = sum(c.applicable * c.severity.weight for c in checks)
+    weighted_passed = sum(c.passed * c.severity.weight for c in checks)
+    score = passed / applicable if applicable else 1.0
+    weighted = weighted_passed / weighted_applicable if weighted_applicable else 1.0
+    return score, weighted
+
+
+def evaluate(graph: Graph, rules: Iterable[Rule], *, scope: Scope | None = None) -> EvaluationResult:
+    """Run every enabled rule over the graph; score = passed / applicable (rule, subject) checks.
+
+    Example:
+        >>> evaluate(Graph(), []).score
+        1.0
+    """
+    scope = scope or Scope()
+    selected = sorted((r for r in rules if r.enabled and scope.includes_rule(r)), key=lambda r: r.rule_id)
+    ensure_unique(selected)
+    ctx = EvalContext(graph)
+    buckets = _buckets(c for _, c in sorted(graph.capsules.items()) if scope.includes_capsule(c))
+    checks: list[CheckResult] = []
+    violations: list[Violation] = []
+    by_layer: dict[str, Tally] = {}
+    for rule in selected:
+        result, found = _run_rule(ctx, rule, buckets, scope, by_layer)
+        checks.append(result)
+        violations.extend(found)
+    violations.sort(key=lambda v: (v.rule_id, v.subject_urn, v.detail_key))
+    score, weighted = _scores(checks)
+    return EvaluationResult(
+        checks=tuple(checks),
+        violations=tuple(violations),
+        score=score,
+        weighted_score=weighted,
+        by_rule=_tally(checks, "rule"),
+        by_rule_set=_tally(checks, "rule_set"),
+        by_layer=dict(sorted(by_layer.items())),
+        by_severity=_tally(checks, "severity"),
+    )
+
+
+__all__ = ["Scope", "Severity", "evaluate"]

@@ -1,0 +1,72 @@
+"""Facts about compiled SQL the rules need (join count, tables read), parsed once with sqlglot.
+
+Parsing dominates evaluation time, so facts are memoised by SQL text: an unchanged model is
+never parsed twice in a process. When sqlglot cannot parse a statement, a regex fallback
+counts joins and finds dotted ``FROM``/``JOIN`` targets.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialects
+from sqlglot.errors import SqlglotError
+
+_JOIN_RE = re.compile(r"\bjoin\b", re.IGNORECASE)
+_TABLE_RE = re.compile(
+    r"\b(?:from|join)\s+((?:[`\"\[]?[\w$]+[`\"\]]?\.){1,2}[`\"\[]?[\w$]+[`\"\]]?)", re.IGNORECASE
+)
+_QUOTES = str.maketrans("", "", '"`[]')
+_DIALECTS = frozenset(d.value for d in Dialects)
+
+
+@dataclass(frozen=True, slots=True)
+class SqlFacts:
+    join_count: int
+    qualified_tables: tuple[str, ...]
+    """Lower-cased dotted names of tables referenced with at least a schema, CTEs excluded."""
+    parsed: bool
+
+
+def _from_ast(tree: exp.Expression) -> SqlFacts:
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    tables: set[str] = set()
+    for table in tree.find_all(exp.Table):
+        if not table.db or (not table.catalog and table.name.lower() in ctes):
+            continue
+        tables.add(".".join(p.name for p in table.parts).lower())
+    return SqlFacts(len(list(tree.find_all(exp.Join))), tuple(sorted(tables)), True)
+
+
+def _from_regex(sql: str) -> SqlFacts:
+    tables = {m.group(1).translate(_QUOTES).lower() for m in _TABLE_RE.finditer(sql)}
+    return SqlFacts(len(_JOIN_RE.findall(sql)), tuple(sorted(tables)), False)
+
+
+def dialect_for(adapter_type: str | None) -> str | None:
+    """The sqlglot dialect of a dbt adapter (most share the name), or ``None`` for the default."""
+    if not adapter_type:
+        return None
+    name = adapter_type.lower()
+    return name if name in _DIALECTS else None
+
+
+@lru_cache(maxsize=1 << 17)
+def sql_facts(sql: str, dialect: str | None = None) -> SqlFacts:
+    """Join count and qualified tables of one SQL statement.
+
+    Example:
+        >>> sql_facts("select * from db.s.a join db.s.b on a.id = b.id").join_count
+        1
+    """
+    try:
+        tree = sqlglot.parse_one(sql, dialect=dialect)
+    except (SqlglotError, ValueError, RecursionError):
+        return _from_regex(sql)
+    if not isinstance(tree, exp.Expression):
+        return _from_regex(sql)
+    return _from_ast(tree)
