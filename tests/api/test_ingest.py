@@ -37,6 +37,26 @@ class TestIngestJson:
             assert job["stats"][kind] == ZERO, kind
         assert snapshot(database_url) == before
 
+    def test_identical_bytes_take_the_shortcut(self, client: TestClient) -> None:
+        first = ingest(client, artifacts())
+        again = ingest(client, artifacts())
+        assert again["stats"]["identical_to_job"] == first["job_id"]
+        assert again["stats"]["totals"] == first["stats"]["totals"]
+
+    def test_regenerated_but_equal_artifacts_change_nothing(
+        self, client: TestClient, database_url: str
+    ) -> None:
+        ingest(client, artifacts())
+        before = snapshot(database_url)
+        body = artifacts()
+        body["manifest"]["metadata"]["generated_at"] = "2030-01-01T00:00:00Z"
+        body["manifest"]["metadata"]["invocation_id"] = "another-invocation"
+        job = ingest(client, body)
+        assert "identical_to_job" not in job["stats"]
+        for kind in ("capsules", "columns", "tests", "lineage_edges", "tag_links"):
+            assert job["stats"][kind] == ZERO, kind
+        assert snapshot(database_url) == before
+
     def test_vanished_nodes_are_removed_with_their_edges(self, client: TestClient, database_url: str) -> None:
         ingest(client, artifacts())
         job = ingest(client, without_model(artifacts(), "model.jaffle_shop.stg_payments"))

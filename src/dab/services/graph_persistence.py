@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,17 +37,26 @@ def _advisory_key(project: str) -> int:
     return int.from_bytes(hashlib.blake2b(project.encode(), digest_size=8).digest(), "big", signed=True)
 
 
-async def lock_project(session: AsyncSession, project: str, job_id: str) -> None:
-    """Serialise ingestions of one project across processes, for the transaction's life.
+async def lock_project(session: AsyncSession, project: str) -> str | None:
+    """Serialise writes of one project across processes, for the transaction's life.
 
     PostgreSQL: an advisory transaction lock. SQLite: writing the project row first takes
     the database write lock before anything is read, so two diffs never interleave.
+    Returns the job that last wrote the project.
     """
-    if _dialect(session) == "postgresql":
+    dialect = _dialect(session)
+    if dialect == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _advisory_key(project)})
-    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
-    stmt = insert(ProjectRecord).values(name=project, last_job_id=job_id)
-    await session.execute(stmt.on_conflict_do_update(index_elements=["name"], set_={"last_job_id": job_id}))
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(ProjectRecord).values(name=project)
+    await session.execute(stmt.on_conflict_do_update(index_elements=["name"], set_={"name": project}))
+    return await session.scalar(select(ProjectRecord.last_job_id).where(ProjectRecord.name == project))
+
+
+async def set_last_job(session: AsyncSession, project: str, job_id: str) -> None:
+    await session.execute(
+        update(ProjectRecord).where(ProjectRecord.name == project).values(last_job_id=job_id)
+    )
 
 
 async def _update_project(session: AsyncSession, graph: Graph, project: str) -> None:

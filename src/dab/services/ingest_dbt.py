@@ -24,7 +24,8 @@ from dab.ingest.dbt import LayerRules, load_artifact, parse_dbt
 from dab.platform.gc_pause import gc_paused
 from dab.platform.logging import get_logger
 from dab.platform.metrics import INGESTIONS
-from dab.services.graph_persistence import lock_project, persist_graph
+from dab.services.graph_persistence import lock_project, persist_graph, set_last_job
+from dab.services.ingest_shortcut import input_fingerprint, last_identical_write, unchanged_stats
 from dab.services.jobs import get_job, job_summary, this_worker
 from dab.storage.records import IngestionArtifactRecord, IngestionJobRecord, utcnow
 
@@ -166,15 +167,26 @@ async def _fail(factory: async_sessionmaker[AsyncSession], job_id: str, exc: Exc
     return summary
 
 
+@dataclass(frozen=True)
+class _Started:
+    artifacts: dict[str, bytes]
+    project_name: str | None
+    fingerprint: str
+    identical: tuple[str, str, dict[str, Any]] | None
+
+
 async def _start(
-    factory: async_sessionmaker[AsyncSession], job_id: str
-) -> tuple[dict[str, bytes], str | None]:
+    factory: async_sessionmaker[AsyncSession], job_id: str, layer_rules: LayerRules | None
+) -> _Started:
     async with factory.begin() as session:
         job = await get_job(session, job_id)
         job.status = "running"
         job.started_at = utcnow()
         job.worker = this_worker()
-        return await load_job_artifacts(session, job_id), job.project
+        fingerprint = await input_fingerprint(session, job_id, job.project, layer_rules)
+        identical = await last_identical_write(session, fingerprint)
+        artifacts = {} if identical else await load_job_artifacts(session, job_id)
+        return _Started(artifacts, job.project, fingerprint, identical)
 
 
 @dataclass(frozen=True)
@@ -183,8 +195,12 @@ class ParsedJob:
 
     job_id: str
     project: str
-    graph: Graph
+    graph: Graph | None
+    """None when the input is byte-identical to the project's last write (nothing to do)."""
     invocation_id: str | None
+    fingerprint: str
+    identical_to: tuple[str, dict[str, Any]] | None = None
+    layer_rules: LayerRules | None = None
 
 
 class JobFailed(ServiceUnavailable):
@@ -205,39 +221,63 @@ async def parse_job(
     factory: async_sessionmaker[AsyncSession], job_id: str, *, layer_rules: LayerRules | None = None
 ) -> ParsedJob:
     """Mark the job running and parse its stored artifacts; bad input fails the job."""
-    artifacts, project_name = await _start(factory, job_id)
+    started = await _start(factory, job_id, layer_rules)
+    if started.identical is not None:
+        project, previous_job, stats = started.identical
+        return ParsedJob(job_id, project, None, None, started.fingerprint, (previous_job, stats), layer_rules)
     try:
         graph, invocation = await anyio.to_thread.run_sync(
-            parse_artifacts, artifacts, project_name, layer_rules
+            parse_artifacts, started.artifacts, started.project_name, layer_rules
         )
     except DabError as exc:
         raise JobFailed(await _fail(factory, job_id, exc), exc) from exc
-    project = graph.project.name if graph.project else (project_name or "default")
-    return ParsedJob(job_id, project, graph, invocation)
+    project = graph.project.name if graph.project else (started.project_name or "default")
+    return ParsedJob(job_id, project, graph, invocation, started.fingerprint, layer_rules=layer_rules)
+
+
+async def _write_graph(
+    session: AsyncSession, parsed: ParsedJob, graph: Graph
+) -> tuple[dict[str, Any], list[Any]]:
+    with gc_paused():
+        stats = await persist_graph(
+            session, graph, project=parsed.project, run_invocation_id=parsed.invocation_id
+        )
+    warnings = [
+        {"artifact": i.artifact, "json_path": i.json_path, "message": i.message} for i in graph.issues[:1000]
+    ]
+    return stats, warnings
+
+
+async def _graph_now(session: AsyncSession, parsed: ParsedJob, project_name: str | None) -> Graph:
+    """Another job wrote the project since this one was found identical: parse after all."""
+    artifacts = await load_job_artifacts(session, parsed.job_id)
+    graph, _ = await anyio.to_thread.run_sync(parse_artifacts, artifacts, project_name, parsed.layer_rules)
+    return graph
 
 
 async def write_job(
     factory: async_sessionmaker[AsyncSession], parsed: ParsedJob, *, on_committed: OnCommitted | None = None
 ) -> dict[str, Any]:
     """Persist a parsed job's graph and complete the job, in one transaction."""
-    graph, project = parsed.graph, parsed.project
+    project = parsed.project
     try:
         lock = _project_locks.setdefault(project, asyncio.Lock())
         async with lock, factory.begin() as session:
-            await lock_project(session, project, parsed.job_id)
-            with gc_paused():
-                stats = await persist_graph(
-                    session, graph, project=project, run_invocation_id=parsed.invocation_id
-                )
+            previous_job = await lock_project(session, project)
             job = await get_job(session, parsed.job_id)
-            job.project = project
-            job.status = "completed"
-            job.finished_at = utcnow()
-            job.stats = stats
-            job.warnings = [
-                {"artifact": i.artifact, "json_path": i.json_path, "message": i.message}
-                for i in graph.issues[:1000]
-            ]
+            graph = parsed.graph
+            if graph is None and (parsed.identical_to is None or parsed.identical_to[0] != previous_job):
+                graph = await _graph_now(session, parsed, job.project)
+            if graph is None:
+                assert parsed.identical_to is not None
+                stats = unchanged_stats({**parsed.identical_to[1], "identical_to_job": previous_job})
+                warnings: list[Any] = []
+            else:
+                stats, warnings = await _write_graph(session, parsed, graph)
+            await set_last_job(session, project, parsed.job_id)
+            stats["input_fingerprint"] = parsed.fingerprint
+            job.project, job.status, job.finished_at = project, "completed", utcnow()
+            job.stats, job.warnings = stats, warnings
             summary = job_summary(job)
     except (DabError, SQLAlchemyError, OSError) as exc:
         if not isinstance(exc, DabError):
