@@ -103,6 +103,9 @@ async def _insert(session: AsyncSession, record: type[Base], rows: Sequence[dict
         f"VALUES ({_placeholders(dialect.paramstyle, len(names))})"
     )
     plan = list(zip(names, converters, strict=True))
+    if dialect.name == "postgresql":
+        await _copy_rows(conn, table.name, names, plan, rows, defaults)
+        return
     for batch in chunked(rows):
         params = [
             tuple(
@@ -114,6 +117,30 @@ async def _insert(session: AsyncSession, record: type[Base], rows: Sequence[dict
             for row in batch
         ]
         await conn.exec_driver_sql(sql, params)
+
+
+async def _copy_rows(
+    conn: Any,
+    table_name: str,
+    names: list[str],
+    plan: list[tuple[str, Callable[[Any], Any] | None]],
+    rows: Sequence[dict[str, Any]],
+    defaults: dict[str, Any],
+) -> None:
+    """PostgreSQL COPY (binary) on the transaction's own connection: ~3x executemany."""
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    for batch in chunked(rows, 20_000):
+        records = [
+            tuple(
+                value
+                if (value := row.get(name, defaults.get(name))) is None or convert is None
+                else convert(value)
+                for name, convert in plan
+            )
+            for row in batch
+        ]
+        await driver.copy_records_to_table(table_name, records=records, columns=names)
 
 
 async def _update_by_id(session: AsyncSession, record: Any, rows: Sequence[dict[str, Any]]) -> None:

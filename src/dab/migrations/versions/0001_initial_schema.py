@@ -260,10 +260,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("capsule_column", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_capsule_column_capsule_urn"), ["capsule_urn"], unique=False)
-        batch_op.create_index(batch_op.f("ix_capsule_column_name"), ["name"], unique=False)
         batch_op.create_index(batch_op.f("ix_capsule_column_pii_type"), ["pii_type"], unique=False)
         batch_op.create_index(batch_op.f("ix_capsule_column_project"), ["project"], unique=False)
-        batch_op.create_index(batch_op.f("ix_capsule_column_semantic_type"), ["semantic_type"], unique=False)
 
     op.create_table(
         "capsule_lineage",
@@ -614,10 +612,8 @@ def downgrade() -> None:
 
     op.drop_table("capsule_lineage")
     with op.batch_alter_table("capsule_column", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_capsule_column_semantic_type"))
         batch_op.drop_index(batch_op.f("ix_capsule_column_project"))
         batch_op.drop_index(batch_op.f("ix_capsule_column_pii_type"))
-        batch_op.drop_index(batch_op.f("ix_capsule_column_name"))
         batch_op.drop_index(batch_op.f("ix_capsule_column_capsule_urn"))
 
     op.drop_table("capsule_column")

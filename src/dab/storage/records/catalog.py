@@ -80,7 +80,7 @@ class ColumnRecord(Base):
     urn: Mapped[str] = mapped_column(URN, unique=True)
     project: Mapped[str] = mapped_column(String(255), index=True)
     capsule_urn: Mapped[str] = mapped_column(ForeignKey("capsule.urn", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(512), index=True)
+    name: Mapped[str] = mapped_column(String(512))
     description: Mapped[str | None] = mapped_column(Text)
     data_type: Mapped[str | None] = mapped_column(String(255))
     ordinal: Mapped[int | None] = mapped_column(Integer)
@@ -91,7 +91,7 @@ class ColumnRecord(Base):
     pii_type: Mapped[str | None] = mapped_column(String(64), index=True)
     pii_origin: Mapped[str | None] = mapped_column(String(32))
     """Where pii_type came from: ``metadata`` (dbt), ``manual`` (API, survives re-ingestion)."""
-    semantic_type: Mapped[str | None] = mapped_column(String(64), index=True)
+    semantic_type: Mapped[str | None] = mapped_column(String(64))
     is_masked: Mapped[bool] = mapped_column(Boolean, default=False)
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
