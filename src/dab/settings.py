@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     dab_page_max_limit: int = 1000
     dab_layer_rules_file: Path | None = None
     dab_rules_dir: Path | None = None
+    dab_rules_config_file: Path | None = None
 
     @field_validator("api_keys", mode="before")
     @classmethod
@@ -75,6 +76,11 @@ class Settings(BaseSettings):
     @property
     def effective_cache_url(self) -> str | None:
         return self.cache_redis_url or self.redis_url
+
+    @property
+    def cache_generation_file(self) -> Path:
+        """Touched by every write, so in-process caches of other processes on DAB_HOME notice."""
+        return self.dab_home / "cache_generation"
 
     @property
     def max_upload_bytes(self) -> int:

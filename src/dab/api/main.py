@@ -49,6 +49,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         enabled=settings.cache_enabled,
         redis_url=settings.effective_cache_url,
         ttl_seconds=settings.cache_ttl_seconds,
+        generation_file=settings.cache_generation_file,
     )
     app.state.layer_rules = load_layer_rules(settings.dab_layer_rules_file)
     app.state.api_keys, generated = resolve_api_keys(settings)

@@ -8,13 +8,17 @@ from typing import Annotated
 import typer
 
 from dab import __version__
-from dab.cli import db, ingest, serve
+from dab.cli import capsules, columns, conformance, db, ingest, search, serve
 from dab.platform.logging import configure_logging
 
 app = typer.Typer(no_args_is_help=True, help="dab, the Data Architecture Brain.", add_completion=False)
 app.add_typer(db.app, name="db")
 app.add_typer(ingest.app, name="ingest")
+app.add_typer(conformance.app, name="conformance")
 app.command("serve")(serve.serve)
+app.add_typer(capsules.app, name="capsules")
+app.add_typer(columns.app, name="columns")
+app.command("search")(search.search)
 
 
 def _version(value: bool) -> None:

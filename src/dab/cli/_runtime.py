@@ -13,6 +13,7 @@ from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.errors import DabError, InvalidArtifact, InvalidInput, NotFound
+from dab.platform import cache
 from dab.settings import Settings, get_settings
 from dab.storage import migrate
 from dab.storage.db import create_engine, make_session_factory
@@ -56,6 +57,14 @@ def guarded(func: Callable[[], T]) -> T:
     except DabError as exc:
         code = next((c for t, c in EXIT_CODES.items() if isinstance(exc, t)), 1)
         fail(exc.detail, code)
+
+
+async def announce_write(settings: Settings) -> None:
+    """Tell running servers' caches that the database changed under them."""
+    if settings.cache_enabled:
+        await cache.announce_write(
+            redis_url=settings.effective_cache_url, generation_file=settings.cache_generation_file
+        )
 
 
 @asynccontextmanager

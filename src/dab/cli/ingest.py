@@ -10,7 +10,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from dab.cli._remote import RemoteClient
 from dab.cli._render import console, job_stats_table, print_json, print_rows
-from dab.cli._runtime import fail, guarded, load_settings, run, unit_of_work
+from dab.cli._runtime import announce_write, fail, guarded, load_settings, run, unit_of_work
 from dab.errors import InvalidInput
 from dab.services.ingest_dbt import ARTIFACT_FILES, IngestRequest, create_job, retry_request, run_job
 from dab.services.jobs import job_summary, list_jobs
@@ -44,7 +44,10 @@ async def _ingest_locally(request: IngestRequest) -> dict[str, Any]:
     engine = create_engine(settings.effective_database_url)
     try:
         return await run_job(
-            make_session_factory(engine), job_id, layer_rules=load_layer_rules(settings.dab_layer_rules_file)
+            make_session_factory(engine),
+            job_id,
+            layer_rules=load_layer_rules(settings.dab_layer_rules_file),
+            on_committed=lambda: announce_write(settings),
         )
     finally:
         await engine.dispose()

@@ -7,8 +7,10 @@ never leave a stale read behind and no key scan is needed. Redis failures degrad
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections import OrderedDict
+from pathlib import Path
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -37,16 +39,32 @@ class MemoryCache:
 
     backend = "memory"
 
-    def __init__(self, *, ttl_seconds: int = 300, max_entries: int = 10_000) -> None:
+    def __init__(
+        self, *, ttl_seconds: int = 300, max_entries: int = 10_000, generation_file: Path | None = None
+    ) -> None:
         self._ttl = ttl_seconds
         self._max = max_entries
         self._generation = 0
         self._items: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        # Other processes on this DAB_HOME (the CLI) write too: they touch this file.
+        self._file = generation_file
+        self._seen = self._file_stamp()
+
+    def _file_stamp(self) -> int:
+        try:
+            return self._file.stat().st_mtime_ns if self._file else 0
+        except OSError:
+            return 0
 
     def _key(self, key: str) -> str:
         return f"{PREFIX}{self._generation}:{key}"
 
     async def get(self, key: str) -> bytes | None:
+        stamp = self._file_stamp()
+        if stamp != self._seen:
+            self._seen = stamp
+            self._generation += 1
+            self._items.clear()
         item = self._items.get(self._key(key))
         if item is None or item[0] < time.monotonic():
             CACHE_MISSES.inc()
@@ -63,6 +81,8 @@ class MemoryCache:
     async def bump(self) -> None:
         self._generation += 1
         self._items.clear()
+        touch_generation_file(self._file)
+        self._seen = self._file_stamp()
 
     async def ping(self) -> bool:
         return True
@@ -162,9 +182,29 @@ class NullCache:
         return None
 
 
-def make_cache(*, enabled: bool, redis_url: str | None, ttl_seconds: int) -> Cache:
+def touch_generation_file(path: Path | None) -> None:
+    if path is None:
+        return
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+        os.utime(path, ns=(time.time_ns(), time.time_ns()))
+
+
+def make_cache(
+    *, enabled: bool, redis_url: str | None, ttl_seconds: int, generation_file: Path | None = None
+) -> Cache:
     if not enabled:
         return NullCache()
     if redis_url:
         return RedisCache(redis_url, ttl_seconds=ttl_seconds)
-    return MemoryCache(ttl_seconds=ttl_seconds)
+    return MemoryCache(ttl_seconds=ttl_seconds, generation_file=generation_file)
+
+
+async def announce_write(*, redis_url: str | None, generation_file: Path | None) -> None:
+    """For writers outside the API process (the CLI): invalidate every server's cache."""
+    touch_generation_file(generation_file)
+    if redis_url:
+        cache = RedisCache(redis_url)
+        await cache.bump()
+        await cache.close()

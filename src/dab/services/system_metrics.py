@@ -21,7 +21,10 @@ async def refresh_system_gauges(session: AsyncSession) -> None:
     for pii_type, count in rows:
         PII_COLUMN_COUNT.labels(pii_type).set(count)
     score = await session.scalar(
-        select(ConformanceRunRecord.score).order_by(ConformanceRunRecord.started_at.desc()).limit(1)
+        select(ConformanceRunRecord.score)
+        .where(ConformanceRunRecord.scope["kind"].as_string() == "full")  # the gauge is the full score
+        .order_by(ConformanceRunRecord.started_at.desc())
+        .limit(1)
     )
     if score is not None:
         CONFORMANCE_SCORE.set(score)

@@ -104,7 +104,7 @@ async def _insert(session: AsyncSession, record: type[Base], rows: Sequence[dict
     )
     plan = list(zip(names, converters, strict=True))
     if dialect.name == "postgresql":
-        await _copy_rows(conn, table.name, names, plan, rows, defaults)
+        await _copy_rows(conn, str(record.__tablename__), names, plan, rows, defaults)
         return
     for batch in chunked(rows):
         params = [

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from dab.api.routes import ingest
+from dab.api.routes import capsules, columns, conformance, domains, ingest, reports, search
 
-PROTECTED_ROUTERS: tuple[APIRouter, ...] = (ingest.router,)
+PROTECTED_ROUTERS: tuple[APIRouter, ...] = (
+    ingest.router,
+    capsules.router,
+    columns.router,
+    domains.router,
+    search.router,
+    conformance.router,
+    reports.router,
+)

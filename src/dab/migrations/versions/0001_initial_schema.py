@@ -260,6 +260,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("capsule_column", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_capsule_column_capsule_urn"), ["capsule_urn"], unique=False)
+        batch_op.create_index(batch_op.f("ix_capsule_column_name"), ["name"], unique=False)
         batch_op.create_index(batch_op.f("ix_capsule_column_pii_type"), ["pii_type"], unique=False)
         batch_op.create_index(batch_op.f("ix_capsule_column_project"), ["project"], unique=False)
 
@@ -614,6 +615,7 @@ def downgrade() -> None:
     with op.batch_alter_table("capsule_column", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_capsule_column_project"))
         batch_op.drop_index(batch_op.f("ix_capsule_column_pii_type"))
+        batch_op.drop_index(batch_op.f("ix_capsule_column_name"))
         batch_op.drop_index(batch_op.f("ix_capsule_column_capsule_urn"))
 
     op.drop_table("capsule_column")

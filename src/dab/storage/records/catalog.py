@@ -80,7 +80,7 @@ class ColumnRecord(Base):
     urn: Mapped[str] = mapped_column(URN, unique=True)
     project: Mapped[str] = mapped_column(String(255), index=True)
     capsule_urn: Mapped[str] = mapped_column(ForeignKey("capsule.urn", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(512))
+    name: Mapped[str] = mapped_column(String(512), index=True)  # search's loose index scan
     description: Mapped[str | None] = mapped_column(Text)
     data_type: Mapped[str | None] = mapped_column(String(255))
     ordinal: Mapped[int | None] = mapped_column(Integer)

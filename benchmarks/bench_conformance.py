@@ -1,0 +1,88 @@
+"""Conformance benchmark: load the graph from the database, evaluate every built-in rule, persist.
+
+Generates (once) and ingests a synthetic dbt project into a fresh SQLite file (or the given
+PostgreSQL database), then repeats: load_graph (the set-based reader), evaluate (the pure
+engine, all built-in rules), persist (run row + violation upsert + auto-resolve). The first
+persist inserts every violation, later ones update them. Reports medians and peak RSS.
+
+    python benchmarks/bench_conformance.py --models 10000 --columns 20 --repeat 3
+    python benchmarks/bench_conformance.py --models 100000 --columns 5 --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_ingest import _ingest, _reset, artifacts_for
+
+from dab.rules import builtin_rules, evaluate
+from dab.services.conformance_persist import persist_result
+from dab.storage.db import create_engine, make_session_factory
+from dab.storage.graph_reader import load_graph
+from dab.storage.records import utcnow
+from dab.storage.repositories.violations import RunScope
+
+
+def _median(values: list[float]) -> str:
+    return f"median {statistics.median(values):6.2f} s  runs {[round(v, 2) for v in values]}"
+
+
+async def bench(url: str | None, models: int, columns: int, repeat: int) -> None:
+    db_url = url or f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
+    await _reset(db_url)
+    ingest_seconds, _ = await _ingest(db_url, artifacts_for(models, columns))
+    engine = create_engine(db_url)
+    factory = make_session_factory(engine)
+    rules = builtin_rules()
+    timings: dict[str, list[float]] = {"load": [], "evaluate": [], "persist": []}
+    violations = 0
+    sizes = ""
+    for _ in range(repeat):
+        async with factory.begin() as session:
+            started = time.perf_counter()
+            graph = await load_graph(session)
+            timings["load"].append(time.perf_counter() - started)
+            started = time.perf_counter()
+            result = evaluate(graph, rules)
+            timings["evaluate"].append(time.perf_counter() - started)
+            started = time.perf_counter()
+            now = utcnow()
+            await persist_result(
+                session, result, scope={"kind": "full"}, run_scope=RunScope(), started_at=now, now=now
+            )
+        timings["persist"].append(time.perf_counter() - started)
+        violations = len(result.violations)
+        sizes = f"{len(graph.capsules)} capsules, {len(graph.columns)} columns, {len(graph.tests)} tests"
+    await engine.dispose()
+    name = "postgresql" if db_url.startswith("postgresql") else "sqlite"
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"{name}: {models} models x {columns} columns ({sizes}); {len(rules)} rules, {violations} violations"
+    )
+    print(f"  ingestion (setup, once)  {ingest_seconds:.2f} s")
+    print(f"  load graph from DB       {_median(timings['load'])}")
+    print(f"  evaluate (engine)        {_median(timings['evaluate'])}")
+    print(f"  persist (upsert)         {_median(timings['persist'])}")
+    print(f"  peak RSS                 {peak_mb:.0f} MiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="dab conformance benchmark")
+    parser.add_argument("--models", type=int, default=10_000)
+    parser.add_argument("--columns", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    args = parser.parse_args()
+    asyncio.run(bench(args.database_url, args.models, args.columns, args.repeat))
+
+
+if __name__ == "__main__":
+    main()

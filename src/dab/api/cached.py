@@ -1,0 +1,33 @@
+"""Serve read endpoints through the generation-keyed cache (platform/cache.py).
+
+The key is the route path plus the sorted query parameters; the value is the response's JSON
+bytes, so a hit costs no database round trip and no serialisation. Writes bump the cache
+generation, so a stale entry is never read. Only successful answers are stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+from fastapi import Request, Response
+
+JSON = "application/json"
+
+
+def cache_key(request: Request) -> str:
+    query = urlencode(sorted(request.query_params.multi_items()))
+    return f"GET {request.url.path}?{query}"
+
+
+async def cached_json(request: Request, produce: Callable[[], Awaitable[Any]]) -> Response:
+    cache = request.app.state.cache
+    key = cache_key(request)
+    body = await cache.get(key)
+    if body is not None:
+        return Response(body, media_type=JSON, headers={"X-Cache": "hit"})
+    body = orjson.dumps(await produce())
+    await cache.set(key, body)
+    return Response(body, media_type=JSON, headers={"X-Cache": "miss"})

@@ -1,0 +1,10 @@
+"""Report renderers: plain data (dicts, evaluation results) in, a document (str) out.
+
+Pure: no database, no framework, no settings. Every value put into HTML or XML is escaped.
+"""
+
+from dab.reports.ci import junit_xml, sarif_log
+from dab.reports.conformance_html import conformance_html
+from dab.reports.tabular import VIOLATION_CSV_COLUMNS, violations_csv
+
+__all__ = ["VIOLATION_CSV_COLUMNS", "conformance_html", "junit_xml", "sarif_log", "violations_csv"]

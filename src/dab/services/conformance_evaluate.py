@@ -1,0 +1,169 @@
+"""Evaluate the rules in force over the stored graph, in a worker thread, and persist the run."""
+
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import anyio
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dab.domain.graph import Graph
+from dab.errors import InvalidInput, NotFound
+from dab.rules import EvaluationResult, Rule, Scope, Violation, evaluate
+from dab.services.conformance_persist import breakdown, persist_result, tally_read
+from dab.services.conformance_rules import rules_in_force
+from dab.storage.graph_reader import load_graph
+from dab.storage.records import CapsuleRecord, utcnow
+from dab.storage.repositories.violations import RunScope
+
+ScopeKind = Literal["full", "layer", "domain", "capsule", "rule_sets"]
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationRequest:
+    scope: ScopeKind = "full"
+    layer: str | None = None
+    domain: str | None = None
+    capsule_urn: str | None = None
+    rule_sets: tuple[str, ...] = ()
+    persist_violations: bool | None = None
+    """None: persist a full evaluation, not a scoped one."""
+    violations_limit: int = 100
+
+    @property
+    def persist(self) -> bool:
+        return self.scope == "full" if self.persist_violations is None else self.persist_violations
+
+    def scope_json(self) -> dict[str, Any]:
+        companion: dict[str, tuple[str, Any]] = {
+            "layer": ("layer", self.layer),
+            "domain": ("domain", self.domain),
+            "capsule": ("capsule_urn", self.capsule_urn),
+            "rule_sets": ("rule_sets", list(self.rule_sets)),
+        }
+        out: dict[str, Any] = {"kind": self.scope}
+        if self.scope in companion:
+            key, value = companion[self.scope]
+            out[key] = value
+        return out
+
+    def engine_scope(self) -> Scope:
+        one = {
+            "layer": Scope(layers=frozenset([self.layer or ""])),
+            "domain": Scope(domains=frozenset([self.domain or ""])),
+            "capsule": Scope(urns=frozenset([self.capsule_urn or ""])),
+            "rule_sets": Scope(rule_sets=frozenset(self.rule_sets)),
+        }
+        return one.get(self.scope, Scope())
+
+    def run_scope(self) -> RunScope:
+        scope = self.engine_scope()
+        return RunScope(
+            layers=scope.layers, domains=scope.domains, capsule_urns=scope.urns, rule_sets=scope.rule_sets
+        )
+
+
+def violation_read(v: Violation) -> dict[str, Any]:
+    return {
+        "fingerprint": v.fingerprint,
+        "rule_id": v.rule_id,
+        "rule_set": v.rule_set,
+        "severity": v.severity.value,
+        "category": v.category,
+        "subject_urn": v.subject_urn,
+        "capsule_urn": v.capsule_urn,
+        "layer": v.layer,
+        "message": v.message,
+        "remediation": v.remediation,
+    }
+
+
+def result_read(result: EvaluationResult, violations_limit: int) -> dict[str, Any]:
+    """Score, per-rule and per-group counts, and the first ``violations_limit`` violations."""
+    parts = breakdown(result)
+    return {
+        "score": result.score,
+        "weighted_score": result.weighted_score,
+        "applicable": result.applicable,
+        "passed": result.applicable - result.failed,
+        "failed": result.failed,
+        "rules": [
+            {
+                "rule_id": c.rule_id,
+                "rule_set": c.rule_set,
+                "severity": c.severity.value,
+                **tally_read(result.by_rule[c.rule_id]),
+            }
+            for c in result.checks
+        ],
+        "by_rule_set": parts["by_rule_set"],
+        "by_layer": parts["by_layer"],
+        "by_severity": parts["by_severity"],
+        "violations_by_severity": parts["violations_by_severity"],
+        "violations": {
+            "data": [violation_read(v) for v in result.violations[:violations_limit]],
+            "total": len(result.violations),
+            "limit": violations_limit,
+            "offset": 0,
+        },
+    }
+
+
+async def _check_request(session: AsyncSession, request: EvaluationRequest, rules: tuple[Rule, ...]) -> None:
+    if request.scope == "rule_sets":
+        known = {r.rule_set for r in rules}
+        unknown = sorted(set(request.rule_sets) - known)
+        if unknown:
+            raise InvalidInput(
+                f"unknown rule set(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})",
+                location="body.rule_sets",
+            )
+    if request.scope == "capsule":
+        found = await session.scalar(select(CapsuleRecord.id).where(CapsuleRecord.urn == request.capsule_urn))
+        if found is None:
+            raise NotFound(f"no capsule {request.capsule_urn}")
+
+
+def run_engine(graph: Graph, rules: tuple[Rule, ...], scope: Scope) -> EvaluationResult:
+    return evaluate(graph, rules, scope=scope)
+
+
+async def evaluate_conformance(
+    session: AsyncSession,
+    request: EvaluationRequest,
+    *,
+    rules_dir: Path | None = None,
+    config_file: Path | None = None,
+) -> dict[str, Any]:
+    """Load the graph, evaluate off the event loop, persist when asked; never commits."""
+    started_at, clock = utcnow(), time.perf_counter()
+    rules = await rules_in_force(session, rules_dir=rules_dir, config_file=config_file)
+    await _check_request(session, request, rules)
+    graph = await load_graph(session)
+    job = functools.partial(run_engine, graph, rules, request.engine_scope())
+    result = await anyio.to_thread.run_sync(job)
+    out = {"scope": request.scope_json(), **result_read(result, request.violations_limit)}
+    out.update(run_id=None, persisted=False, evaluated_at=utcnow(), lifecycle=None)
+    if request.persist:
+        outcome = await persist_result(
+            session,
+            result,
+            scope=request.scope_json(),
+            run_scope=request.run_scope(),
+            started_at=started_at,
+            now=out["evaluated_at"],
+        )
+        out.update(run_id=outcome.run_id, persisted=True)
+        out["lifecycle"] = {
+            "opened": outcome.opened,
+            "seen_again": outcome.seen_again,
+            "reopened": outcome.reopened,
+            "resolved": outcome.resolved,
+        }
+    out["duration_ms"] = round((time.perf_counter() - clock) * 1000, 1)
+    return out

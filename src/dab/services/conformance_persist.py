@@ -1,0 +1,118 @@
+"""Store an evaluation: one conformance_run row, violations upserted by fingerprint.
+
+Lifecycle (DESIGN.md §5): a new fingerprint opens a violation (first_seen = last_seen = now);
+one seen again moves last_seen and keeps acknowledged/waived, re-opening a resolved one; open
+and acknowledged violations in the run's scope that the run did not produce are resolved.
+Waived ones stay waived. Every write is a batched statement; nothing is committed here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dab.rules import EvaluationResult, Tally, Violation
+from dab.storage.records import new_uuid
+from dab.storage.repositories.violations import RunScope, ViolationRepository
+
+
+@dataclass(frozen=True, slots=True)
+class PersistOutcome:
+    run_id: str
+    opened: int
+    seen_again: int
+    reopened: int
+    resolved: int
+
+
+def tally_read(tally: Tally) -> dict[str, Any]:
+    return {
+        "applicable": tally.applicable,
+        "passed": tally.passed,
+        "failed": tally.failed,
+        "score": tally.score,
+    }
+
+
+def breakdown(result: EvaluationResult) -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    for violation in result.violations:
+        counts[violation.severity.value] = counts.get(violation.severity.value, 0) + 1
+    return {
+        "by_rule": {k: tally_read(t) for k, t in result.by_rule.items()},
+        "by_rule_set": {k: tally_read(t) for k, t in result.by_rule_set.items()},
+        "by_layer": {k: tally_read(t) for k, t in result.by_layer.items()},
+        "by_severity": {k: tally_read(t) for k, t in result.by_severity.items()},
+        "violations_by_severity": dict(sorted(counts.items())),
+        "violations": len(result.violations),
+    }
+
+
+def _values(v: Violation, run_id: str, now: datetime) -> dict[str, Any]:
+    return {
+        "rule_id": v.rule_id,
+        "rule_set": v.rule_set,
+        "severity": v.severity.value,
+        "category": v.category,
+        "subject_urn": v.subject_urn,
+        "capsule_urn": v.capsule_urn,
+        "layer": v.layer,
+        "message": v.message,
+        "remediation": v.remediation,
+        "last_seen_at": now,
+        "last_run_id": run_id,
+    }
+
+
+async def persist_result(
+    session: AsyncSession,
+    result: EvaluationResult,
+    *,
+    scope: dict[str, Any],
+    run_scope: RunScope,
+    started_at: datetime,
+    now: datetime,
+) -> PersistOutcome:
+    repo = ViolationRepository(session)
+    await repo.lock_runs()
+    run_id = await repo.add_run(
+        {
+            "scope": scope,
+            "started_at": started_at,
+            "finished_at": now,
+            "score": result.score,
+            "weighted_score": result.weighted_score,
+            "applicable": result.applicable,
+            "passed": result.applicable - result.failed,
+            "failed": result.failed,
+            "breakdown": breakdown(result),
+        }
+    )
+    existing = await repo.statuses()
+    new_rows: dict[str, dict[str, Any]] = {}
+    seen_rows: dict[str, dict[str, Any]] = {}
+    reopened = 0
+    for violation in result.violations:
+        values = _values(violation, run_id, now)
+        found = existing.get(violation.fingerprint)
+        if found is None:
+            new_rows[violation.fingerprint] = {
+                **values,
+                "id": new_uuid(),
+                "fingerprint": violation.fingerprint,
+                "status": "open",
+                "first_seen_at": now,
+            }
+            continue
+        violation_id, status = found
+        if status == "resolved" and violation.fingerprint not in seen_rows:
+            values.update(status="open", resolved_at=None)
+            reopened += 1
+        seen_rows[violation.fingerprint] = {**values, "id": violation_id}
+    await repo.insert_many(list(new_rows.values()))
+    await repo.update_many(list(seen_rows.values()))
+    resolved = await repo.resolve_missing(run_id, now, run_scope)
+    return PersistOutcome(run_id, len(new_rows), len(seen_rows), reopened, resolved)

@@ -1,0 +1,191 @@
+"""Capsule reads: filtered pages, detail with its tags, tests and products, summaries by URN."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dab.storage.records import (
+    CapsuleDataProductRecord,
+    CapsuleRecord,
+    CapsuleTagRecord,
+    DataProductRecord,
+    DataTestRecord,
+    TagRecord,
+    ViolationRecord,
+)
+from dab.storage.repositories._text import chunked, icontains
+
+C = CapsuleRecord
+T = DataTestRecord
+V = ViolationRecord
+
+SUMMARY_COLUMNS = (
+    C.urn,
+    C.name,
+    C.capsule_type,
+    C.layer,
+    C.domain_name.label("domain"),
+    C.owner,
+    C.source,
+    C.description,
+    C.materialization,
+    C.column_count,
+    C.pii_column_count,
+    C.updated_at,
+)
+DETAIL_COLUMNS = (
+    *SUMMARY_COLUMNS,
+    C.project,
+    C.namespace,
+    C.unique_id,
+    C.layer_evidence,
+    C.domain_evidence,
+    C.owner_evidence,
+    C.database_name,
+    C.schema_name,
+    C.relation_name,
+    C.path,
+    C.source_name,
+    C.access,
+    C.group_name,
+    C.version,
+    C.exposure_type,
+    C.maturity,
+    C.url,
+    C.freshness,
+    C.meta,
+    C.last_run_status,
+    C.last_run_execution_time,
+    C.last_run_completed_at,
+    C.created_at,
+)
+SORT_COLUMNS: dict[str, Any] = {
+    "name": C.name,
+    "urn": C.urn,
+    "layer": C.layer,
+    "capsule_type": C.capsule_type,
+    "updated_at": C.updated_at,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CapsuleFilters:
+    layer: str | None = None
+    domain: str | None = None
+    capsule_type: str | None = None
+    tag: str | None = None
+    owner: str | None = None
+    source: str | None = None
+    has_pii: bool | None = None
+    q: str | None = None
+
+
+def _equality_conditions(f: CapsuleFilters) -> list[ColumnElement[bool]]:
+    pairs = (
+        (C.layer, f.layer),
+        (C.domain_name, f.domain),
+        (C.capsule_type, f.capsule_type),
+        (C.owner, f.owner),
+        (C.source, f.source),
+    )
+    return [column == value for column, value in pairs if value is not None]
+
+
+def _conditions(f: CapsuleFilters) -> list[ColumnElement[bool]]:
+    conditions = _equality_conditions(f)
+    if f.tag is not None:
+        tagged = (
+            select(CapsuleTagRecord.id)
+            .join(TagRecord, TagRecord.id == CapsuleTagRecord.tag_id)
+            .where(CapsuleTagRecord.capsule_urn == C.urn, TagRecord.name == f.tag)
+        )
+        conditions.append(exists(tagged))
+    if f.has_pii is not None:
+        conditions.append(C.pii_column_count > 0 if f.has_pii else C.pii_column_count == 0)
+    if f.q:
+        conditions.append(icontains(C.name, f.q) | icontains(C.urn, f.q) | icontains(C.description, f.q))
+    return conditions
+
+
+class CapsuleRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def list_page(
+        self, filters: CapsuleFilters, *, sort_key: str, descending: bool, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page in a stable order (sort key, then id) and the filtered total."""
+        conditions = _conditions(filters)
+        column = SORT_COLUMNS[sort_key]
+        order = (column.desc(), C.id.desc()) if descending else (column.asc(), C.id.asc())
+        stmt = select(*SUMMARY_COLUMNS).where(*conditions).order_by(*order)
+        rows = await self._session.execute(stmt.limit(limit).offset(offset))
+        total = await self._session.scalar(select(func.count(C.id)).where(*conditions))
+        return [dict(r) for r in rows.mappings()], int(total or 0)
+
+    async def get_detail(self, urn: str) -> dict[str, Any] | None:
+        row = (await self._session.execute(select(*DETAIL_COLUMNS).where(C.urn == urn))).mappings().first()
+        return dict(row) if row is not None else None
+
+    async def exists(self, urn: str) -> bool:
+        return (await self._session.scalar(select(C.id).where(C.urn == urn))) is not None
+
+    async def tags(self, urn: str) -> list[dict[str, Any]]:
+        stmt = (
+            select(TagRecord.urn, TagRecord.name, TagRecord.category, CapsuleTagRecord.origin)
+            .join(TagRecord, TagRecord.id == CapsuleTagRecord.tag_id)
+            .where(CapsuleTagRecord.capsule_urn == urn)
+            .order_by(TagRecord.category, TagRecord.name)
+        )
+        return [dict(r) for r in (await self._session.execute(stmt)).mappings()]
+
+    async def tests(self, urn: str) -> list[dict[str, Any]]:
+        stmt = (
+            select(T.urn, T.name, T.kind, T.column_name.label("column"), T.severity, T.status, T.executed_at)
+            .where(T.capsule_urn == urn)
+            .order_by(T.name, T.id)
+        )
+        return [dict(r) for r in (await self._session.execute(stmt)).mappings()]
+
+    async def products(self, urn: str) -> list[dict[str, Any]]:
+        stmt = (
+            select(DataProductRecord.urn, DataProductRecord.name, CapsuleDataProductRecord.role)
+            .join(DataProductRecord, DataProductRecord.id == CapsuleDataProductRecord.product_id)
+            .where(CapsuleDataProductRecord.capsule_urn == urn)
+            .order_by(DataProductRecord.name)
+        )
+        return [dict(r) for r in (await self._session.execute(stmt)).mappings()]
+
+    async def violations(self, urn: str, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        columns = (
+            V.id.label("violation_id"),
+            V.rule_id,
+            V.rule_set,
+            V.severity,
+            V.category,
+            V.subject_urn,
+            V.message,
+            V.remediation,
+            V.status,
+            V.first_seen_at,
+            V.last_seen_at,
+            V.resolved_at,
+        )
+        stmt = select(*columns).where(V.capsule_urn == urn).order_by(V.first_seen_at, V.id)
+        rows = await self._session.execute(stmt.limit(limit).offset(offset))
+        total = await self._session.scalar(select(func.count(V.id)).where(V.capsule_urn == urn))
+        return [dict(r) for r in rows.mappings()], int(total or 0)
+
+    async def summaries(self, urns: Collection[str]) -> dict[str, dict[str, Any]]:
+        """name, type, layer and owner of each URN that exists."""
+        out: dict[str, dict[str, Any]] = {}
+        columns = (C.urn, C.name, C.capsule_type, C.layer, C.owner)
+        for batch in chunked(sorted(urns)):
+            for row in (await self._session.execute(select(*columns).where(C.urn.in_(batch)))).mappings():
+                out[row["urn"]] = dict(row)
+        return out

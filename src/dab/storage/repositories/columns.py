@@ -1,0 +1,106 @@
+"""Column reads: filtered pages, detail with tags and tests, summaries by URN."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dab.storage.records import ColumnRecord, ColumnTagRecord, DataTestRecord, TagRecord
+from dab.storage.repositories._text import chunked, icontains
+
+K = ColumnRecord
+T = DataTestRecord
+
+SUMMARY_COLUMNS = (
+    K.urn,
+    K.name,
+    K.capsule_urn,
+    K.data_type,
+    K.ordinal,
+    K.description,
+    K.pii_type,
+    K.semantic_type,
+    K.is_masked,
+)
+DETAIL_COLUMNS = (*SUMMARY_COLUMNS, K.pii_origin, K.meta, K.dbt_tags, K.constraints, K.stats, K.updated_at)
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnFilters:
+    capsule: str | None = None
+    semantic_type: str | None = None
+    pii_type: str | None = None
+    tag: str | None = None
+    q: str | None = None
+
+
+def _conditions(f: ColumnFilters) -> list[ColumnElement[bool]]:
+    pairs = ((K.capsule_urn, f.capsule), (K.semantic_type, f.semantic_type), (K.pii_type, f.pii_type))
+    conditions: list[ColumnElement[bool]] = [col == value for col, value in pairs if value is not None]
+    if f.tag is not None:
+        tagged = (
+            select(ColumnTagRecord.id)
+            .join(TagRecord, TagRecord.id == ColumnTagRecord.tag_id)
+            .where(ColumnTagRecord.column_urn == K.urn, TagRecord.name == f.tag)
+        )
+        conditions.append(exists(tagged))
+    if f.q:
+        conditions.append(icontains(K.name, f.q) | icontains(K.urn, f.q) | icontains(K.description, f.q))
+    return conditions
+
+
+class ColumnRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def list_page(
+        self, filters: ColumnFilters, *, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Ordered by capsule, position in the capsule, then id (stable)."""
+        conditions = _conditions(filters)
+        stmt = (
+            select(*SUMMARY_COLUMNS)
+            .where(*conditions)
+            .order_by(K.capsule_urn, K.ordinal, K.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        rows = await self._session.execute(stmt)
+        total = await self._session.scalar(select(func.count(K.id)).where(*conditions))
+        return [dict(r) for r in rows.mappings()], int(total or 0)
+
+    async def get_detail(self, urn: str) -> dict[str, Any] | None:
+        row = (await self._session.execute(select(*DETAIL_COLUMNS).where(K.urn == urn))).mappings().first()
+        return dict(row) if row is not None else None
+
+    async def exists(self, urn: str) -> bool:
+        return (await self._session.scalar(select(K.id).where(K.urn == urn))) is not None
+
+    async def tags(self, urn: str) -> list[dict[str, Any]]:
+        stmt = (
+            select(TagRecord.urn, TagRecord.name, TagRecord.category, ColumnTagRecord.origin)
+            .join(TagRecord, TagRecord.id == ColumnTagRecord.tag_id)
+            .where(ColumnTagRecord.column_urn == urn)
+            .order_by(TagRecord.category, TagRecord.name)
+        )
+        return [dict(r) for r in (await self._session.execute(stmt)).mappings()]
+
+    async def tests(self, urn: str) -> list[dict[str, Any]]:
+        stmt = (
+            select(T.urn, T.name, T.kind, T.severity, T.status, T.executed_at)
+            .where(T.column_urn == urn)
+            .order_by(T.name, T.id)
+        )
+        return [dict(r) for r in (await self._session.execute(stmt)).mappings()]
+
+    async def summaries(self, urns: Collection[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        columns = (K.urn, K.name, K.capsule_urn, K.data_type)
+        for batch in chunked(sorted(urns)):
+            for row in (await self._session.execute(select(*columns).where(K.urn.in_(batch)))).mappings():
+                out[row["urn"]] = dict(row)
+        return out

@@ -1,0 +1,46 @@
+"""Lineage edges, fetched one BFS level at a time (``WHERE source_urn IN (...)``)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dab.storage.records import CapsuleLineageRecord, ColumnLineageRecord
+from dab.storage.repositories._text import chunked
+
+Direction = Literal["upstream", "downstream"]
+Edge = tuple[str, str, str]
+"""(source_urn, target_urn, kind): data flows from source (upstream) to target (downstream)."""
+
+
+class LineageRepository:
+    """Edges of one level: ``capsule`` (FLOWS_TO) or ``column`` (DERIVED_FROM)."""
+
+    def __init__(self, session: AsyncSession, *, level: Literal["capsule", "column"] = "capsule") -> None:
+        self._session = session
+        if level == "capsule":
+            self._source: Any = CapsuleLineageRecord.source_urn
+            self._target: Any = CapsuleLineageRecord.target_urn
+            self._kind: Any = CapsuleLineageRecord.edge_type
+        else:
+            self._source = ColumnLineageRecord.source_urn
+            self._target = ColumnLineageRecord.target_urn
+            self._kind = ColumnLineageRecord.transformation
+
+    async def neighbours(self, urns: Collection[str], direction: Direction) -> list[Edge]:
+        """Edges entering (upstream) or leaving (downstream) any of ``urns``, in a stable order."""
+        anchor = self._target if direction == "upstream" else self._source
+        edges: list[Edge] = []
+        for batch in chunked(sorted(urns)):
+            stmt = select(self._source, self._target, self._kind).where(anchor.in_(batch))
+            edges.extend((s, t, k) for s, t, k in (await self._session.execute(stmt)).all())
+        edges.sort()
+        return edges
+
+    async def edges_among(self, urns: Collection[str]) -> list[Edge]:
+        """Every edge whose two ends are both in ``urns``."""
+        wanted = set(urns)
+        return [edge for edge in await self.neighbours(wanted, "downstream") if edge[1] in wanted]

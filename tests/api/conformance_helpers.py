@@ -1,0 +1,53 @@
+"""Shared helpers of the conformance API tests: the jaffle_shop demo, ingested and parsed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+from fastapi.testclient import TestClient
+
+from dab.domain.graph import Graph
+from dab.ingest.dbt import parse_dbt
+
+V12 = Path(__file__).parents[1] / "fixtures" / "dbt" / "v12"
+API = "/api/v1"
+ORDERS = "urn:dab:dbt:model:jaffle_shop:orders"
+CUSTOMERS = "urn:dab:dbt:model:jaffle_shop:customers"
+ARTIFACTS = ("manifest", "catalog", "run_results", "sources")
+
+
+def artifacts() -> dict[str, Any]:
+    return {k: orjson.loads((V12 / f"{k}.json").read_bytes()) for k in ARTIFACTS}
+
+
+def ingest(client: TestClient, body: dict[str, Any] | None = None) -> None:
+    response = client.post(f"{API}/ingest/dbt?wait=true", json=body or artifacts())
+    assert response.status_code == 201, response.text
+
+
+def parsed_graph() -> Graph:
+    docs = artifacts()
+    return parse_dbt(docs["manifest"], docs["catalog"], docs["run_results"], docs["sources"])
+
+
+def evaluate(client: TestClient, **body: Any) -> dict[str, Any]:
+    response = client.post(f"{API}/conformance/evaluate", json=body)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def violations(client: TestClient, **params: Any) -> dict[str, Any]:
+    response = client.get(f"{API}/conformance/violations", params={"limit": 1000, **params})
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def find(client: TestClient, rule_id: str, subject_urn: str) -> dict[str, Any]:
+    rows = [v for v in violations(client, rule=rule_id)["data"] if v["subject_urn"] == subject_urn]
+    assert len(rows) == 1, rows
+    row: dict[str, Any] = rows[0]
+    return row
