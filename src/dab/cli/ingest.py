@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from dab.cli._remote import RemoteClient
 from dab.cli._render import console, job_stats_table, print_json, print_rows
 from dab.cli._runtime import announce_write, fail, guarded, load_settings, run, unit_of_work
 from dab.errors import InvalidInput
-from dab.services.ingest_dbt import ARTIFACT_FILES, IngestRequest, create_job, retry_request, run_job
+from dab.services.ingest_dbt import (
+    ARTIFACT_FILES,
+    IngestRequest,
+    JobFailed,
+    create_job,
+    parse_job,
+    retry_request,
+    write_job,
+)
 from dab.services.jobs import job_summary, list_jobs
 from dab.services.layer_config import load_layer_rules
 from dab.storage.db import create_engine, make_session_factory
@@ -37,18 +46,24 @@ def _read(paths: dict[str, Path | None]) -> dict[str, bytes]:
     return out
 
 
-async def _ingest_locally(request: IngestRequest) -> dict[str, Any]:
+Step = Callable[[str], None]
+
+
+async def _ingest_locally(request: IngestRequest, step: Step = lambda _: None) -> dict[str, Any]:
+    """Store, parse, write: one job on the configured database, reporting each stage."""
     settings = load_settings()
+    step("storing artifacts")
     async with unit_of_work(settings) as session:
         job_id = (await create_job(session, request)).id
     engine = create_engine(settings.effective_database_url)
+    factory = make_session_factory(engine)
     try:
-        return await run_job(
-            make_session_factory(engine),
-            job_id,
-            layer_rules=load_layer_rules(settings.dab_layer_rules_file),
-            on_committed=lambda: announce_write(settings),
-        )
+        step("parsing")
+        parsed = await parse_job(factory, job_id, layer_rules=load_layer_rules(settings.dab_layer_rules_file))
+        step("writing the graph")
+        return await write_job(factory, parsed, on_committed=lambda: announce_write(settings))
+    except JobFailed as failed:
+        return failed.summary
     finally:
         await engine.dispose()
 
@@ -93,19 +108,23 @@ def ingest_dbt_files(
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
+        BarColumn(),
         TimeElapsedColumn(),
         console=console,
         transient=True,
         disable=output == "json",
     ) as progress:
-        progress.add_task(
-            f"ingesting {len(request.artifacts)} artifact(s){' via ' + api_url if api_url else ''}",
-            total=None,
-        )
         if api_url:
+            progress.add_task(f"sending {len(request.artifacts)} artifact(s) to {api_url}", total=None)
             job = guarded(lambda: _ingest_remotely(request, api_url, api_key))
         else:
-            job = run(lambda: _ingest_locally(request))
+            task = progress.add_task("ingesting", total=3)
+
+            def step(stage: str) -> None:
+                done = {"storing artifacts": 0, "parsing": 1, "writing the graph": 2}[stage]
+                progress.update(task, description=stage, completed=done)
+
+            job = run(lambda: _ingest_locally(request, step))
     _report(job, output)
 
 
