@@ -91,6 +91,14 @@ def _violations(violations: Sequence[Mapping[str, Any]]) -> str:
     return _table(("severity", "rule", "subject", "layer", "message", "remediation", "status"), rows)
 
 
+def _scope(scope: object) -> str:
+    """``{"kind": "layer", "layer": "gold"}`` -> ``layer: gold`` for a person to read."""
+    if not isinstance(scope, Mapping):
+        return str(scope or "full")
+    details = ", ".join(f"{k} {v}" for k, v in scope.items() if k != "kind" and v)
+    return f"{scope.get('kind', 'full')}" + (f" ({details})" if details else "")
+
+
 def conformance_html(report: Mapping[str, Any]) -> str:
     """Render the report data of ``services/reports_conformance.py`` as a whole HTML page."""
     title = report.get("title") or "dab conformance report"
@@ -102,7 +110,8 @@ def conformance_html(report: Mapping[str, Any]) -> str:
 <title>{e(title)}</title><style>{_CSS}</style></head>
 <body>
 <h1>{e(title)}</h1>
-<p class="muted">Evaluated at {e(report.get("evaluated_at"))} ({e(source)}); scope {e(report.get("scope"))};
+<p class="muted">Evaluated at {e(report.get("evaluated_at"))} ({e(source)});
+scope {e(_scope(report.get("scope")))};
 report generated at {e(report.get("generated_at"))}.</p>
 <div class="cards">
 <div><div class="score">{e(_pct(report.get("score")))}</div>score (passed / applicable checks)</div>
