@@ -107,23 +107,32 @@ async def _insert(session: AsyncSession, record: type[Base], rows: Sequence[dict
         await _copy_rows(conn, str(record.__tablename__), names, plan, rows, defaults)
         return
     for batch in chunked(rows):
-        params = [
-            tuple(
-                value
-                if (value := row.get(name, defaults.get(name))) is None or convert is None
-                else convert(value)
-                for name, convert in plan
-            )
-            for row in batch
-        ]
-        await conn.exec_driver_sql(sql, params)
+        await conn.exec_driver_sql(sql, _as_tuples(batch, plan, defaults))
+
+
+Plan = list[tuple[str, Callable[[Any], Any] | None]]
+
+
+def _as_tuples(
+    batch: Sequence[dict[str, Any]], plan: Plan, defaults: dict[str, Any]
+) -> list[tuple[Any, ...]]:
+    """DBAPI values in ``plan`` order; missing keys take the column's Python default."""
+    return [
+        tuple(
+            value
+            if (value := row.get(name, defaults.get(name))) is None or convert is None
+            else convert(value)
+            for name, convert in plan
+        )
+        for row in batch
+    ]
 
 
 async def _copy_rows(
     conn: Any,
     table_name: str,
     names: list[str],
-    plan: list[tuple[str, Callable[[Any], Any] | None]],
+    plan: Plan,
     rows: Sequence[dict[str, Any]],
     defaults: dict[str, Any],
 ) -> None:
@@ -131,15 +140,7 @@ async def _copy_rows(
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection
     for batch in chunked(rows, 20_000):
-        records = [
-            tuple(
-                value
-                if (value := row.get(name, defaults.get(name))) is None or convert is None
-                else convert(value)
-                for name, convert in plan
-            )
-            for row in batch
-        ]
+        records = _as_tuples(batch, plan, defaults)
         await driver.copy_records_to_table(table_name, records=records, columns=names)
 
 
