@@ -57,6 +57,29 @@ class TestIngestJson:
             assert job["stats"][kind] == ZERO, kind
         assert snapshot(database_url) == before
 
+    def test_a_column_only_change_is_found(self, client: TestClient) -> None:
+        ingest(client, artifacts())
+        body = artifacts()
+        body["catalog"]["nodes"]["model.jaffle_shop.orders"]["columns"]["amount"]["type"] = "DECIMAL(18,2)"
+        job = ingest(client, body)
+        assert job["stats"]["columns"] == {"created": 0, "updated": 1, "deleted": 0}
+        assert job["stats"]["capsules"] == ZERO
+        column = client.get("/api/v1/columns/urn:dab:dbt:column:jaffle_shop:orders.amount").json()
+        assert column["data_type"] == "DECIMAL(18,2)"
+
+    def test_a_removed_column_and_test_are_deleted(self, client: TestClient) -> None:
+        ingest(client, artifacts())
+        body = artifacts()
+        nodes = body["manifest"]["nodes"]
+        del nodes["model.jaffle_shop.orders"]["columns"]["amount"]
+        del body["catalog"]["nodes"]["model.jaffle_shop.orders"]["columns"]["amount"]
+        del nodes["test.jaffle_shop.not_null_orders_amount.106140f9fd"]
+        job = ingest(client, body)
+        assert job["stats"]["columns"]["deleted"] == 1
+        assert job["stats"]["tests"]["deleted"] == 1
+        assert job["stats"]["capsules"]["updated"] == 1  # its column count changed
+        assert client.get("/api/v1/columns/urn:dab:dbt:column:jaffle_shop:orders.amount").status_code == 404
+
     def test_vanished_nodes_are_removed_with_their_edges(self, client: TestClient, database_url: str) -> None:
         ingest(client, artifacts())
         job = ingest(client, without_model(artifacts(), "model.jaffle_shop.stg_payments"))

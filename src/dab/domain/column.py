@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: constructing 200k+ frozen instances cost ~0.2 s per 10k models
 class Column:
     urn: str
     capsule_urn: str

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.domain.capsule import Capsule
+from dab.domain.column import Column
 from dab.domain.graph import Graph
+from dab.domain.quality import DataTest
 from dab.storage.graph_writer import Entry, sync_by_urn, sync_capsule_edges
 from dab.storage.mappers import capsule_row, column_row, content_hash, test_row
 from dab.storage.records import (
@@ -75,6 +78,11 @@ async def _record_history(session: AsyncSession, graph: Graph, invocation: str |
     """Append this invocation's runs and test results to the history (once per invocation)."""
     if not invocation:
         return
+    recorded = await session.scalar(
+        select(CapsuleRunRecord.id).where(CapsuleRunRecord.invocation_id == invocation).limit(1)
+    )
+    if recorded is not None:  # the same run_results.json again: its history is already there
+        return
     runs = [
         {
             "capsule_urn": c.urn,
@@ -108,23 +116,67 @@ async def _record_history(session: AsyncSession, graph: Graph, invocation: str |
         await session.execute(stmt, rows)
 
 
-def _capsule_entries(graph: Graph, project: str) -> tuple[list[Entry], Any]:
-    columns = Counter(c.capsule_urn for c in graph.columns.values())
-    pii = Counter(c.capsule_urn for c in graph.columns.values() if c.pii_type)
+@dataclass
+class _Subtrees:
+    """Columns and tests grouped by capsule, with one digest per capsule over both."""
+
+    columns: dict[str, list[Column]] = field(default_factory=lambda: defaultdict(list))
+    tests: dict[str, list[DataTest]] = field(default_factory=lambda: defaultdict(list))
+    digests: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, graph: Graph) -> _Subtrees:
+        out = cls()
+        for column in graph.columns.values():
+            out.columns[column.capsule_urn].append(column)
+        for test in graph.tests.values():
+            out.tests[test.capsule_urn].append(test)
+        for urn in graph.capsules:
+            out.digests[urn] = content_hash((out.columns.get(urn, ()), out.tests.get(urn, ())))
+        return out
+
+
+def _capsule_entries(graph: Graph, project: str, subtrees: _Subtrees) -> tuple[list[Entry], Any]:
     entries = []
     for capsule in graph.capsules.values():
-        counts = (columns[capsule.urn], pii[capsule.urn])
+        columns = subtrees.columns.get(capsule.urn, ())
+        counts = (len(columns), sum(1 for c in columns if c.pii_type))
         entries.append(Entry(capsule.urn, content_hash((capsule, counts)), (capsule, counts)))
 
     def to_row(item: tuple[Capsule, tuple[int, int]], digest: str) -> dict[str, Any]:
         capsule, (column_count, pii_count) = item
-        return capsule_row(capsule, project, digest, column_count=column_count, pii_count=pii_count)
+        row = capsule_row(capsule, project, digest, column_count=column_count, pii_count=pii_count)
+        row["subtree_hash"] = subtrees.digests[capsule.urn]
+        return row
 
     return entries, to_row
 
 
 def _entries(items: Iterable[Any]) -> list[Entry]:
     return [Entry(item.urn, content_hash(item), item) for item in items]
+
+
+async def _changed_subtrees(session: AsyncSession, subtrees: _Subtrees, project: str) -> list[str] | None:
+    """Capsules whose columns or tests differ from what is stored; None means all of them."""
+    stored = dict(
+        (
+            await session.execute(
+                select(CapsuleRecord.urn, CapsuleRecord.subtree_hash).where(CapsuleRecord.project == project)
+            )
+        ).all()
+    )
+    if not stored:
+        return None
+    return sorted(urn for urn, digest in subtrees.digests.items() if stored.get(urn) != digest)
+
+
+async def _store_subtree_digests(session: AsyncSession, subtrees: _Subtrees, urns: Sequence[str]) -> None:
+    if not urns:
+        return
+    conn = await session.connection()
+    table: Any = CapsuleRecord.__table__
+    stmt = update(table).where(table.c.urn == bindparam("capsule")).values(subtree_hash=bindparam("digest"))
+    await conn.execute(stmt, [{"capsule": urn, "digest": subtrees.digests[urn]} for urn in urns])
 
 
 async def persist_graph(
@@ -136,23 +188,30 @@ async def persist_graph(
         session, DomainRecord, (c.domain.value for c in capsules_in if c.domain.value)
     )
     owners = await ensure_named(session, OwnerRecord, (c.owner.value for c in capsules_in if c.owner.value))
-    capsule_entries, capsule_to_row = _capsule_entries(graph, project)
+    subtrees = _Subtrees.of(graph)
+    changed = await _changed_subtrees(session, subtrees, project)
+    capsule_entries, capsule_to_row = _capsule_entries(graph, project, subtrees)
     capsules = await sync_by_urn(session, CapsuleRecord, capsule_entries, capsule_to_row, project=project)
+    # Only capsules whose subtree digest moved have their columns and tests compared row by row.
+    scope = list(graph.capsules) if changed is None else changed
     columns = await sync_by_urn(
         session,
         ColumnRecord,
-        _entries(graph.columns.values()),
+        _entries(c for urn in scope for c in subtrees.columns.get(urn, ())),
         lambda column, digest: column_row(column, project, digest),
         project=project,
         keep_manual_pii=True,
+        within_capsules=changed,
     )
     tests = await sync_by_urn(
         session,
         DataTestRecord,
-        _entries(graph.tests.values()),
+        _entries(t for urn in scope for t in subtrees.tests.get(urn, ())),
         lambda test, digest: test_row(test, project, digest),
         project=project,
+        within_capsules=changed,
     )
+    await _store_subtree_digests(session, subtrees, changed or [])
     edges = await sync_capsule_edges(
         session, ((e.source_urn, e.target_urn) for e in graph.edges), project=project
     )

@@ -202,6 +202,19 @@ async def _manual_pii_urns(session: AsyncSession, record: Any, project: str) -> 
     return set(rows)
 
 
+async def _stored_digests(
+    session: AsyncSession, record: Any, project: str, capsules: Sequence[str] | None
+) -> dict[str, tuple[int, str]]:
+    base = select(record.id, record.urn, record.content_hash).where(record.project == project)
+    if capsules is None:
+        return {urn: (row_id, digest) for row_id, urn, digest in await session.execute(base)}
+    stored: dict[str, tuple[int, str]] = {}
+    for batch in chunked(capsules, 500):
+        rows = await session.execute(base.where(record.capsule_urn.in_(batch)))
+        stored.update({urn: (row_id, digest) for row_id, urn, digest in rows})
+    return stored
+
+
 async def sync_by_urn(
     session: AsyncSession,
     record: Any,
@@ -210,18 +223,15 @@ async def sync_by_urn(
     *,
     project: str,
     keep_manual_pii: bool = False,
+    within_capsules: Sequence[str] | None = None,
 ) -> DiffStats:
     """Make the project's rows of ``record`` match ``entries`` (keyed by urn, compared by digest).
 
     Rows are only built (``to_row``) for new and changed items, so an unchanged
-    re-ingestion costs one digest per item and one narrow select.
+    re-ingestion costs one digest per item and one narrow select. With ``within_capsules``
+    only the rows of those capsules are compared (``entries`` must hold exactly theirs).
     """
-    stored: dict[str, tuple[int, str]] = {
-        urn: (row_id, digest)
-        for row_id, urn, digest in await session.execute(
-            select(record.id, record.urn, record.content_hash).where(record.project == project)
-        )
-    }
+    stored = await _stored_digests(session, record, project, within_capsules)
     wanted = {entry.urn for entry in entries}
     gone = [row_id for urn, (row_id, _) in stored.items() if urn not in wanted]
     await _delete_by_id(session, record, gone)

@@ -75,6 +75,7 @@ def upgrade() -> None:
         sa.Column("column_count", sa.Integer(), nullable=False),
         sa.Column("pii_column_count", sa.Integer(), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("subtree_hash", sa.String(length=64), nullable=True),
         sa.Column("created_at", dab.storage.records._base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", dab.storage.records._base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_capsule")),

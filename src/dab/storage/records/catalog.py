@@ -69,6 +69,8 @@ class CapsuleRecord(Base):
     column_count: Mapped[int] = mapped_column(Integer, default=0)
     pii_column_count: Mapped[int] = mapped_column(Integer, default=0)
     content_hash: Mapped[str] = mapped_column(String(64))
+    subtree_hash: Mapped[str | None] = mapped_column(String(64))
+    """Digest of the capsule's columns and tests: equal means re-ingestion can skip them."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
