@@ -16,9 +16,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dab import __version__
 from dab.api.auth import require_api_key, resolve_api_keys
-from dab.api.middleware import RequestContextMiddleware
+from dab.api.middleware import API_PREFIX, RequestContextMiddleware
 from dab.api.problems import install_problem_handlers
-from dab.api.ratelimit import install_rate_limits
+from dab.api.ratelimit import RateLimitMiddleware
 from dab.api.routes import health, metrics
 from dab.api.routes.registry import PROTECTED_ROUTERS
 from dab.platform.cache import make_cache
@@ -30,7 +30,6 @@ from dab.settings import Settings, get_settings
 from dab.storage import migrate
 from dab.storage.db import create_engine, make_session_factory
 
-API_PREFIX = "/api/v1"
 log = get_logger("dab.app")
 
 
@@ -84,12 +83,16 @@ def create_app(settings: Settings) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(health.router, prefix=API_PREFIX)
     if settings.metrics_enabled:
-        app.include_router(metrics.router)
+        # Added on the app itself (not included): the metrics label logic relies on it.
+        app.add_api_route("/metrics", metrics.get_metrics, include_in_schema=False)
     protected = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require_api_key)])
     for router in PROTECTED_ROUTERS:
         protected.include_router(router)
     app.include_router(protected)
-    install_rate_limits(app, settings)
+    if settings.rate_limit_enabled:
+        app.add_middleware(
+            RateLimitMiddleware, limit=settings.rate_limit_default, storage_uri=settings.rate_limit_storage_uri
+        )
     app.add_middleware(RequestContextMiddleware, metrics_enabled=settings.metrics_enabled)
     if settings.tracing_enabled:
         from dab.platform.tracing import configure_tracing

@@ -10,6 +10,8 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dab.platform.logging import get_logger
+
+API_PREFIX = "/api/v1"
 from dab.platform.metrics import HTTP_DURATION, HTTP_REQUESTS
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
@@ -17,17 +19,21 @@ log = get_logger("dab.http")
 
 
 def _route_template(scope: Scope) -> str:
-    """The route's full path template (``/api/v1/capsules/{urn}``), a bounded metric label."""
-    endpoint = getattr(scope.get("route"), "endpoint", None)
+    """The matched route's full path template (``/api/v1/capsules/{urn}``): a bounded label.
+
+    Routes of included routers keep their router-relative template, and all of them are
+    included under the API prefix; the app's own top-level routes (metrics, docs) are not.
+    """
+    route = scope.get("route")
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
     app = scope.get("app")
-    if endpoint is None or app is None:
+    if not isinstance(template, str) or app is None:
         return "unmatched"
-    templates: dict[object, str] | None = getattr(app.state, "route_templates", None)
-    if templates is None:
-        # Included routers keep their own path; the app's copy carries the full prefix.
-        templates = {getattr(r, "endpoint", None): getattr(r, "path", "") for r in app.routes}
-        app.state.route_templates = templates
-    return templates.get(endpoint, "unmatched")
+    top_level: set[int] | None = getattr(app.state, "top_level_routes", None)
+    if top_level is None:
+        top_level = {id(r) for r in app.routes}
+        app.state.top_level_routes = top_level
+    return template if id(route) in top_level else API_PREFIX + template
 
 
 class RequestContextMiddleware:

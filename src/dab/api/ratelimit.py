@@ -1,51 +1,65 @@
-"""Rate limits with slowapi: RATE_LIMIT_DEFAULT per API key (or client address), shared via Redis."""
+"""Rate limits: RATE_LIMIT_DEFAULT per API key (or client address), shared through Redis.
+
+A pure-ASGI middleware on the `limits` library (the engine under SlowAPI). SlowAPI's own
+middleware finds the route by walking ``app.routes``, which no longer lists the routes of
+included routers in current FastAPI, so it silently limited nothing.
+"""
 
 from __future__ import annotations
 
 import hashlib
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
-from slowapi import Limiter
-from slowapi.errors import RateLimitExceeded
-from slowapi.middleware import SlowAPIASGIMiddleware
-from slowapi.util import get_remote_address
+from limits import RateLimitItem, parse
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dab.api.problems import problem_response
-from dab.settings import Settings
+from dab.platform.logging import get_logger
 
 EXEMPT_PREFIXES = ("/api/v1/health", "/metrics", "/docs", "/redoc", "/openapi.json")
+log = get_logger("dab.ratelimit")
 
 
-def _client_key(request: Request) -> str:
-    api_key = request.headers.get("x-api-key")
-    if not api_key:
-        return f"ip:{get_remote_address(request)}"
-    # A digest, so the key itself never sits in the limiter's storage (Redis).
-    return "key:" + hashlib.sha256(api_key.encode()).hexdigest()[:32]
+def _client_key(scope: Scope) -> str:
+    headers = dict(scope["headers"])
+    api_key = headers.get(b"x-api-key")
+    if api_key:
+        # A digest, so the key itself never sits in the limiter's storage (Redis).
+        return "key:" + hashlib.sha256(api_key).hexdigest()[:32]
+    client = scope.get("client")
+    return f"ip:{client[0] if client else 'unknown'}"
 
 
-def _rate_limited(request: Request, exc: Exception) -> Response:
-    limit = getattr(exc, "detail", "rate limit")
-    return problem_response(request, 429, "rate_limited", f"rate limit exceeded: {limit}")
+def _storage(uri: str | None) -> object:
+    uri = uri or "memory://"
+    options = {"implementation": "redispy"} if uri.startswith(("redis://", "rediss://")) else {}
+    return storage_from_string(f"async+{uri}", **options)
 
 
-def install_rate_limits(app: FastAPI, settings: Settings) -> None:
-    if not settings.rate_limit_enabled:
-        return
-    storage = settings.rate_limit_storage_uri or "memory://"
-    limiter = Limiter(
-        key_func=_client_key,
-        default_limits=[settings.rate_limit_default],
-        storage_uri=storage,
-        in_memory_fallback_enabled=True,
-        swallow_errors=True,
-    )
-    app.state.limiter = limiter
-    app.add_exception_handler(RateLimitExceeded, _rate_limited)
-    for route in app.routes:
-        path = getattr(route, "path", "")
-        endpoint = getattr(route, "endpoint", None)
-        if endpoint is not None and path.startswith(EXEMPT_PREFIXES):
-            limiter.exempt(endpoint)  # type: ignore[no-untyped-call]
-    app.add_middleware(SlowAPIASGIMiddleware)
+class RateLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, limit: str, storage_uri: str | None) -> None:
+        self.app = app
+        self.item: RateLimitItem = parse(limit)
+        self.limiter = MovingWindowRateLimiter(_storage(storage_uri))  # type: ignore[arg-type]
+
+    async def _allowed(self, key: str) -> bool:
+        try:
+            return bool(await self.limiter.hit(self.item, "dab", key))
+        except Exception as exc:  # storage down (Redis): serve rather than refuse everyone
+            log.warning("rate_limit_storage_unavailable", error=type(exc).__name__)
+            return True
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        if await self._allowed(_client_key(scope)):
+            await self.app(scope, receive, send)
+            return
+        response = problem_response(
+            Request(scope), 429, "rate_limited", f"rate limit exceeded: {self.item} (RATE_LIMIT_DEFAULT)"
+        )
+        response.headers["Retry-After"] = str(self.item.get_expiry())
+        await response(scope, receive, send)
