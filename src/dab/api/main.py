@@ -91,7 +91,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(protected)
     if settings.rate_limit_enabled:
         app.add_middleware(
-            RateLimitMiddleware, limit=settings.rate_limit_default, storage_uri=settings.rate_limit_storage_uri
+            RateLimitMiddleware,
+            limit=settings.rate_limit_default,
+            storage_uri=settings.rate_limit_storage_uri,
         )
     app.add_middleware(RequestContextMiddleware, metrics_enabled=settings.metrics_enabled)
     if settings.tracing_enabled:

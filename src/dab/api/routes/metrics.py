@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from dab.platform.metrics import REGISTRY
 from dab.services.system_metrics import refresh_system_gauges
 
+
 async def get_metrics(request: Request) -> Response:
     async with request.app.state.session_factory() as session:
         await refresh_system_gauges(session)
