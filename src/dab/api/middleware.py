@@ -10,10 +10,9 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dab.platform.logging import get_logger
-
-API_PREFIX = "/api/v1"
 from dab.platform.metrics import HTTP_DURATION, HTTP_REQUESTS
 
+API_PREFIX = "/api/v1"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
 log = get_logger("dab.http")
 
