@@ -37,26 +37,22 @@ def load_settings() -> Settings:
         fail(str(first.get("ctx", {}).get("error", first["msg"])))
 
 
-def run(coro_factory: Callable[[], Awaitable[T]]) -> T:
-    """Run an async command body; DabErrors become one line on stderr and an exit code."""
-
-    async def _main() -> T:
-        return await coro_factory()
-
-    try:
-        return asyncio.run(_main())
-    except DabError as exc:
-        code = next((c for t, c in EXIT_CODES.items() if isinstance(exc, t)), 1)
-        fail(exc.detail, code)
-
-
 def guarded(func: Callable[[], T]) -> T:
-    """Call a synchronous command body with the same error handling as ``run``."""
+    """Call a command body; DabErrors become one line on stderr and an exit code."""
     try:
         return func()
     except DabError as exc:
         code = next((c for t, c in EXIT_CODES.items() if isinstance(exc, t)), 1)
         fail(exc.detail, code)
+
+
+def run(coro_factory: Callable[[], Awaitable[T]]) -> T:
+    """``guarded`` for an async command body."""
+
+    async def _main() -> T:
+        return await coro_factory()
+
+    return guarded(lambda: asyncio.run(_main()))
 
 
 async def announce_write(settings: Settings) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dab.domain.graph import Graph
 from dab.errors import InvalidInput, NotFound
 from dab.rules import EvaluationResult, Rule, Scope, Violation, evaluate
-from dab.services.conformance_persist import breakdown, persist_result, tally_read
+from dab.services.conformance_persist import breakdown, persist_result, tally_read, violation_fields
 from dab.services.conformance_rules import rules_in_force
 from dab.storage.graph_reader import load_graph
 from dab.storage.records import CapsuleRecord, utcnow
@@ -69,18 +69,7 @@ class EvaluationRequest:
 
 
 def violation_read(v: Violation) -> dict[str, Any]:
-    return {
-        "fingerprint": v.fingerprint,
-        "rule_id": v.rule_id,
-        "rule_set": v.rule_set,
-        "severity": v.severity.value,
-        "category": v.category,
-        "subject_urn": v.subject_urn,
-        "capsule_urn": v.capsule_urn,
-        "layer": v.layer,
-        "message": v.message,
-        "remediation": v.remediation,
-    }
+    return {"fingerprint": v.fingerprint, **violation_fields(v)}
 
 
 def result_read(result: EvaluationResult, violations_limit: int) -> dict[str, Any]:

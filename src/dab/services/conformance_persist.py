@@ -51,7 +51,8 @@ def breakdown(result: EvaluationResult) -> dict[str, Any]:
     }
 
 
-def _values(v: Violation, run_id: str, now: datetime) -> dict[str, Any]:
+def violation_fields(v: Violation) -> dict[str, Any]:
+    """What a violation says, as stored and as answered (the fingerprint is its key)."""
     return {
         "rule_id": v.rule_id,
         "rule_set": v.rule_set,
@@ -62,9 +63,11 @@ def _values(v: Violation, run_id: str, now: datetime) -> dict[str, Any]:
         "layer": v.layer,
         "message": v.message,
         "remediation": v.remediation,
-        "last_seen_at": now,
-        "last_run_id": run_id,
     }
+
+
+def _values(v: Violation, run_id: str, now: datetime) -> dict[str, Any]:
+    return {**violation_fields(v), "last_seen_at": now, "last_run_id": run_id}
 
 
 async def persist_result(

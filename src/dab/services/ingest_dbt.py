@@ -18,10 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dab.domain.gc_pause import gc_paused
 from dab.domain.graph import Graph
 from dab.errors import DabError, InvalidArtifact, InvalidInput, ServiceUnavailable
 from dab.ingest.dbt import LayerRules, load_artifact, parse_dbt
-from dab.platform.gc_pause import gc_paused
 from dab.platform.logging import get_logger
 from dab.platform.metrics import INGESTIONS
 from dab.services.graph_persistence import lock_project, persist_graph, set_last_job

@@ -30,14 +30,20 @@ router = APIRouter(prefix="/ingest", tags=["ingestion"])
 JOB_STATUSES = Literal["pending", "running", "completed", "failed"]
 
 
-async def _read_body(request: Request) -> bytes:
-    """The request body, refused with 413 as soon as it passes the configured limit."""
+def _refuse_declared_oversize(request: Request) -> int:
+    """413 before reading anything when Content-Length already exceeds the limit; the limit."""
     limit: int = request.app.state.settings.max_upload_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(
             f"request body is {int(declared)} bytes; the limit is {limit} (DAB_MAX_UPLOAD_MB)"
         )
+    return limit
+
+
+async def _read_body(request: Request) -> bytes:
+    """The request body, refused with 413 as soon as it passes the configured limit."""
+    limit = _refuse_declared_oversize(request)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -95,12 +101,7 @@ async def _multipart_request(request: Request) -> IngestRequest:
 async def _ingest_request(request: Request) -> IngestRequest:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        declared = request.headers.get("content-length")
-        limit = request.app.state.settings.max_upload_bytes
-        if declared and declared.isdigit() and int(declared) > limit:
-            raise PayloadTooLarge(
-                f"upload is {int(declared)} bytes; the limit is {limit} (DAB_MAX_UPLOAD_MB)"
-            )
+        _refuse_declared_oversize(request)
         return await _multipart_request(request)
     if content_type and not content_type.startswith("application/json"):
         raise InvalidInput(

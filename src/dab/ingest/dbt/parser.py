@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Mapping
 from typing import Any
 
 from dab.domain.capsule import Capsule, CapsuleType
+from dab.domain.gc_pause import gc_paused
 from dab.domain.graph import Graph, ProjectInfo
 from dab.domain.lineage import LineageEdge
 from dab.ingest.dbt._capsules import (
@@ -51,14 +51,8 @@ def parse_dbt(
     """
     # The parse allocates ~20 objects per column and no reference cycles: pausing the cyclic GC
     # (it would rescan the whole artifact dicts many times) roughly halves the time on big projects.
-    # Only the caller that disabled it re-enables it, so concurrent parses never leave it off.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         return _parse(manifest, catalog, run_results, sources, project_name, layer_rules)
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _parse(
