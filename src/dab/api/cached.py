@@ -22,9 +22,10 @@ def cache_key(request: Request) -> str:
     return f"GET {request.url.path}?{query}"
 
 
-async def cached_json(request: Request, produce: Callable[[], Awaitable[Any]]) -> Response:
+async def cached_json(request: Request, produce: Callable[[], Awaitable[Any]], *, vary: str = "") -> Response:
+    """``vary`` adds to the key what the answer depends on beyond the request (e.g. the minute)."""
     cache = request.app.state.cache
-    key = cache_key(request)
+    key = f"{cache_key(request)}#{vary}" if vary else cache_key(request)
     body = await cache.get(key)
     if body is not None:
         return Response(body, media_type=JSON, headers={"X-Cache": "hit"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -22,7 +23,13 @@ def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
+def get_clock() -> datetime:
+    """Now, in UTC; tests override this dependency to judge freshness at a moment they choose."""
+    return datetime.now(UTC)
+
+
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+NowDep = Annotated[datetime, Depends(get_clock)]
 LimitQuery = Annotated[int, Query(ge=1, le=1000, description="Page size (at most 1000)")]
 OffsetQuery = Annotated[int, Query(ge=0, description="Items to skip")]

@@ -22,13 +22,15 @@ async def get_domain(session: AsyncSession, name: str) -> dict[str, Any]:
     row = await repo.get(name)
     if row is None:
         raise NotFound(f"domain {name!r} not found")
-    row["capsules_by_layer"] = await repo.layer_counts(name)
+    row["capsules_by_layer"] = await repo.layer_counts(row["name"])
     return row
 
 
 async def list_domain_capsules(
     session: AsyncSession, name: str, *, sort: CapsuleSort, limit: int, offset: int
 ) -> dict[str, Any]:
-    if await DomainRepository(session).get(name) is None:
+    row = await DomainRepository(session).get(name)
+    if row is None:
         raise NotFound(f"domain {name!r} not found")
-    return await list_capsules(session, CapsuleFilters(domain=name), sort=sort, limit=limit, offset=offset)
+    filters = CapsuleFilters(domain=row["name"])
+    return await list_capsules(session, filters, sort=sort, limit=limit, offset=offset)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import and_, insert, select
+from sqlalchemy import and_, delete, exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.domain.urns import domain_urn, tag_urn
@@ -71,7 +71,20 @@ async def _sync_links(
         for urn, tag_id in sorted(wanted - stored.keys())
     ]
     await _insert(session, link, new)
-    return DiffStats(created=len(new), deleted=len(gone))
+    return DiffStats(
+        created=len(new), deleted=len(gone) + await _drop_orphan_dbt_links(session, link, subject, key)
+    )
+
+
+async def _drop_orphan_dbt_links(session: AsyncSession, link: Any, subject: Any, key: str) -> int:
+    """dbt links of subjects that are gone: dbt writes them again if the subject returns.
+
+    Links carry no foreign key to their subject (API-made ones must outlive it), so this is
+    what the cascade used to do for the dbt-origin ones.
+    """
+    orphan = ~exists(select(subject.id).where(subject.urn == getattr(link, key)))
+    result: Any = await session.execute(delete(link).where(link.origin == "dbt", orphan))
+    return int(result.rowcount or 0)
 
 
 async def sync_dbt_tag_links(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -10,8 +10,10 @@ from dab.api.cached import cached_json
 from dab.api.deps import LimitQuery, OffsetQuery, SessionDep
 from dab.api.schemas.catalog import CapsuleRead, DomainDetail, DomainRead
 from dab.api.schemas.common import Page
-from dab.services import catalog_domains
+from dab.api.writes import committed
+from dab.services import catalog_domains, governance_domains
 from dab.services.catalog_capsules import CapsuleSort
+from dab.services.governance_inputs import DomainCreate, DomainUpdate
 
 SortQuery = Annotated[CapsuleSort, Query(description="Sort key; prefix with - for descending")]
 
@@ -45,3 +47,20 @@ async def list_domain_capsules(
 @router.get("/{name}", response_model=DomainDetail)
 async def get_domain(name: str, request: Request, session: SessionDep) -> Response:
     return await cached_json(request, lambda: catalog_domains.get_domain(session, name))
+
+
+@router.post("", response_model=DomainRead, status_code=201)
+async def create_domain(body: DomainCreate, request: Request) -> dict[str, Any]:
+    return await committed(request, lambda s: governance_domains.create_domain(s, body))
+
+
+@router.patch("/{name}", response_model=DomainRead)
+async def update_domain(name: str, body: DomainUpdate, request: Request) -> dict[str, Any]:
+    """``name`` is the domain's name, id or URN."""
+    return await committed(request, lambda s: governance_domains.update_domain(s, name, body))
+
+
+@router.delete("/{name}", status_code=204)
+async def delete_domain(name: str, request: Request) -> Response:
+    await committed(request, lambda s: governance_domains.delete_domain(s, name))
+    return Response(status_code=204)

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 
 class CapsuleRead(BaseModel):
+    id: int
     urn: str
     name: str
     capsule_type: str
@@ -24,6 +25,7 @@ class CapsuleRead(BaseModel):
 
 
 class TagLink(BaseModel):
+    id: str
     urn: str
     name: str
     category: str
@@ -41,6 +43,7 @@ class TestRead(BaseModel):
 
 
 class ProductLink(BaseModel):
+    id: str
     urn: str
     name: str
     role: str
@@ -80,6 +83,7 @@ class CapsuleDetail(CapsuleRead):
 
 
 class ColumnRead(BaseModel):
+    id: int
     urn: str
     name: str
     capsule_urn: str
@@ -161,6 +165,7 @@ class ImpactRead(BaseModel):
 
 
 class DomainRead(BaseModel):
+    id: str
     urn: str
     name: str
     description: str | None

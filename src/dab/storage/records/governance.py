@@ -1,4 +1,9 @@
-"""Domains, owners, tags and data products: annotations that outlive re-ingestion."""
+"""Domains, owners, tags and data products: annotations that outlive re-ingestion.
+
+Tag links and product memberships are keyed by the subject's URN with no foreign key to it:
+a capsule or column that a re-ingestion drops keeps its API-made annotations, dormant, and
+they apply again when it comes back. Reads join the subject, so dormant links stay hidden.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +46,7 @@ class TagRecord(Base):
     name: Mapped[str] = mapped_column(String(255))
     category: Mapped[str] = mapped_column(String(64), default="general")
     description: Mapped[str | None] = mapped_column(Text)
+    sensitivity_level: Mapped[str | None] = mapped_column(String(16))
     origin: Mapped[str] = mapped_column(String(16), default="api")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -52,7 +58,7 @@ class CapsuleTagRecord(Base):
     __table_args__ = (UniqueConstraint("capsule_urn", "tag_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    capsule_urn: Mapped[str] = mapped_column(ForeignKey("capsule.urn", ondelete="CASCADE"), index=True)
+    capsule_urn: Mapped[str] = mapped_column(URN, index=True)
     tag_id: Mapped[str] = mapped_column(ForeignKey("tag.id", ondelete="CASCADE"), index=True)
     origin: Mapped[str] = mapped_column(String(16), default="api")
     added_by: Mapped[str | None] = mapped_column(String(255))
@@ -64,7 +70,7 @@ class ColumnTagRecord(Base):
     __table_args__ = (UniqueConstraint("column_urn", "tag_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    column_urn: Mapped[str] = mapped_column(ForeignKey("capsule_column.urn", ondelete="CASCADE"), index=True)
+    column_urn: Mapped[str] = mapped_column(URN, index=True)
     tag_id: Mapped[str] = mapped_column(ForeignKey("tag.id", ondelete="CASCADE"), index=True)
     origin: Mapped[str] = mapped_column(String(16), default="api")
     added_by: Mapped[str | None] = mapped_column(String(255))
@@ -83,6 +89,8 @@ class DataProductRecord(Base):
     slo_freshness_hours: Mapped[float | None] = mapped_column(Float)
     slo_availability_percent: Mapped[float | None] = mapped_column(Float)
     slo_quality_threshold: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    version: Mapped[str] = mapped_column(String(32), default="1.0.0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -95,6 +103,7 @@ class CapsuleDataProductRecord(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     product_id: Mapped[str] = mapped_column(ForeignKey("data_product.id", ondelete="CASCADE"), index=True)
-    capsule_urn: Mapped[str] = mapped_column(ForeignKey("capsule.urn", ondelete="CASCADE"), index=True)
+    capsule_urn: Mapped[str] = mapped_column(URN, index=True)
     role: Mapped[str] = mapped_column(String(32), default="member")
+    added_by: Mapped[str | None] = mapped_column(String(255))
     added_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -25,6 +25,7 @@ T = DataTestRecord
 V = ViolationRecord
 
 SUMMARY_COLUMNS = (
+    C.id,
     C.urn,
     C.name,
     C.capsule_type,
@@ -137,7 +138,7 @@ class CapsuleRepository:
 
     async def tags(self, urn: str) -> list[dict[str, Any]]:
         stmt = (
-            select(TagRecord.urn, TagRecord.name, TagRecord.category, CapsuleTagRecord.origin)
+            select(TagRecord.id, TagRecord.urn, TagRecord.name, TagRecord.category, CapsuleTagRecord.origin)
             .join(TagRecord, TagRecord.id == CapsuleTagRecord.tag_id)
             .where(CapsuleTagRecord.capsule_urn == urn)
             .order_by(TagRecord.category, TagRecord.name)
@@ -154,7 +155,12 @@ class CapsuleRepository:
 
     async def products(self, urn: str) -> list[dict[str, Any]]:
         stmt = (
-            select(DataProductRecord.urn, DataProductRecord.name, CapsuleDataProductRecord.role)
+            select(
+                DataProductRecord.id,
+                DataProductRecord.urn,
+                DataProductRecord.name,
+                CapsuleDataProductRecord.role,
+            )
             .join(DataProductRecord, DataProductRecord.id == CapsuleDataProductRecord.product_id)
             .where(CapsuleDataProductRecord.capsule_urn == urn)
             .order_by(DataProductRecord.name)

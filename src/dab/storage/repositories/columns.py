@@ -16,6 +16,7 @@ K = ColumnRecord
 T = DataTestRecord
 
 SUMMARY_COLUMNS = (
+    K.id,
     K.urn,
     K.name,
     K.capsule_urn,
@@ -82,7 +83,7 @@ class ColumnRepository:
 
     async def tags(self, urn: str) -> list[dict[str, Any]]:
         stmt = (
-            select(TagRecord.urn, TagRecord.name, TagRecord.category, ColumnTagRecord.origin)
+            select(TagRecord.id, TagRecord.urn, TagRecord.name, TagRecord.category, ColumnTagRecord.origin)
             .join(TagRecord, TagRecord.id == ColumnTagRecord.tag_id)
             .where(ColumnTagRecord.column_urn == urn)
             .order_by(TagRecord.category, TagRecord.name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.storage.records import CapsuleRecord, DomainRecord
@@ -20,6 +20,7 @@ def _with_counts() -> Any:
     )
     return (
         select(
+            D.id,
             D.urn,
             D.name,
             D.description,
@@ -42,9 +43,21 @@ class DomainRepository:
         total = await self._session.scalar(select(func.count(D.id)))
         return [dict(r) for r in rows], int(total or 0)
 
-    async def get(self, name: str) -> dict[str, Any] | None:
-        row = (await self._session.execute(_with_counts().where(D.name == name))).mappings().first()
+    async def get(self, ref: str) -> dict[str, Any] | None:
+        """A domain by name, id or URN."""
+        stmt = _with_counts().where(or_(D.name == ref, D.id == ref, D.urn == ref))
+        row = (await self._session.execute(stmt)).mappings().first()
         return dict(row) if row is not None else None
+
+    async def create(self, values: dict[str, Any]) -> None:
+        self._session.add(D(**values))
+        await self._session.flush()
+
+    async def update(self, domain_id: str, values: dict[str, Any]) -> None:
+        await self._session.execute(update(D).where(D.id == domain_id).values(**values))
+
+    async def delete(self, domain_id: str) -> None:
+        await self._session.execute(delete(D).where(D.id == domain_id))
 
     async def layer_counts(self, name: str) -> dict[str, int]:
         stmt = (
