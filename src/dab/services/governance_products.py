@@ -18,8 +18,9 @@ from dab.storage.repositories.domains import DomainRepository
 from dab.storage.repositories.products import ProductRepository
 
 
-async def require_product(repo: ProductRepository, ref: str) -> dict[str, Any]:
-    row = await repo.get(ref)
+async def require_product(repo: ProductRepository, ref: str, *, light: bool = False) -> dict[str, Any]:
+    """The product by id or URN; ``light`` skips the domain name and member count."""
+    row = await (repo.ref(ref) if light else repo.get(ref))
     if row is None:
         raise NotFound(f"data product {ref!r} not found")
     return row
@@ -81,7 +82,7 @@ async def update_product(session: AsyncSession, ref: str, body: ProductUpdate) -
 
 async def delete_product(session: AsyncSession, ref: str) -> None:
     repo = ProductRepository(session)
-    product = await require_product(repo, ref)
+    product = await require_product(repo, ref, light=True)
     await repo.delete(product["id"])
 
 
@@ -89,7 +90,7 @@ async def list_product_capsules(
     session: AsyncSession, ref: str, *, limit: int, offset: int
 ) -> dict[str, Any]:
     repo = ProductRepository(session)
-    product = await require_product(repo, ref)
+    product = await require_product(repo, ref, light=True)
     rows, total = await repo.members(product["id"], limit=limit, offset=offset)
     return page(rows, total, limit, offset)
 
@@ -99,24 +100,17 @@ async def add_product_capsule(
 ) -> tuple[dict[str, Any], bool]:
     """The membership and whether it is new (an existing one takes the new role)."""
     repo = ProductRepository(session)
-    product = await require_product(repo, ref)
+    product = await require_product(repo, ref, light=True)
     urn = await subject_urn(session, "capsule", capsule_ref)
     created = await repo.add_member(product["id"], urn, role=body.role, added_by=body.added_by)
     membership = await repo.membership(product["id"], urn)
     assert membership is not None
-    out = {
-        "product_id": product["id"],
-        "capsule_urn": urn,
-        "role": membership.role,
-        "added_by": membership.added_by,
-        "added_at": membership.added_at,
-    }
-    return out, created
+    return membership, created
 
 
 async def remove_product_capsule(session: AsyncSession, ref: str, capsule_ref: str) -> None:
     repo = ProductRepository(session)
-    product = await require_product(repo, ref)
+    product = await require_product(repo, ref, light=True)
     # A dormant member (capsule not ingested now) is removed by its URN.
     urn = (
         capsule_ref if capsule_ref.startswith("urn:") else await subject_urn(session, "capsule", capsule_ref)
@@ -130,7 +124,7 @@ async def product_slo_status(
 ) -> dict[str, Any]:
     """SLO status from the stored evidence; freshness looks at the outputs (all members if none)."""
     repo = ProductRepository(session)
-    product = await require_product(repo, ref)
+    product = await require_product(repo, ref, light=True)
     members = await repo.present_members(product["id"])
     urns = [urn for urn, _ in members]
     outputs = [urn for urn, role in members if role == "output"]

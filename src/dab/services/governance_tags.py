@@ -17,8 +17,9 @@ from dab.storage.repositories.tags import TagRepository
 SUBJECT_KINDS = ("capsule", "column")
 
 
-async def require_tag(repo: TagRepository, ref: str) -> dict[str, Any]:
-    row = await repo.get(ref)
+async def require_tag(repo: TagRepository, ref: str, *, light: bool = False) -> dict[str, Any]:
+    """The tag by id or URN; ``light`` is id, URN and origin only (no link counts)."""
+    row = await (repo.ref(ref) if light else repo.get(ref))
     if row is None:
         raise NotFound(f"tag {ref!r} not found")
     return row
@@ -77,7 +78,7 @@ async def update_tag(session: AsyncSession, ref: str, body: TagUpdate) -> dict[s
 
 async def delete_tag(session: AsyncSession, ref: str) -> None:
     repo = TagRepository(session)
-    tag = await require_tag(repo, ref)
+    tag = await require_tag(repo, ref, light=True)
     if tag["origin"] == "dbt":
         raise Conflict(f"tag {tag['urn']!r} comes from dbt and would return on the next ingestion")
     await repo.delete(tag["id"])
@@ -88,7 +89,7 @@ async def apply_tag(
 ) -> tuple[dict[str, Any], bool]:
     """TAGGED_WITH from a capsule or column; True when the link is new."""
     repo = TagRepository(session)
-    tag = await require_tag(repo, tag_ref)
+    tag = await require_tag(repo, tag_ref, light=True)
     urn = await subject_urn(session, kind, subject_ref)
     created = await repo.add_link(kind, urn, tag["id"], added_by=body.added_by)
     link = await repo.link(kind, urn, tag["id"])
@@ -97,30 +98,30 @@ async def apply_tag(
         f"{kind}_urn": urn,
         "tag_id": tag["id"],
         "tag_urn": tag["urn"],
-        "origin": link.origin,
-        "added_by": link.added_by,
-        "added_at": link.added_at,
+        "origin": link["origin"],
+        "added_by": link["added_by"],
+        "added_at": link["added_at"],
     }
     return out, created
 
 
 async def remove_tag(session: AsyncSession, kind: str, subject_ref: str, tag_ref: str) -> None:
     repo = TagRepository(session)
-    tag = await require_tag(repo, tag_ref)
+    tag = await require_tag(repo, tag_ref, light=True)
     ingested = not subject_ref.startswith("urn:")
     urn = await subject_urn(session, kind, subject_ref) if ingested else subject_ref
     link = await repo.link(kind, urn, tag["id"])
     if link is None:
         raise NotFound(f"{kind} {subject_ref!r} is not tagged with {tag['urn']!r}")
-    if link.origin == "dbt":
+    if link["origin"] == "dbt":
         raise Conflict(f"the tag {tag['urn']!r} on {urn!r} comes from dbt: remove it in the dbt project")
-    await repo.remove_link(kind, link.id)
+    await repo.remove_link(kind, link["id"])
 
 
 async def list_tagged(
     session: AsyncSession, kind: str, tag_ref: str, *, limit: int, offset: int
 ) -> dict[str, Any]:
     repo = TagRepository(session)
-    tag = await require_tag(repo, tag_ref)
+    tag = await require_tag(repo, tag_ref, light=True)
     rows, total = await repo.tagged(kind, tag["id"], limit=limit, offset=offset)
     return page(rows, total, limit, offset)

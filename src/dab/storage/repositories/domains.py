@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.storage.records import CapsuleRecord, DomainRecord
+from dab.storage.repositories._upsert import add_unique
 
 D = DomainRecord
 
@@ -50,8 +51,7 @@ class DomainRepository:
         return dict(row) if row is not None else None
 
     async def create(self, values: dict[str, Any]) -> None:
-        self._session.add(D(**values))
-        await self._session.flush()
+        await add_unique(self._session, D(**values), f"domain {values['name']!r}")
 
     async def update(self, domain_id: str, values: dict[str, Any]) -> None:
         await self._session.execute(update(D).where(D.id == domain_id).values(**values))

@@ -20,6 +20,7 @@ from dab.storage.records import (
     utcnow,
 )
 from dab.storage.repositories._text import chunked
+from dab.storage.repositories._upsert import add_unique, dialect_insert
 
 P = DataProductRecord
 M = CapsuleDataProductRecord
@@ -80,9 +81,13 @@ class ProductRepository:
     async def id_of_name(self, name: str) -> str | None:
         return await self._session.scalar(select(P.id).where(P.name == name))
 
+    async def ref(self, ref: str) -> dict[str, Any] | None:
+        """The stored row of a product by id or URN, without the joins of ``get``."""
+        row = (await self._session.execute(select(P).where(or_(P.id == ref, P.urn == ref)))).scalar()
+        return None if row is None else {c.key: getattr(row, c.key) for c in P.__table__.columns}
+
     async def create(self, values: dict[str, Any]) -> None:
-        self._session.add(P(**values))
-        await self._session.flush()
+        await add_unique(self._session, P(**values), f"data product {values['name']!r}")
 
     async def update(self, product_id: str, values: dict[str, Any]) -> None:
         await self._session.execute(update(P).where(P.id == product_id).values(**values, updated_at=utcnow()))
@@ -114,22 +119,23 @@ class ProductRepository:
         total = await self._session.scalar(select(func.count(M.id)).where(M.product_id == product_id))
         return [dict(r) for r in rows], int(total or 0)
 
-    async def membership(self, product_id: str, urn: str) -> M | None:
-        stmt = select(M).where(M.product_id == product_id, M.capsule_urn == urn)
-        found: M | None = await self._session.scalar(stmt)
-        return found
+    async def membership(self, product_id: str, urn: str) -> dict[str, Any] | None:
+        columns = (M.product_id, M.capsule_urn, M.role, M.added_by, M.added_at)
+        stmt = select(*columns).where(M.product_id == product_id, M.capsule_urn == urn)
+        row = (await self._session.execute(stmt)).mappings().first()
+        return dict(row) if row is not None else None
 
     async def add_member(self, product_id: str, urn: str, *, role: str, added_by: str | None) -> bool:
         """PART_OF edge; an existing one gets the new role. True when it was created."""
-        existing = await self.membership(product_id, urn)
-        if existing is not None:
-            existing.role = role
-            existing.added_by = added_by or existing.added_by
-            await self._session.flush()
-            return False
-        self._session.add(M(product_id=product_id, capsule_urn=urn, role=role, added_by=added_by))
-        await self._session.flush()
-        return True
+        created = await self.membership(product_id, urn) is None
+        stmt = dialect_insert(self._session, M).values(
+            product_id=product_id, capsule_urn=urn, role=role, added_by=added_by, added_at=utcnow()
+        )
+        changes = {"role": role} | ({"added_by": added_by} if added_by else {})
+        await self._session.execute(
+            stmt.on_conflict_do_update(index_elements=["product_id", "capsule_urn"], set_=changes)
+        )
+        return created
 
     async def remove_member(self, product_id: str, urn: str) -> bool:
         result: Any = await self._session.execute(

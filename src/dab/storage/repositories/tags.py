@@ -13,8 +13,10 @@ from dab.storage.records import (
     ColumnRecord,
     ColumnTagRecord,
     TagRecord,
+    utcnow,
 )
 from dab.storage.repositories._text import icontains
+from dab.storage.repositories._upsert import add_unique, dialect_insert
 
 G = TagRecord
 TAG_COLUMNS = (G.id, G.urn, G.name, G.category, G.description, G.sensitivity_level, G.origin, G.created_at)
@@ -77,9 +79,14 @@ class TagRepository:
     async def id_of(self, category: str, name: str) -> str | None:
         return await self._session.scalar(select(G.id).where(G.category == category, G.name == name))
 
+    async def ref(self, ref: str) -> dict[str, Any] | None:
+        """id, URN and origin of a tag by id or URN (the light lookup of the write paths)."""
+        stmt = select(G.id, G.urn, G.origin).where(or_(G.id == ref, G.urn == ref))
+        row = (await self._session.execute(stmt)).mappings().first()
+        return dict(row) if row is not None else None
+
     async def create(self, values: dict[str, Any]) -> None:
-        self._session.add(G(**values))
-        await self._session.flush()
+        await add_unique(self._session, G(**values), f"tag {values['urn']!r}")
 
     async def update(self, tag_id: str, values: dict[str, Any]) -> None:
         await self._session.execute(update(G).where(G.id == tag_id).values(**values))
@@ -89,19 +96,21 @@ class TagRepository:
             await self._session.execute(delete(link).where(link.tag_id == tag_id))
         await self._session.execute(delete(G).where(G.id == tag_id))
 
-    async def link(self, kind: str, urn: str, tag_id: str) -> Any | None:
+    async def link(self, kind: str, urn: str, tag_id: str) -> dict[str, Any] | None:
         record, key, _, _ = SUBJECTS[kind]
-        stmt = select(record).where(getattr(record, key) == urn, record.tag_id == tag_id)
-        return await self._session.scalar(stmt)
+        columns = (record.id, record.origin, record.added_by, record.added_at)
+        stmt = select(*columns).where(getattr(record, key) == urn, record.tag_id == tag_id)
+        row = (await self._session.execute(stmt)).mappings().first()
+        return dict(row) if row is not None else None
 
     async def add_link(self, kind: str, urn: str, tag_id: str, *, added_by: str | None) -> bool:
         """TAGGED_WITH with origin ``api``; True when created, False when it was already there."""
-        if await self.link(kind, urn, tag_id) is not None:
-            return False
         record, key, _, _ = SUBJECTS[kind]
-        self._session.add(record(**{key: urn}, tag_id=tag_id, origin="api", added_by=added_by))
-        await self._session.flush()
-        return True
+        stmt = dialect_insert(self._session, record).values(
+            **{key: urn}, tag_id=tag_id, origin="api", added_by=added_by, added_at=utcnow()
+        )
+        result: Any = await self._session.execute(stmt.on_conflict_do_nothing(index_elements=[key, "tag_id"]))
+        return bool(result.rowcount)
 
     async def remove_link(self, kind: str, link_id: int) -> None:
         record = SUBJECTS[kind][0]
