@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,10 +15,9 @@ import orjson
 import pytest
 from tests.api.governance_helpers import CUSTOMERS, ORDERS, STATUS_COLUMN, enc
 from tests.api.ingest_helpers import artifacts
-from tests.cli.test_serve_restart import _free_port
+from tests.cli.test_serve_restart import KEY, _free_port, _server
 from tests.tools import require_executable
 
-KEY = "runbook-governance-key"
 RUNBOOK = Path(__file__).resolve().parents[1] / "fixtures" / "runbook" / "products_and_tags.md"
 REDIS_URL = os.environ.get("DAB_TEST_REDIS_URL")
 # What each curl line answers, in the runbook's order.
@@ -41,41 +38,11 @@ def runbook_commands(text: str) -> list[tuple[str, str]]:
 
 @pytest.fixture
 def live(clean_database: str, tmp_path: Path) -> Iterator[str]:
+    """`dab serve` on the test database (and the test Redis, when there is one)."""
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CACHE_REDIS_URL")}
-    env.update(
-        {
-            "DAB_HOME": str(tmp_path),
-            "DATABASE_URL": clean_database,
-            "API_KEYS": KEY,
-            "ENVIRONMENT": "development",
-            "RATE_LIMIT_ENABLED": "false",
-        }
-    )
-    if REDIS_URL:
-        env["REDIS_URL"] = REDIS_URL
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dab", "serve", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/api/v1/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            raise AssertionError("dab serve did not start")
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    env = {"DATABASE_URL": clean_database} | ({"REDIS_URL": REDIS_URL} if REDIS_URL else {})
+    with _server(tmp_path, port, env):
+        yield f"http://127.0.0.1:{port}"
 
 
 def _curl(command: str) -> tuple[int, Any]:

@@ -25,11 +25,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _server(home: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
+def _server(
+    home: Path, port: int, extra_env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CACHE_REDIS_URL")}
     env.update(
         {"DAB_HOME": str(home), "API_KEYS": KEY, "ENVIRONMENT": "development", "RATE_LIMIT_ENABLED": "false"}
     )
+    env.update(extra_env or {})
     process = subprocess.Popen(
         [sys.executable, "-m", "dab", "serve", "--port", str(port)],
         env=env,

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.cli._render import print_json, print_rows
 from dab.cli._runtime import announce_write, guarded, load_settings, run, unit_of_work
+from dab.cli.capsules import print_detail
 from dab.services import governance_products as products
 from dab.services.governance_inputs import MembershipCreate, ProductCreate, parse_input
 
@@ -37,14 +38,6 @@ def in_session(work: Callable[[AsyncSession], Awaitable[T]], *, writes: bool = F
         return out
 
     return run(go)
-
-
-def print_detail(detail: dict[str, Any], output: str) -> None:
-    if output == "json":
-        print_json(detail)
-        return
-    rows = [{"field": k, "value": v} for k, v in detail.items() if not isinstance(v, list | dict)]
-    print_rows(rows, ["field", "value"], output=output)
 
 
 @app.command("list")

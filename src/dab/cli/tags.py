@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from dab.cli._render import print_rows
-from dab.cli.products import in_session, print_detail, run_parse
+from dab.cli.capsules import print_detail
+from dab.cli.products import in_session, run_parse
 from dab.services import governance_tags as tags
 from dab.services.governance_inputs import TagApply, TagCreate
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +21,7 @@ from dab.api.schemas.conformance import (
     ViolationStatus,
     ViolationStatusUpdate,
 )
+from dab.api.writes import committed
 from dab.platform.metrics import CONFORMANCE_SCORE
 from dab.services.conformance_evaluate import evaluate_conformance
 from dab.services.conformance_rules import add_rule, delete_rule, list_rules
@@ -29,15 +29,6 @@ from dab.services.conformance_violations import change_status, latest_score, lis
 from dab.storage.repositories.violations import ViolationFilter
 
 router = APIRouter(prefix="/conformance", tags=["conformance"])
-T = TypeVar("T")
-
-
-async def _write(request: Request, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """One transaction; the read cache is bumped only once it has committed."""
-    async with request.app.state.session_factory.begin() as session:
-        out = await work(session)
-    await request.app.state.cache.bump()
-    return out
 
 
 @router.post("/evaluate", response_model=EvaluationRead)
@@ -56,7 +47,7 @@ async def evaluate_rules(body: EvaluateBody, request: Request, settings: Setting
     if not evaluation.persist:
         async with request.app.state.session_factory() as session:
             return await work(session)
-    out = await _write(request, work)
+    out = await committed(request, work)
     if evaluation.scope == "full":
         CONFORMANCE_SCORE.set(out["score"])
     return out
@@ -91,7 +82,7 @@ async def update_violation_status(
     violation_id: str, body: ViolationStatusUpdate, request: Request
 ) -> dict[str, Any]:
     """Acknowledge, waive (with a reason), re-open or resolve; records who, why and when."""
-    return await _write(
+    return await committed(
         request,
         lambda session: change_status(
             session, violation_id, status=body.status, by=body.by, reason=body.reason
@@ -116,7 +107,7 @@ async def create_conformance_rule(
     request: Request,
     settings: SettingsDep,
 ) -> dict[str, Any]:
-    return await _write(
+    return await committed(
         request,
         lambda session: add_rule(
             session,
@@ -130,5 +121,5 @@ async def create_conformance_rule(
 @router.delete("/rules/{rule_id}", status_code=204)
 async def delete_conformance_rule(rule_id: str, request: Request, settings: SettingsDep) -> Response:
     """Delete a custom rule; built-in rules are disabled through the rules config instead."""
-    await _write(request, lambda session: delete_rule(session, rule_id, rules_dir=settings.dab_rules_dir))
+    await committed(request, lambda session: delete_rule(session, rule_id, rules_dir=settings.dab_rules_dir))
     return Response(status_code=204)
