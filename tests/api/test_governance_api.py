@@ -92,6 +92,9 @@ class TestProducts:
     def test_unknown_domain_is_422_naming_domain_id(self, client: TestClient) -> None:
         problem = _problem(client.post(PRODUCTS, json={"name": "P", "domain_id": "nope"}), 422)
         assert problem["errors"][0]["loc"] == ["body", "domain_id"]
+        problem = _problem(client.get(PRODUCTS, params={"domain": "nope"}), 422)
+        assert problem["errors"][0]["loc"] == ["query", "domain"]
+        assert client.get(PRODUCTS, params={"domain": "order"}).json()["total"] == 0
 
     def test_invalid_role_is_422(self, client: TestClient) -> None:
         product = create_product(client, "P")

@@ -26,12 +26,13 @@ async def require_product(repo: ProductRepository, ref: str, *, light: bool = Fa
     return row
 
 
-async def _domain_id(session: AsyncSession, ref: str | None) -> str | None:
+async def _domain_id(session: AsyncSession, ref: str | None, location: str = "body.domain_id") -> str | None:
     if ref is None:
         return None
     domain = await DomainRepository(session).get(ref)
     if domain is None:
-        raise InvalidInput(f"domain_id: no domain with id, URN or name {ref!r}", location="body.domain_id")
+        field = location.rsplit(".", 1)[-1]
+        raise InvalidInput(f"{field}: no domain with id, URN or name {ref!r}", location=location)
     return str(domain["id"])
 
 
@@ -44,7 +45,7 @@ async def _check_name_free(repo: ProductRepository, name: str, product_id: str |
 async def list_products(
     session: AsyncSession, *, status: str | None = None, domain: str | None = None, limit: int, offset: int
 ) -> dict[str, Any]:
-    domain_id = await _domain_id(session, domain) if domain else None
+    domain_id = await _domain_id(session, domain, "query.domain") if domain else None
     rows, total = await ProductRepository(session).list_page(
         status=status, domain_id=domain_id, limit=limit, offset=offset
     )
