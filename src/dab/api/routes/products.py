@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from dab.api.cached import cached_json
 from dab.api.deps import LimitQuery, NowDep, OffsetQuery, SessionDep
@@ -16,7 +16,7 @@ from dab.services.governance_inputs import MembershipCreate, ProductCreate, Prod
 
 router = APIRouter(prefix="/products", tags=["governance"])
 
-ProductId = Annotated[str, "The product's id or URN"]
+ProductId = Annotated[str, Path(description="The product's id or URN (percent-encoded)")]
 WindowQuery = Annotated[int, Query(ge=1, le=366, description="Availability window in days")]
 
 

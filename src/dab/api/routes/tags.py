@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from dab.api.cached import cached_json
 from dab.api.deps import LimitQuery, OffsetQuery, SessionDep
@@ -17,7 +17,7 @@ from dab.services.governance_inputs import TagApply, TagCreate, TagUpdate
 router = APIRouter(prefix="/tags", tags=["governance"])
 
 Kind = Literal["capsule", "column"]
-TagId = Annotated[str, "The tag's id or URN"]
+TagId = Annotated[str, Path(description="The tag's id or URN (percent-encoded)")]
 
 
 @router.get("", response_model=Page[TagRead])
