@@ -180,3 +180,16 @@ class TestSloStatus:
         body = _slo(client, product_id)
         assert (body["freshness"]["actual"], body["freshness_met"]) == (6.0, True)
         assert body["freshness"]["evidence"]["capsules_judged"] == "output capsules"
+
+    def test_a_membership_change_is_seen_at_once_through_the_cache(
+        self, client: TestClient, clock: Clock
+    ) -> None:
+        product_id = _product(client, "Orders", **TARGETS["healthy"])
+        first = client.get(f"/api/v1/products/{product_id}/slo-status")
+        assert client.get(f"/api/v1/products/{product_id}/slo-status").headers["X-Cache"] == "hit"
+        assert first.json()["quality"]["actual"] == 0.9375
+        removed = client.delete(f"/api/v1/products/{product_id}/capsules/{ORDERS}")
+        assert removed.status_code == 204
+        after = _slo(client, product_id)
+        assert after["quality"]["actual"] == 1.0  # orders' failing test no longer counts
+        assert after["quality"]["evidence"]["tests_total"] == 9
