@@ -21,3 +21,13 @@ def xml_text(value: str, *, attribute: bool = False) -> str:
     if attribute:
         value = value.replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
     return value
+
+
+def one_line(text: str) -> str:
+    """Text for a line comment: every kind of line break becomes a space.
+
+    Example:
+        >>> one_line("a\\nb\\rc\\u2028d")
+        'a b c d'
+    """
+    return " ".join(text.splitlines())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from dab.export._text import one_line
 from dab.export.model import NODE_LABELS, Edge, ExportFormat, Node, RenderOptions, Value
 
 BATCH = 500
@@ -49,7 +50,7 @@ class CypherWriter:
 
     def start(self) -> str:
         lines = [
-            f"// {self._title.replace(chr(10), ' ')}: idempotent Cypher (MERGE on urn).",
+            f"// {one_line(self._title)}: idempotent Cypher (MERGE on urn).",
             "// One statement per ';'-terminated line group. CREATE CONSTRAINT is Neo4j 5 syntax:",
             "// skip those lines for Memgraph or FalkorDB.",
         ]

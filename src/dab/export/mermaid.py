@@ -9,6 +9,7 @@ in a closing comment how many it left out.
 
 from __future__ import annotations
 
+from dab.export._text import one_line
 from dab.export.model import Edge, ExportFormat, Node, RenderOptions, stable_id
 
 MAX_EDGES = 500
@@ -83,7 +84,7 @@ class MermaidWriter:
         return True
 
     def start(self) -> str:
-        head = f"%% {self._title.replace(chr(10), ' ').replace(chr(13), ' ')}\ngraph LR\n{_CLASSES}"
+        head = f"%% {one_line(self._title)}\ngraph LR\n{_CLASSES}"
         self._size += len(head)
         return head
 
