@@ -90,8 +90,7 @@ def _qualified(edge: Edge) -> dict[str, Any]:
 
 
 class JsonLdWriter:
-    def __init__(self, options: RenderOptions) -> None:
-        self._title = options.title
+    def __init__(self, options: RenderOptions) -> None:  # noqa: ARG002 - nothing to choose
         self._first = True
 
     def _item(self, value: dict[str, Any]) -> str:
@@ -100,8 +99,8 @@ class JsonLdWriter:
         return separator + orjson.dumps(value).decode()
 
     def start(self) -> str:
-        head = {"@context": CONTEXT, "@id": "_:graph", "name": self._title}
-        return orjson.dumps(head).decode()[:-1] + ', "@graph": [\n'
+        # No top-level @id: that would make the nodes a named graph instead of the default graph.
+        return orjson.dumps({"@context": CONTEXT}).decode()[:-1] + ', "@graph": [\n'
 
     def node(self, node: Node) -> str:
         return self._item({"@id": iri(node.urn), "@type": TYPES[node.label], "urn": node.urn, **node.props})
