@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from dab import __version__
-from dab.cli import capsules, columns, conformance, db, ingest, search, serve
+from dab.cli import capsules, columns, conformance, db, graph, ingest, search, serve
 from dab.platform.logging import configure_logging
 
 app = typer.Typer(no_args_is_help=True, help="dab, the Data Architecture Brain.", add_completion=False)
@@ -19,6 +19,7 @@ app.command("serve")(serve.serve)
 app.add_typer(capsules.app, name="capsules")
 app.add_typer(columns.app, name="columns")
 app.command("search")(search.search)
+app.add_typer(graph.app, name="graph")
 
 
 def _version(value: bool) -> None:
