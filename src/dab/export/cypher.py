@@ -9,13 +9,21 @@ openCypher engines (Memgraph, FalkorDB) load the rest when those lines are skipp
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from dab.export._text import one_line
 from dab.export.model import NODE_LABELS, Edge, ExportFormat, Node, RenderOptions, Value
 
 BATCH = 500
-_ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_ESCAPES = {c: f"\\u{c:04x}" for c in range(0x20)} | {
+    ord("\\"): "\\\\",
+    ord("'"): "\\'",
+    ord("\n"): "\\n",
+    ord("\r"): "\\r",
+    ord("\t"): "\\t",
+}
+_PLAIN = re.compile("[^\\\\'\x00-\x1f]*")
 
 
 def literal(value: Value) -> str:
@@ -29,13 +37,9 @@ def literal(value: Value) -> str:
     """
     if isinstance(value, int):
         return str(value)
-    out = []
-    for char in value:
-        escaped = _ESCAPES.get(char)
-        if escaped is None and ord(char) < 0x20:
-            escaped = f"\\u{ord(char):04x}"
-        out.append(escaped or char)
-    return "'" + "".join(out) + "'"
+    if _PLAIN.fullmatch(value):
+        return f"'{value}'"
+    return "'" + value.translate(_ESCAPES) + "'"
 
 
 def map_literal(props: Mapping[str, Value]) -> str:

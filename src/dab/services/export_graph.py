@@ -55,10 +55,11 @@ async def _chunks(
     writer = export_format.writer(options)
     parts = [writer.start()]
     size = len(parts[0])
-    async for item in reader.items():
-        text = write(writer, item)
-        parts.append(text)
-        size += len(text)
+    async for batch in reader.batches():
+        for item in batch:
+            text = write(writer, item)
+            parts.append(text)
+            size += len(text)
         if size >= CHUNK:
             yield "".join(parts).encode("utf-8")
             parts, size = [], 0

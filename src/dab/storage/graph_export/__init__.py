@@ -26,12 +26,15 @@ class GraphExportReader:
         self._scope = scope
         self._where = Predicates(scope)
 
-    async def items(self) -> AsyncIterator[Item]:
-        """Nodes (domains, capsules, columns, tags, products), then edges, in a fixed order."""
+    async def batches(self) -> AsyncIterator[list[Item]]:
+        """Nodes (domains, capsules, columns, tags, products), then edges, in a fixed order.
+
+        A batch at a time: each step of an async result is a greenlet switch, too dear per row.
+        """
         for stmt, to_item in self._queries():
             result = await self._session.stream(stmt.execution_options(yield_per=BATCH))
-            async for row in result:
-                yield to_item(row)
+            async for rows in result.partitions(BATCH):
+                yield [to_item(row) for row in rows]
 
     def _queries(self) -> Iterator[q.Query]:
         s = self._scope
