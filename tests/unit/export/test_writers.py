@@ -110,6 +110,22 @@ class TestCypher:
             flows = graph.query("MATCH (a)-[:FLOWS_TO]->(b:Capsule) RETURN a.urn, b.urn").result_set
             assert flows == [[MODEL_B, MODEL_A]]
 
+    def test_any_text_round_trips_through_falkordb(self) -> None:
+        # FalkorDB does not decode \\uXXXX escapes (Neo4j does): other control characters are left out.
+        alphabet = st.characters(blacklist_categories=("Cs", "Cc"), whitelist_characters="\n\r\t")
+        with falkordb_server() as client:
+            graph = client.select_graph("round_trip")
+
+            @settings(max_examples=80, deadline=None)
+            @given(st.text(alphabet))
+            def check(text: str) -> None:
+                items: list[Node | Edge] = [Node("Capsule", "urn:x:" + text, {"name": text})]
+                load_cypher(client, "round_trip", text_of("cypher", items))
+                found = graph.query("MATCH (n:Capsule {urn: $urn}) RETURN n.name", {"urn": "urn:x:" + text})
+                assert found.result_set == [[text]]
+
+            check()
+
 
 class TestMermaid:
     def test_mermaid_parses_it(self, tmp_path: Path) -> None:
