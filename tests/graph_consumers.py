@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import socket
 import subprocess
 import time
@@ -47,13 +49,20 @@ def _run_node(script: str, *packages: str, files: list[Path], module: bool = Fal
         timeout=300,
         check=False,
     )
-    results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    results = [json.loads(line) for line in done.stdout.split("\n") if line.startswith("{")]
     assert len(results) == len(files), done.stderr[-2000:]
     return results
 
 
 def mermaid_parse(*files: Path) -> list[dict[str, Any]]:
     return _run_node("mermaid_parse.cjs", "mermaid", "jsdom", "dompurify", files=list(files))
+
+
+def mermaid_text(stored: str) -> str:
+    """A label as Mermaid shows it: its parser keeps entity codes as ``ﬂ°name¶ß`` / ``ﬂ°°123¶ß``
+    placeholders and decodes them when rendering; this does the same decoding."""
+    text = re.sub("ﬂ°°(\\d+)¶ß", lambda m: chr(int(m.group(1))), stored)
+    return re.sub("ﬂ°(\\w+)¶ß", lambda m: html.unescape(f"&{m.group(1)};"), text)
 
 
 def cypher_lint(*files: Path) -> list[dict[str, Any]]:

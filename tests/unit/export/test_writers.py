@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.graph_consumers import cypher_lint, dot_svg, falkordb_server, load_cypher, mermaid_parse
+from tests.graph_consumers import (
+    cypher_lint,
+    dot_svg,
+    falkordb_server,
+    load_cypher,
+    mermaid_parse,
+    mermaid_text,
+)
 from tests.tools import require_module
 from tests.unit.export.hostile import MODEL_A, MODEL_B, hostile_items
 
@@ -134,6 +141,8 @@ class TestMermaid:
         assert result["ok"], result.get("error")
         assert text.count("-->") + text.count("-.->") == len(EDGES)
         assert "left out" not in text
+        shown = {mermaid_text(label) for label in result["labels"].values()}
+        assert shown == {n.props["name"] for n in NODES}
 
     def test_mermaid_rejects_what_the_writer_avoids(self, tmp_path: Path) -> None:
         path = tmp_path / "bad.mmd"

@@ -162,18 +162,23 @@ def product_domains(where: Predicates) -> Query:
     return stmt, lambda r: Edge("BELONGS_TO", r.src, r.dst, "DataProduct", "Domain")
 
 
-def capsule_tags(where: Predicates) -> Query:
-    link = CapsuleTagRecord
+def _capsule_links(
+    where: Predicates, link: Any, target: Any, key: Any, prop: str, kind: str, label: str
+) -> Query:
+    """``kind`` edges from in-scope capsules through ``link`` (``key`` names the target row),
+    carrying the link's ``prop`` column."""
     stmt = (
-        select(C.urn.label("src"), T.urn.label("dst"), C.capsule_type, link.origin)
+        select(C.urn.label("src"), target.urn.label("dst"), C.capsule_type, getattr(link, prop).label("prop"))
         .join(C, C.urn == link.capsule_urn)
-        .join(T, T.id == link.tag_id)
+        .join(target, target.id == key)
         .where(where.in_scope(C))
-        .order_by(C.capsule_type == "exposure", C.urn, T.urn)
+        .order_by(C.capsule_type == "exposure", C.urn, target.urn)
     )
-    return stmt, lambda r: Edge(
-        "TAGGED_WITH", r.src, r.dst, label_of(r.capsule_type), "Tag", _props(origin=r.origin)
-    )
+    return stmt, lambda r: Edge(kind, r.src, r.dst, label_of(r.capsule_type), label, _props(**{prop: r.prop}))
+
+
+def capsule_tags(where: Predicates) -> Query:
+    return _capsule_links(where, CapsuleTagRecord, T, CapsuleTagRecord.tag_id, "origin", "TAGGED_WITH", "Tag")
 
 
 def column_tags(where: Predicates) -> Query:
@@ -191,13 +196,4 @@ def column_tags(where: Predicates) -> Query:
 
 def capsule_products(where: Predicates) -> Query:
     link = CapsuleDataProductRecord
-    stmt = (
-        select(C.urn.label("src"), P.urn.label("dst"), C.capsule_type, link.role)
-        .join(C, C.urn == link.capsule_urn)
-        .join(P, P.id == link.product_id)
-        .where(where.in_scope(C))
-        .order_by(C.capsule_type == "exposure", C.urn, P.urn)
-    )
-    return stmt, lambda r: Edge(
-        "PART_OF", r.src, r.dst, label_of(r.capsule_type), "DataProduct", _props(role=r.role)
-    )
+    return _capsule_links(where, link, P, link.product_id, "role", "PART_OF", "DataProduct")
