@@ -85,7 +85,14 @@ def export(
     """The whole property graph, or the part the filters select."""
     _choice(layer, ("bronze", "silver", "gold", "unknown"), "--layer")
     clustered = cast(Cluster | None, _choice(cluster, ("layer", "domain"), "--cluster"))
-    scope = ExportScope(project, domain, layer, None, include_columns, include_tags, include_data_products)
+    scope = ExportScope(
+        project=project,
+        domain=domain,
+        layer=layer,
+        include_columns=include_columns,
+        include_tags=include_tags,
+        include_products=include_data_products,
+    )
     _save(lambda s: export_graph(s, export_format, scope, cluster=clustered), output)
 
 

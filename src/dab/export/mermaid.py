@@ -89,6 +89,9 @@ class MermaidWriter:
         return head
 
     def node(self, node: Node) -> str:
+        if self._left_nodes:  # full: once a node did not fit, no later one is shown either
+            self._left_nodes += 1
+            return ""
         opening, closing = _SHAPES.get(node.label, ('["', '"]'))
         text = label(str(node.props.get("name", node.urn)))[1:-1]
         klass = _NODE_CLASS.get(node.label) or str(node.props.get("layer") or "unknown")
@@ -100,10 +103,12 @@ class MermaidWriter:
         return line
 
     def edge(self, edge: Edge) -> str:
+        if self._edges >= MAX_EDGES or edge.source not in self._shown or edge.target not in self._shown:
+            self._left_edges += 1
+            return ""
         arrow = "-->" if edge.type == "FLOWS_TO" else "-.->"
         line = f"  {stable_id(edge.source)} {arrow}|{edge.type}| {stable_id(edge.target)}\n"
-        shown = edge.source in self._shown and edge.target in self._shown
-        if not shown or self._edges >= MAX_EDGES or not self._emit(line, MAX_TEXT):
+        if not self._emit(line, MAX_TEXT):
             self._left_edges += 1
             return ""
         self._edges += 1

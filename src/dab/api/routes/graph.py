@@ -47,7 +47,14 @@ async def export_property_graph(
 ) -> StreamingResponse:
     """Capsules, exposures and domains with FLOWS_TO and BELONGS_TO; columns (CONTAINS,
     DERIVED_FROM), tags (TAGGED_WITH) and data products (PART_OF) on request."""
-    scope = ExportScope(project, domain, layer, None, include_columns, include_tags, include_data_products)
+    scope = ExportScope(
+        project=project,
+        domain=domain,
+        layer=layer,
+        include_columns=include_columns,
+        include_tags=include_tags,
+        include_products=include_data_products,
+    )
     return await stream_export(request, lambda s: export_graph(s, export_format, scope, cluster=cluster))
 
 
