@@ -160,6 +160,9 @@ def test_runbook_curl_lines_against_a_live_server(tmp_path: Path) -> None:
             "upstream.dot": f"/api/v1/graph/export/lineage/{orders}?format=dot&direction=upstream&depth=5",
             "downstream.mmd": f"/api/v1/graph/export/lineage/{orders}?format=mermaid&direction=downstream",
         }
+        with httpx.stream("GET", f"{base}{lines['graph.graphml']}", headers={"X-API-Key": KEY}) as streamed:
+            assert streamed.headers.get("transfer-encoding") == "chunked"  # streamed, not buffered
+            assert "content-length" not in streamed.headers
         for name, url in lines.items():
             done = subprocess.run(
                 [curl, "-sf", "-H", f"X-API-Key: {KEY}", f"{base}{url}", "-o", str(tmp_path / name)],
