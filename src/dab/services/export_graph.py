@@ -12,15 +12,18 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.errors import InvalidInput
-from dab.export import EXPORTERS, FORMATS, ExportFormat, RenderOptions, write
+from dab.export import EXPORTERS, FORMATS, ExportFormat, Item, RenderOptions, Writer, write
 from dab.export.model import Cluster
 from dab.services.catalog_lineage import LineageDirection, capsule_distances
 from dab.storage.graph_export import ExportScope, GraphExportReader
 
 CHUNK = 64 * 1024
+INLINE = 200
+"""Batches smaller than this (lineage subgraphs) are rendered without a thread hop."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,10 @@ def find_format(name: str, *, location: str = "query.format") -> ExportFormat:
     return found
 
 
+def _render(writer: Writer, batch: list[Item]) -> str:
+    return "".join([write(writer, item) for item in batch])
+
+
 async def _chunks(
     reader: GraphExportReader, export_format: ExportFormat, options: RenderOptions
 ) -> AsyncIterator[bytes]:
@@ -56,10 +63,12 @@ async def _chunks(
     parts = [writer.start()]
     size = len(parts[0])
     async for batch in reader.batches():
-        for item in batch:
-            text = write(writer, item)
-            parts.append(text)
-            size += len(text)
+        if len(batch) < INLINE:
+            text = _render(writer, batch)
+        else:  # CPU work: a worker thread keeps the event loop serving other requests meanwhile
+            text = await anyio.to_thread.run_sync(_render, writer, batch)
+        parts.append(text)
+        size += len(text)
         if size >= CHUNK:
             yield "".join(parts).encode("utf-8")
             parts, size = [], 0
