@@ -163,6 +163,33 @@ def test_runbook_curl_lines_against_a_live_server(tmp_path: Path) -> None:
         with httpx.stream("GET", f"{base}{lines['graph.graphml']}", headers={"X-API-Key": KEY}) as streamed:
             assert streamed.headers.get("transfer-encoding") == "chunked"  # streamed, not buffered
             assert "content-length" not in streamed.headers
+        remote = tmp_path / "remote"
+        remote.mkdir()
+        via_api = ["--api-url", base, "--api-key", KEY]
+        result = runner.invoke(
+            app, ["graph", "export", "-f", "dot", "--include-columns", *via_api, "-o", str(remote / "a.dot")]
+        )
+        assert result.exit_code == 0, result.output
+        result = runner.invoke(
+            app,
+            [
+                "graph",
+                "lineage",
+                orders,
+                "-f",
+                "mermaid",
+                "--depth",
+                "2",
+                *via_api,
+                "-o",
+                str(remote / "b.mmd"),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        result = runner.invoke(
+            app, ["graph", "lineage", orders + "x", "-f", "dot", *via_api, "-o", str(remote / "c.dot")]
+        )
+        assert (result.exit_code, sorted(p.name for p in remote.iterdir())) == (4, ["a.dot", "b.mmd"])
         for name, url in lines.items():
             done = subprocess.run(
                 [curl, "-sf", "-H", f"X-API-Key: {KEY}", f"{base}{url}", "-o", str(tmp_path / name)],
@@ -180,7 +207,8 @@ def test_runbook_curl_lines_against_a_live_server(tmp_path: Path) -> None:
     assert orders in networkx_nodes(tmp_path / "graph.graphml")
     for result in mermaid_parse(*(tmp_path / n for n in lines if n.endswith(".mmd"))):
         assert result["ok"], result
-    for name in ("full_graph.dot", "upstream.dot"):
+    assert mermaid_parse(remote / "b.mmd")[0]["ok"]
+    for name in ("full_graph.dot", "upstream.dot", "remote/a.dot"):
         assert 'class="node"' in dot_svg(tmp_path / name)
     dot = require_executable("dot", "apt-get install graphviz")
     png = subprocess.run(
