@@ -129,52 +129,28 @@ async def _stored(url: str) -> tuple[dict[str, str], set[tuple[str, str, str]]]:
         nodes |= {u: "Domain" for (u,) in await rows(select(DomainRecord.urn))}
         nodes |= {u: "Tag" for (u,) in await rows(select(TagRecord.urn))}
         nodes |= {u: "DataProduct" for (u,) in await rows(select(DataProductRecord.urn))}
-        edges = {
-            ("FLOWS_TO", s, t)
-            for s, t in await rows(select(CapsuleLineageRecord.source_urn, CapsuleLineageRecord.target_urn))
-        }
-        edges |= {("CONTAINS", s, t) for s, t in await rows(select(k.capsule_urn, k.urn))}
-        edges |= {
-            ("DERIVED_FROM", t, s)
-            for s, t in await rows(select(ColumnLineageRecord.source_urn, ColumnLineageRecord.target_urn))
-        }
-        edges |= {
-            ("BELONGS_TO", s, t)
-            for s, t in await rows(
-                select(c.urn, DomainRecord.urn).join(DomainRecord, DomainRecord.name == c.domain_name)
-            )
-        }
-        edges |= {
-            ("BELONGS_TO", s, t)
-            for s, t in await rows(
-                select(DataProductRecord.urn, DomainRecord.urn).join(
-                    DomainRecord, DomainRecord.id == DataProductRecord.domain_id
-                )
-            )
-        }
-        edges |= {
-            ("TAGGED_WITH", s, t)
-            for s, t in await rows(
-                select(CapsuleTagRecord.capsule_urn, TagRecord.urn).join(
-                    TagRecord, TagRecord.id == CapsuleTagRecord.tag_id
-                )
-            )
-        }
-        edges |= {
-            ("TAGGED_WITH", s, t)
-            for s, t in await rows(
-                select(ColumnTagRecord.column_urn, TagRecord.urn).join(
-                    TagRecord, TagRecord.id == ColumnTagRecord.tag_id
-                )
-            )
-        }
-        edges |= {
-            ("PART_OF", s, t)
-            for s, t in await rows(
-                select(CapsuleDataProductRecord.capsule_urn, DataProductRecord.urn).join(
-                    DataProductRecord, DataProductRecord.id == CapsuleDataProductRecord.product_id
-                )
-            )
-        }
+        d, t, p = DomainRecord, TagRecord, DataProductRecord
+        sources = [  # (edge type, SELECT source, target): written independently of the exporter
+            ("FLOWS_TO", select(CapsuleLineageRecord.source_urn, CapsuleLineageRecord.target_urn)),
+            ("CONTAINS", select(k.capsule_urn, k.urn)),
+            ("DERIVED_FROM", select(ColumnLineageRecord.target_urn, ColumnLineageRecord.source_urn)),
+            ("BELONGS_TO", select(c.urn, d.urn).join(d, d.name == c.domain_name)),
+            ("BELONGS_TO", select(p.urn, d.urn).join(d, d.id == p.domain_id)),
+            (
+                "TAGGED_WITH",
+                select(CapsuleTagRecord.capsule_urn, t.urn).join(t, t.id == CapsuleTagRecord.tag_id),
+            ),
+            (
+                "TAGGED_WITH",
+                select(ColumnTagRecord.column_urn, t.urn).join(t, t.id == ColumnTagRecord.tag_id),
+            ),
+            (
+                "PART_OF",
+                select(CapsuleDataProductRecord.capsule_urn, p.urn).join(
+                    p, p.id == CapsuleDataProductRecord.product_id
+                ),
+            ),
+        ]
+        edges = {(kind, s, e) for kind, stmt in sources for s, e in await rows(stmt)}
     await engine.dispose()
     return nodes, edges
