@@ -190,3 +190,16 @@ class TestJsonLd:
         graph = Graph().parse(data=text_of("json-ld", items), format="json-ld")
         assert Literal(text) in set(graph.objects(predicate=Namespace("https://schema.org/").name))
         assert Literal("urn:x:" + text) in set(graph.objects(predicate=Namespace("https://dab.dev/ns#").urn))
+
+
+def test_every_registered_format_is_opened_by_a_consumer_here() -> None:
+    """A sixth format is one module in dab.export, and one class of consumer tests in this file."""
+    consumers = {
+        "graphml": TestGraphML,
+        "dot": TestDot,
+        "cypher": TestCypher,
+        "mermaid": TestMermaid,
+        "json-ld": TestJsonLd,
+    }
+    assert consumers.keys() == EXPORTERS.keys()
+    assert all(any(name.startswith("test_") for name in vars(cls)) for cls in consumers.values())
