@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -44,6 +45,18 @@ class RemoteClient:
             raise DabError(f"cannot reach the dab server: {exc}") from exc
         _raise_for_problem(response)
         return response.json() if response.content else None
+
+    def download(self, path: str, params: dict[str, Any], sink: Callable[[bytes], object]) -> None:
+        """GET a streamed body into ``sink`` chunk by chunk (a problem answer raises first)."""
+        try:
+            with self._client.stream("GET", path, params=params) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    _raise_for_problem(response)
+                for chunk in response.iter_bytes():
+                    sink(chunk)
+        except httpx.HTTPError as exc:
+            raise DabError(f"cannot reach the dab server: {exc}") from exc
 
     def close(self) -> None:
         self._client.close()

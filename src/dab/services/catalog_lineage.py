@@ -72,8 +72,11 @@ async def _lineage(
     repo: LineageRepository, root: str, direction: LineageDirection, depth: int
 ) -> tuple[dict[str, int], list[dict[str, str]]]:
     distances = await _signed_distances(repo, root, direction, depth)
-    edges = [{"source": s, "target": t, "kind": k} for s, t, k in await repo.edges_among(distances)]
-    return distances, edges
+    return distances, await _edges(repo, distances)
+
+
+async def _edges(repo: LineageRepository, distances: dict[str, int]) -> list[dict[str, str]]:
+    return [{"source": s, "target": t, "kind": k} for s, t, k in await repo.edges_among(distances)]
 
 
 def _nodes(distances: dict[str, int], details: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -82,15 +85,22 @@ def _nodes(distances: dict[str, int], details: dict[str, dict[str, Any]]) -> lis
     return nodes
 
 
+async def capsule_distances(
+    session: AsyncSession, urn: str, *, direction: LineageDirection, depth: int, max_depth: int
+) -> dict[str, int]:
+    """The signed distance of every capsule within ``depth`` of ``urn`` (the root included)."""
+    check_depth(depth, max_depth)
+    if not await CapsuleRepository(session).exists(urn):
+        raise NotFound(f"capsule {urn!r} not found")
+    return await _signed_distances(LineageRepository(session), urn, direction, depth)
+
+
 async def capsule_lineage(
     session: AsyncSession, urn: str, *, direction: LineageDirection, depth: int, max_depth: int
 ) -> dict[str, Any]:
-    check_depth(depth, max_depth)
-    capsules = CapsuleRepository(session)
-    if not await capsules.exists(urn):
-        raise NotFound(f"capsule {urn!r} not found")
-    distances, edges = await _lineage(LineageRepository(session), urn, direction, depth)
-    nodes = _nodes(distances, await capsules.summaries(distances))
+    distances = await capsule_distances(session, urn, direction=direction, depth=depth, max_depth=max_depth)
+    edges = await _edges(LineageRepository(session), distances)
+    nodes = _nodes(distances, await CapsuleRepository(session).summaries(distances))
     return {"root": urn, "direction": direction, "depth": depth, "nodes": nodes, "edges": edges}
 
 

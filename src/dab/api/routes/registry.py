@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from dab.api.routes import capsules, columns, conformance, domains, ingest, products, reports, search, tags
+from dab.api.routes import (
+    capsules,
+    columns,
+    conformance,
+    domains,
+    graph,
+    ingest,
+    products,
+    reports,
+    search,
+    tags,
+)
 
 PROTECTED_ROUTERS: tuple[APIRouter, ...] = (
     ingest.router,
@@ -16,4 +27,5 @@ PROTECTED_ROUTERS: tuple[APIRouter, ...] = (
     reports.router,
     products.router,
     tags.router,
+    graph.router,
 )
