@@ -133,6 +133,7 @@ function onClick(event) {
 }
 
 function onUnauthorized() {
+  if (location.pathname.startsWith("/ui/signin")) return; // parallel requests: the first one decides
   const hadKey = storedKey() !== null;
   forgetKey();
   goSignIn(hadKey ? "expired" : "");
