@@ -88,8 +88,10 @@ def api_get(base: str, path: str, **params: Any) -> Any:
     return response.json()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Module scope, not session: while Playwright's sync API runs it holds an event loop in this
+    # thread, and other tests of the same xdist worker call asyncio.run().
     require_executable("chromium", INSTALL)
     require_module("playwright", "pip install -e '.[dev]'")
     from playwright.sync_api import sync_playwright
@@ -117,6 +119,12 @@ class Console:
     def sign_in(self, key: str = KEY) -> None:
         self.page.locator("#api-key").fill(key)
         self.page.get_by_role("button", name="Sign in").click()
+
+    def open_signed_in(self, path: str) -> None:
+        """Open `path` in a fresh tab: the console asks for the key first, then shows the page."""
+        self.goto(path)
+        self.page.locator("#api-key").wait_for()
+        self.sign_in()
 
     def nodes(self, frame: str = "#lineage-graph") -> set[str]:
         self.page.locator(f"{frame} [data-urn]").first.wait_for()

@@ -52,14 +52,8 @@ def test_sign_in_search_and_open_a_capsule_with_the_keyboard(ui: Console) -> Non
     assert ui.unexpected_errors("status of 401") == []
 
 
-def _signed_in(ui: Console, path: str) -> None:
-    ui.goto(path)
-    ui.page.locator("#api-key").wait_for()
-    ui.sign_in()
-
-
 def test_capsule_page_shows_what_the_api_knows(ui: Console) -> None:
-    _signed_in(ui, f"/ui/capsules/{ORDERS}")
+    ui.open_signed_in(f"/ui/capsules/{ORDERS}")
     page = ui.page
     page.get_by_role("heading", level=1, name=re.compile("^orders")).wait_for()
     capsule = api_get(ui.base, f"/capsules/{ORDERS}")
@@ -106,7 +100,7 @@ def test_capsule_page_shows_what_the_api_knows(ui: Console) -> None:
 def test_lineage_page_draws_exactly_the_expected_nodes(
     ui: Console, urn: str, query: str, expected: set[str]
 ) -> None:
-    _signed_in(ui, f"/ui/lineage/{urn}?{query}")
+    ui.open_signed_in(f"/ui/lineage/{urn}?{query}")
     assert ui.nodes() == expected
     assert ui.page.locator("#lineage-graph [data-urn]").count() == len(expected)  # each exactly once
     assert ui.page.locator("#lineage-graph .root").get_attribute("data-urn") == urn
@@ -114,7 +108,7 @@ def test_lineage_page_draws_exactly_the_expected_nodes(
 
 
 def test_lineage_controls_pan_zoom_and_click_to_open(ui: Console) -> None:
-    _signed_in(ui, f"/ui/lineage/{ORDERS}")
+    ui.open_signed_in(f"/ui/lineage/{ORDERS}")
     page = ui.page
     assert ui.nodes() == UPSTREAM_OF_ORDERS  # default: both directions, depth 3
     ui.screenshot("lineage")
@@ -148,7 +142,7 @@ def test_lineage_controls_pan_zoom_and_click_to_open(ui: Console) -> None:
 
 
 def test_lineage_of_a_column_is_offered_and_an_empty_one_is_said(ui: Console) -> None:
-    _signed_in(ui, f"/ui/lineage/{ORDERS}?direction=upstream&depth=2")
+    ui.open_signed_in(f"/ui/lineage/{ORDERS}?direction=upstream&depth=2")
     page = ui.page
     ui.nodes()
     page.get_by_label("Column lineage of").select_option("order_id")
@@ -164,7 +158,7 @@ def test_lineage_of_a_column_is_offered_and_an_empty_one_is_said(ui: Console) ->
 
 
 def test_bad_lineage_options_show_the_problem(ui: Console) -> None:
-    _signed_in(ui, f"/ui/lineage/{ORDERS}?depth=99")
+    ui.open_signed_in(f"/ui/lineage/{ORDERS}?depth=99")
     alert = ui.page.get_by_role("alert")
     alert.wait_for()
     assert "depth" in alert.inner_text()
@@ -172,7 +166,7 @@ def test_bad_lineage_options_show_the_problem(ui: Console) -> None:
 
 
 def test_unknown_capsule_shows_the_api_problem(ui: Console) -> None:
-    _signed_in(ui, "/ui/capsules/urn:dab:dbt:model:jaffle_shop:nope")
+    ui.open_signed_in("/ui/capsules/urn:dab:dbt:model:jaffle_shop:nope")
     alert = ui.page.get_by_role("alert")
     alert.wait_for()
     assert "urn:dab:dbt:model:jaffle_shop:nope" in alert.inner_text()
@@ -180,7 +174,7 @@ def test_unknown_capsule_shows_the_api_problem(ui: Console) -> None:
 
 
 def test_conformance_page_scores_filters_and_links(ui: Console) -> None:
-    _signed_in(ui, "/ui/conformance")
+    ui.open_signed_in("/ui/conformance")
     page = ui.page
     score = api_get(ui.base, "/conformance/score")
     page.locator("#score").wait_for()
@@ -206,7 +200,7 @@ def test_conformance_page_scores_filters_and_links(ui: Console) -> None:
 
 
 def test_an_expired_key_leads_back_to_sign_in_and_then_to_the_page(ui: Console) -> None:
-    _signed_in(ui, "/ui/")
+    ui.open_signed_in("/ui/")
     page = ui.page
     page.locator("#capsule-total").wait_for()
     page.evaluate("sessionStorage.setItem('dab.apiKey', 'revoked-key')")
@@ -220,7 +214,7 @@ def test_an_expired_key_leads_back_to_sign_in_and_then_to_the_page(ui: Console) 
 
 
 def test_sign_out_forgets_the_key(ui: Console) -> None:
-    _signed_in(ui, "/ui/")
+    ui.open_signed_in("/ui/")
     ui.page.locator("#capsule-total").wait_for()
     ui.page.get_by_role("button", name="Sign out").click()
     ui.page.locator("#api-key").wait_for()
@@ -228,7 +222,7 @@ def test_sign_out_forgets_the_key(ui: Console) -> None:
 
 
 def test_home_summarises_the_graph(ui: Console) -> None:
-    _signed_in(ui, "/ui/")
+    ui.open_signed_in("/ui/")
     page = ui.page
     total = api_get(ui.base, "/capsules", limit=1)["total"]
     assert page.locator("#capsule-total").inner_text() == str(total)
@@ -280,14 +274,14 @@ def _ready(console: Console) -> None:
 
 @pytest.mark.parametrize(("name", "path"), PAGES)
 def test_every_page_has_no_serious_accessibility_violation(ui: Console, name: str, path: str) -> None:
-    _signed_in(ui, path)
+    ui.open_signed_in(path)
     _ready(ui)
     assert ui.serious_accessibility_violations() == []
 
 
 @pytest.mark.parametrize(("name", "path"), PAGES)
 def test_every_page_is_readable_on_a_phone(phone: Console, name: str, path: str) -> None:
-    _signed_in(phone, path)
+    phone.open_signed_in(path)
     _ready(phone)
     width: Any = phone.page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"{name} scrolls sideways on a phone"
@@ -295,7 +289,7 @@ def test_every_page_is_readable_on_a_phone(phone: Console, name: str, path: str)
 
 
 def test_signed_in_key_is_sent_as_header(ui: Console) -> None:
-    _signed_in(ui, "/ui/")
+    ui.open_signed_in("/ui/")
     with ui.page.expect_request(re.compile(r"/api/v1/search\?")) as request:
         ui.page.get_by_role("searchbox").fill("cust")
     assert request.value.headers.get("x-api-key") == KEY

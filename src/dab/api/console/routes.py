@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
 from starlette.types import Scope
 
 from dab.errors import NotFound
@@ -31,7 +32,7 @@ SECURITY_HEADERS = {
 class _ConsoleAssets(StaticFiles):
     """Static files with the console's security headers, revalidated on every load."""
 
-    async def get_response(self, path: str, scope: Scope):  # type: ignore[no-untyped-def]
+    async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
         response.headers.update(SECURITY_HEADERS)
         response.headers["Cache-Control"] = "no-cache"

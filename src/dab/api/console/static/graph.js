@@ -58,13 +58,12 @@ function nodeElement(g, urn, { root, href }) {
     "a",
     {
       href: href(node), class: `node layer-${layer}${urn === root ? " root" : ""}`, "data-urn": urn,
-      // The visible text, then what it means (a name that matches the label, for speech input).
-      "aria-label": `${text} ${sub}`,
+      // The accessible name is the visible text (the leading space below keeps its two lines apart).
       "aria-description": urn === root ? "the starting point" : null,
     },
     s("rect", { x: x - width / 2, y: y - height / 2, width, height }),
     s("text", { x: x - width / 2 + 10, y: y - 3 }, text),
-    s("text", { x: x - width / 2 + 10, y: y + 13, class: "sub" }, sub),
+    s("text", { x: x - width / 2 + 10, y: y + 13, class: "sub" }, ` ${sub}`),
   );
 }
 

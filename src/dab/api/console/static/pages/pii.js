@@ -10,13 +10,17 @@ function unavailable(what) {
   return h("p", { class: "notice", id: "not-available" }, `${what} is not available on this server (its API answers 404).`);
 }
 
+function groupEntries(group, body) {
+  // A list of {<group> | key, count} items, or a {key: count} object under groups/counts.
+  if (Array.isArray(body?.data)) {
+    return body.data.map((item) => [item[group] ?? item.key ?? item.group ?? item.value, item.count ?? item.total]);
+  }
+  const object = body?.groups ?? body?.counts ?? {};
+  return Object.entries(object);
+}
+
 function counts(group, body) {
-  // Each item: the group's key and a count (field names vary by grouping; show what is there).
-  const rows = (body?.data || []).map((item) => {
-    const key = item[group] ?? item.key ?? item.group ?? item.value;
-    const count = item.count ?? item.total ?? item.columns;
-    return row(dash(key), String(dash(count)));
-  });
+  const rows = groupEntries(group, body).map(([key, count]) => row(dash(key), String(dash(count))));
   return table(`PII columns by ${group.replace("_", " ")}`, [group.replace("_", " "), "Columns"], rows);
 }
 
