@@ -29,6 +29,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+CLS = """() => new Promise((resolve) => {
+  let total = 0;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) if (!entry.hadRecentInput) total += entry.value;
+  }).observe({ type: "layout-shift", buffered: true });
+  setTimeout(() => resolve(total), 300);
+})"""
 FAN_OUT = 2000  # downstream models added to `orders` for the large-graph server
 
 
@@ -39,6 +46,13 @@ def _load(base: str, body: dict[str, Any], key: str | None) -> None:
         assert response.status_code == 201, response.text
         response = client.post("/conformance/evaluate", json={"scope": "full"})
         assert response.status_code == 200, response.text
+
+
+def demo_artifacts() -> dict[str, Any]:
+    """The demo project, with a dbt tag on one column (the demo itself tags no column)."""
+    body = artifacts()
+    body["manifest"]["nodes"]["model.jaffle_shop.customers"]["columns"]["email"]["tags"] = ["sensitive"]
+    return body
 
 
 def wide_artifacts(count: int = FAN_OUT) -> dict[str, Any]:
@@ -69,7 +83,7 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The demo project behind API-key auth (the usual production shape)."""
     home = tmp_path_factory.mktemp("console-home")
     with running_server(home, {"API_KEYS": KEY, "RATE_LIMIT_DEFAULT": "100000/minute"}) as base:
-        _load(base, artifacts(), KEY)
+        _load(base, demo_artifacts(), KEY)
         yield base
 
 
@@ -131,6 +145,11 @@ class Console:
         return set(
             self.page.locator(f"{frame} [data-urn]").evaluate_all("els => els.map(e => e.dataset.urn)")
         )
+
+    def layout_shift(self) -> float:
+        """Cumulative layout shift since the page loaded (the browser's own Layout Instability API)."""
+        total: float = self.page.evaluate(CLS)
+        return total
 
     def screenshot(self, name: str) -> None:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)

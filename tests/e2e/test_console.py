@@ -83,6 +83,18 @@ def test_capsule_page_shows_what_the_api_knows(ui: Console) -> None:
     assert ui.unexpected_errors() == []
 
 
+def test_columns_show_pii_masking_and_tags(ui: Console) -> None:
+    ui.open_signed_in(f"/ui/capsules/{CUSTOMERS}#col-email")
+    email = ui.page.locator("#col-email")
+    email.wait_for()
+    cells = email.locator("td").all_inner_texts()
+    assert cells[0] == "email"
+    assert cells[3] == "email not masked"
+    assert cells[4] == "sensitive"
+    assert ui.page.locator("#col-first_name td").nth(4).inner_text() == "—"
+    assert ui.unexpected_errors() == []
+
+
 @pytest.mark.parametrize(
     ("urn", "query", "expected"),
     [
@@ -250,6 +262,7 @@ def test_a_2000_node_lineage_is_limited_and_says_what_was_left_out(open_ui: Cons
     notice = open_ui.page.locator("#omitted").inner_text()
     assert "of 2001" in notice
     assert "1501 at distance 1" in notice
+    assert open_ui.layout_shift() < 0.01, "drawing the graph moves nothing on the page"
     open_ui.screenshot("lineage-2000")
     # Still responsive: zooming and focusing a node work right away.
     open_ui.page.get_by_role("button", name="Zoom in").click()

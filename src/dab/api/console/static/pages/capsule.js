@@ -3,7 +3,9 @@
 import { api, apiOptional } from "../api.js";
 import { urnPath, capsuleHref, dash, fmtDate, h, lineageHref, link, mapLimited, pill, row, table } from "../dom.js";
 
-const COLUMN_TAGS_MAX = 40; // column tags come from per-column reads: bounded, to respect rate limits
+// Column tags come from one read per column (the column list does not carry them): done at once
+// for small capsules, on request for bigger ones, so a page stays well within rate limits.
+const COLUMN_TAGS_AUTO = 12;
 
 function metaList(capsule) {
   const items = [
@@ -25,10 +27,31 @@ function piiCell(column) {
   return [pill(column.pii_type, "sev-warning"), column.is_masked ? " masked" : " not masked"];
 }
 
+function readColumnTags(columns) {
+  return mapLimited(columns, 4, async (column) => (await api(`/columns/${urnPath(column.urn)}`)).tags);
+}
+
 async function columnTags(columns) {
   if (columns.every((column) => Array.isArray(column.tags))) return columns.map((column) => column.tags);
-  if (columns.length > COLUMN_TAGS_MAX) return columns.map(() => null);
-  return mapLimited(columns, 4, async (column) => (await api(`/columns/${urnPath(column.urn)}`)).tags);
+  if (columns.length > COLUMN_TAGS_AUTO) return columns.map(() => null);
+  return readColumnTags(columns);
+}
+
+function tagsCell(tags) {
+  if (tags === null) return h("span", { class: "muted" }, "not loaded");
+  return tags.length ? tags.map((tag) => pill(tag.name)) : "—";
+}
+
+function loadTagsButton(columns, tableEl) {
+  const button = h("button", { type: "button", class: "secondary" }, `Load the tags of ${columns.length} columns`);
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    button.textContent = "Loading tags…";
+    const tags = await readColumnTags(columns);
+    tableEl.querySelectorAll("tbody tr").forEach((tr, i) => tr.lastElementChild.replaceChildren(...[tagsCell(tags[i])].flat()));
+    button.remove();
+  });
+  return h("p", null, button);
 }
 
 function columnsTable(columns, tags) {
@@ -38,7 +61,7 @@ function columnsTable(columns, tags) {
       dash(column.data_type),
       dash(column.description),
       piiCell(column),
-      tags[i] === null ? "…" : tags[i].length ? tags[i].map((tag) => pill(tag.name)) : "—",
+      tagsCell(tags[i]),
     );
     tr.id = `col-${encodeURIComponent(column.name)}`;
     return tr;
@@ -83,6 +106,7 @@ export async function renderCapsule(view, { arg: urn }) {
   document.title = `${capsule.name} · dab`;
   const tags = await columnTags(columns.data);
   const nodes = lineage ? lineage.nodes : [];
+  const columnTable = columnsTable(columns.data, tags);
   view.append(
     h("h1", null, capsule.name, " ", h("span", { class: "pill" }, capsule.capsule_type)),
     h("p", { class: "urn" }, capsule.urn),
@@ -97,7 +121,8 @@ export async function renderCapsule(view, { arg: urn }) {
       neighbours("Downstream", nodes.filter((n) => n.distance === 1)),
     ),
     h("h2", null, "Columns"),
-    columnsTable(columns.data, tags),
+    columnTable,
+    tags.includes(null) ? loadTagsButton(columns.data, columnTable) : null,
     h("h2", null, "Tests"),
     testsTable(capsule.tests),
     h("h2", null, "Open violations"),

@@ -59,6 +59,7 @@ function summaryLine(limited, edges) {
 }
 
 function capsuleGraph(lineage, root) {
+  performance.mark("dab:lineage-layout-start"); // read by benchmarks/bench_console.py
   const limited = limitGraph(lineage);
   const { svg, zoom } = drawGraph(limited, {
     id: "lineage-svg",
@@ -68,6 +69,7 @@ function capsuleGraph(lineage, root) {
     subtitle: (node) => `${node.capsule_type || "?"} · ${node.layer || "unknown"}${node.distance ? ` · ${node.distance > 0 ? "+" : ""}${node.distance}` : ""}`,
     href: (node) => capsuleHref(node.urn),
   });
+  performance.measure("dab:lineage-layout", "dab:lineage-layout-start");
   return [
     h("p", { class: "status", id: "graph-summary" }, summaryLine(limited, limited.edges.length)),
     omittedNotice(limited),
