@@ -68,11 +68,11 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 500, 2000])
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    print("| Nodes in the lineage | Drawn | Page shown (median) | Layout + SVG | Zoom to next frame |")  # noqa: T201
-    print("|---|---|---|---|---|")  # noqa: T201
+    print("| Nodes in the lineage | Drawn | Page shown (median) | Layout + SVG | Zoom to next frame |")
+    print("|---|---|---|---|---|")
     for size in args.sizes:
         result = bench(size, args.repeat)
-        print(  # noqa: T201
+        print(
             f"| {size + 1} | {min(size + 1, DRAWN_MAX)} | {result['page_ms']:.0f} ms "
             f"| {result['layout_ms']:.0f} ms | {result['zoom_ms']:.0f} ms |"
         )
