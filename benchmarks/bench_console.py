@@ -49,7 +49,11 @@ def _run(page: Any, base: str, expected: int) -> tuple[float, float, float]:
 def bench(size: int, repeat: int) -> dict[str, float]:
     from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory() as home, running_server(Path(home), {"AUTH_ENABLED": "false"}) as base:
+    with (
+        tempfile.TemporaryDirectory() as home,
+        running_server(Path(home), {"AUTH_ENABLED": "false"}) as server,
+    ):
+        base = server.base
         _load(base, wide_artifacts(size), None)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -23,10 +24,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class LiveServer:
+    base: str
+    process: subprocess.Popen[bytes]
+
+
 @contextmanager
-def running_server(home: Path, env: Mapping[str, str], *, timeout: float = 60) -> Iterator[str]:
-    """Serve `dab` on DAB_HOME=home with extra settings `env`; yields the base URL."""
-    port = free_port()
+def running_server(
+    home: Path, env: Mapping[str, str], *, port: int | None = None, timeout: float = 60
+) -> Iterator[LiveServer]:
+    """Serve `dab` on DAB_HOME=home with extra settings `env` until the block ends."""
+    port = port or free_port()
     environ = {k: v for k, v in os.environ.items() if k not in _PRIVATE}
     environ.update({"DAB_HOME": str(home), "ENVIRONMENT": "development", **env})
     log = (home / "server.log").open("ab")  # a file, not a pipe: a full pipe would block the server
@@ -49,7 +58,7 @@ def running_server(home: Path, env: Mapping[str, str], *, timeout: float = 60) -
         else:
             process.kill()
             raise AssertionError(f"server did not start: {(home / 'server.log').read_text()[-2000:]}")
-        yield base
+        yield LiveServer(base, process)
     finally:
         if process.poll() is None:
             process.terminate()

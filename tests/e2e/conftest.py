@@ -82,18 +82,18 @@ def wide_artifacts(count: int = FAN_OUT) -> dict[str, Any]:
 def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The demo project behind API-key auth (the usual production shape)."""
     home = tmp_path_factory.mktemp("console-home")
-    with running_server(home, {"API_KEYS": KEY, "RATE_LIMIT_DEFAULT": "100000/minute"}) as base:
-        _load(base, demo_artifacts(), KEY)
-        yield base
+    with running_server(home, {"API_KEYS": KEY, "RATE_LIMIT_DEFAULT": "100000/minute"}) as server:
+        _load(server.base, demo_artifacts(), KEY)
+        yield server.base
 
 
 @pytest.fixture(scope="session")
 def open_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Auth disabled, and `orders` with 2,000 downstream models."""
     home = tmp_path_factory.mktemp("console-open-home")
-    with running_server(home, {"AUTH_ENABLED": "false", "RATE_LIMIT_ENABLED": "false"}) as base:
-        _load(base, wide_artifacts(), None)
-        yield base
+    with running_server(home, {"AUTH_ENABLED": "false", "RATE_LIMIT_ENABLED": "false"}) as server:
+        _load(server.base, wide_artifacts(), None)
+        yield server.base
 
 
 def api_get(base: str, path: str, **params: Any) -> Any:

@@ -169,20 +169,20 @@ def test_lineage_of_a_column_is_offered_and_an_empty_one_is_said(ui: Console) ->
     assert ui.unexpected_errors() == []
 
 
-def test_bad_lineage_options_show_the_problem(ui: Console) -> None:
-    ui.open_signed_in(f"/ui/lineage/{ORDERS}?depth=99")
+@pytest.mark.parametrize(
+    ("path", "named", "status"),
+    [
+        (f"/ui/lineage/{ORDERS}?depth=99", "depth", 422),
+        ("/ui/capsules/urn:dab:dbt:model:jaffle_shop:nope", "urn:dab:dbt:model:jaffle_shop:nope", 404),
+    ],
+)
+def test_a_refused_request_shows_the_api_problem(ui: Console, path: str, named: str, status: int) -> None:
+    ui.open_signed_in(path)
     alert = ui.page.get_by_role("alert")
     alert.wait_for()
-    assert "depth" in alert.inner_text()
-    assert ui.unexpected_errors("status of 422") == []
-
-
-def test_unknown_capsule_shows_the_api_problem(ui: Console) -> None:
-    ui.open_signed_in("/ui/capsules/urn:dab:dbt:model:jaffle_shop:nope")
-    alert = ui.page.get_by_role("alert")
-    alert.wait_for()
-    assert "urn:dab:dbt:model:jaffle_shop:nope" in alert.inner_text()
-    assert ui.unexpected_errors("status of 404") == []
+    assert named in alert.inner_text()
+    assert "Request id:" in alert.inner_text()
+    assert ui.unexpected_errors(f"status of {status}") == []
 
 
 def test_conformance_page_scores_filters_and_links(ui: Console) -> None:
