@@ -57,6 +57,14 @@ class TestShell:
         with TestClient(app) as client:
             assert '<meta name="dab-auth" content="disabled">' in client.get("/ui/").text
 
+    def test_shell_and_assets_do_not_spend_the_rate_limit(self, settings: Settings) -> None:
+        limited = settings.model_copy(update={"rate_limit_enabled": True, "rate_limit_default": "2/minute"})
+        with TestClient(create_app(limited)) as client:
+            paths = ["/ui/", "/ui/conformance", "/ui/assets/app.js", "/ui/assets/style.css"] * 3
+            assert {client.get(path).status_code for path in paths} == {200}
+            codes = [client.get("/api/v1/capsules", headers={"X-API-Key": ""}).status_code for _ in range(3)]
+            assert codes[-1] == 429  # while the API behind it still is limited
+
     def test_the_console_is_not_part_of_the_api_schema(self, client: TestClient) -> None:
         paths = client.get("/openapi.json").json()["paths"]
         assert not [p for p in paths if p.startswith("/ui")]

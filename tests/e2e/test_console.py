@@ -153,6 +153,20 @@ def test_lineage_controls_pan_zoom_and_click_to_open(ui: Console) -> None:
     assert ui.unexpected_errors() == []
 
 
+def test_graph_nodes_are_reached_and_opened_with_the_keyboard(ui: Console) -> None:
+    ui.open_signed_in(f"/ui/lineage/{ORDERS}?direction=upstream&depth=1")
+    page = ui.page
+    ui.nodes()
+    page.locator("#lineage-svg").focus()
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.dataset.urn")
+    assert focused in {ORDERS, STG_ORDERS, "urn:dab:dbt:model:jaffle_shop:stg_payments"}
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/ui/capsules/{focused}")
+    page.locator("dl.meta").wait_for()
+    assert ui.unexpected_errors() == []
+
+
 def test_lineage_of_a_column_is_offered_and_an_empty_one_is_said(ui: Console) -> None:
     ui.open_signed_in(f"/ui/lineage/{ORDERS}?direction=upstream&depth=2")
     page = ui.page
