@@ -277,6 +277,13 @@ def test_a_2000_node_lineage_is_limited_and_says_what_was_left_out(open_ui: Cons
     assert "of 2001" in notice
     assert "1501 at distance 1" in notice
     assert open_ui.layout_shift() < 0.01, "drawing the graph moves nothing on the page"
+    # Too big to read whole: the first view is the start node at natural size, in the frame.
+    frame = open_ui.page.locator("#lineage-graph").bounding_box()
+    root = open_ui.page.locator(f'#lineage-graph [data-urn="{ORDERS}"]').bounding_box()
+    assert frame is not None and root is not None
+    assert frame["x"] < root["x"] and root["x"] + root["width"] < frame["x"] + frame["width"]
+    assert frame["y"] < root["y"] and root["y"] + root["height"] < frame["y"] + frame["height"]
+    assert 30 < root["height"] < 60, "drawn at about its natural 42 px height"
     open_ui.screenshot("lineage-2000")
     # Still responsive: zooming and focusing a node work right away.
     open_ui.page.get_by_role("button", name="Zoom in").click()

@@ -66,4 +66,5 @@ def test_a_server_without_the_api_says_so(ui: Console, path: str, endpoint: str,
     ui.open_signed_in(path)
     ui.page.get_by_text(text).wait_for()
     assert ui.page.locator("#not-available").is_visible()
+    ui.screenshot(f"unavailable-{path.rsplit('/', 1)[-1]}")
     assert ui.unexpected_errors("status of 404") == []

@@ -88,6 +88,21 @@ class Viewport {
     this.apply();
   }
 
+  /** Natural size (1:1) centred on a point: the first view of a graph too big to read whole. */
+  centre(x, y) {
+    const rect = this.svg.getBoundingClientRect();
+    this.box = { x: x - rect.width / 2, y: y - rect.height / 2, w: rect.width, h: rect.height };
+    this.apply();
+  }
+
+  /** Fit when the whole graph stays legible (at least 40 % of natural size), else centre on (x, y). */
+  initial(x, y) {
+    const rect = this.svg.getBoundingClientRect();
+    const scale = Math.min(rect.width / this.full.w, rect.height / this.full.h);
+    if (scale >= 0.4) this.fit();
+    else this.centre(x, y);
+  }
+
   zoom(factor, cx = 0.5, cy = 0.5) {
     const b = this.box;
     const w = Math.min(Math.max(b.w / factor, 40), this.full.w * 4);
@@ -178,10 +193,11 @@ export function drawGraph(graph, options) {
   );
   const view = new Viewport(svg, width, height);
   // Fit again once the frame has its size (the drawing is built before it is in the page).
+  const start = g.node(options.root) || { x: width / 2, y: height / 2 };
   const sized = new ResizeObserver((entries) => {
     if (!entries[0].contentRect.width) return;
     sized.disconnect();
-    view.fit();
+    view.initial(start.x, start.y);
   });
   sized.observe(svg);
   interactions(svg, view);

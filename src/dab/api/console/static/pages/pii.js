@@ -39,12 +39,18 @@ function inventoryTable(page) {
   return table(`PII columns (${page.total})`, ["Column", "PII type", "Risk", "Masked", "Layer", "Domain", "Detected by"], rows);
 }
 
-function exposureTable(page) {
+function columnLink(urn, capsuleOf) {
+  // Columns the inventory placed in a capsule link to that capsule's column row.
+  const capsule = capsuleOf.get(urn);
+  return capsule ? link(capsuleHref(capsule, urn.split(".").pop()), urn) : urn;
+}
+
+function exposureTable(page, capsuleOf) {
   const rows = page.data.map((item) =>
     row(
       h("span", { class: `sev-${item.severity}` }, item.severity),
-      h("span", { class: "urn" }, item.urn),
-      h("ol", { class: "path", "aria-label": "Path from the origin" }, (item.path || []).map((urn) => h("li", { class: "urn" }, urn))),
+      h("span", { class: "urn" }, columnLink(item.urn, capsuleOf)),
+      h("ol", { class: "path", "aria-label": "Path from the origin" }, (item.path || []).map((urn) => h("li", { class: "urn" }, columnLink(urn, capsuleOf)))),
       dash(item.recommendation),
     ),
   );
@@ -68,6 +74,6 @@ export async function renderPii(view) {
     h("h2", null, "Inventory"),
     inventoryTable(inventory),
     h("h2", null, "Exposure"),
-    exposure === null ? unavailable("PII exposure") : exposureTable(exposure),
+    exposure === null ? unavailable("PII exposure") : exposureTable(exposure, new Map(inventory.data.map((i) => [i.urn, i.capsule_urn]))),
   );
 }
