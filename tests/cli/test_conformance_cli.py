@@ -20,7 +20,7 @@ from dab.settings import get_settings
 V12 = Path(__file__).parents[1] / "fixtures" / "dbt" / "v12"
 MANIFEST = str(V12 / "manifest.json")
 CATALOG = str(V12 / "catalog.json")
-runner = CliRunner()
+runner = CliRunner(env={"COLUMNS": "200"})  # rich must not wrap long tmp paths in messages
 CUSTOM_RULES = """
 rule_set: team
 rules:
