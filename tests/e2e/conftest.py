@@ -36,6 +36,7 @@ CLS = """() => new Promise((resolve) => {
   }).observe({ type: "layout-shift", buffered: true });
   setTimeout(() => resolve(total), 300);
 })"""
+MARKUP = '<img src=x onerror="window.owned=1"><script>window.owned=2</script> Staged orders'
 FAN_OUT = 2000  # downstream models added to `orders` for the large-graph server
 
 
@@ -49,9 +50,12 @@ def _load(base: str, body: dict[str, Any], key: str | None) -> None:
 
 
 def demo_artifacts() -> dict[str, Any]:
-    """The demo project, with a dbt tag on one column (the demo itself tags no column)."""
+    """The demo project, with a dbt tag on one column (the demo itself tags no column) and markup
+    in one description (metadata is text: it must be shown, never run)."""
     body = artifacts()
-    body["manifest"]["nodes"]["model.jaffle_shop.customers"]["columns"]["email"]["tags"] = ["sensitive"]
+    nodes = body["manifest"]["nodes"]
+    nodes["model.jaffle_shop.customers"]["columns"]["email"]["tags"] = ["sensitive"]
+    nodes["model.jaffle_shop.stg_orders"]["description"] = MARKUP
     return body
 
 

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import pytest
-from tests.e2e.conftest import KEY, Console, api_get
+from tests.e2e.conftest import KEY, MARKUP, Console, api_get
 
 pytestmark = pytest.mark.browser
 
@@ -80,6 +80,15 @@ def test_capsule_page_shows_what_the_api_knows(ui: Console) -> None:
     ui.screenshot("capsule")
     page.get_by_role("link", name="Open the lineage graph").click()
     assert ui.nodes() == UPSTREAM_OF_ORDERS
+    assert ui.unexpected_errors() == []
+
+
+def test_markup_in_metadata_is_shown_as_text(ui: Console) -> None:
+    ui.open_signed_in(f"/ui/capsules/{STG_ORDERS}")
+    ui.page.get_by_text("Staged orders").wait_for()
+    assert MARKUP in ui.page.locator("main").inner_text()
+    assert ui.page.locator("main img, main script").count() == 0
+    assert ui.page.evaluate("window.owned === undefined")
     assert ui.unexpected_errors() == []
 
 

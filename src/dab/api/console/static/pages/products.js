@@ -7,7 +7,9 @@ import { dash, h, mapLimited, row, table } from "../dom.js";
 const SLO_READS_MAX = 100; // one status read per product, bounded
 
 function targets(product) {
-  const slo = product.slo || product.slo_targets || {};
+  // SLO targets as a nested object (slo / slo_targets), or as top-level *_target fields.
+  const nested = product.slo || product.slo_targets;
+  const slo = nested || Object.fromEntries(Object.entries(product).filter(([k]) => /slo|target/.test(k)));
   const parts = Object.entries(slo).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`);
   return parts.length ? parts.join(" · ") : "—";
 }
