@@ -20,7 +20,7 @@ from dab.settings import get_settings
 V12 = Path(__file__).parents[1] / "fixtures" / "dbt" / "v12"
 MANIFEST = str(V12 / "manifest.json")
 CATALOG = str(V12 / "catalog.json")
-runner = CliRunner(env={"COLUMNS": "200"})  # rich must not wrap long tmp paths in messages
+runner = CliRunner()
 CUSTOM_RULES = """
 rule_set: team
 rules:
@@ -112,7 +112,8 @@ class TestCheck:
         rules.write_text(CUSTOM_RULES.replace("critical", "fatal"))
         result = runner.invoke(app, ["conformance", "check", "--manifest", MANIFEST, "--rules", str(rules)])
         assert result.exit_code == 2
-        assert "bad.yaml" in result.stderr
+        message = result.stderr.replace("\n", "")  # rich wraps at 80 columns, inside long tmp paths too
+        assert "bad.yaml" in message
         assert "model-name-short" in result.stderr
         assert "severity" in result.stderr
 

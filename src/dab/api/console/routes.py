@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -39,12 +40,16 @@ class _ConsoleAssets(StaticFiles):
         return response
 
 
-def _shell(auth_enabled: bool) -> HTMLResponse:
+@cache
+def _shell_html(auth_enabled: bool) -> str:
     # The browser learns whether to ask for a key from the shell, not from a failing API call.
     auth = "required" if auth_enabled else "disabled"
-    html = (STATIC_DIR / "index.html").read_text(encoding="utf-8").replace("{{auth}}", auth)
+    return (STATIC_DIR / "index.html").read_text(encoding="utf-8").replace("{{auth}}", auth)
+
+
+def _shell(auth_enabled: bool) -> HTMLResponse:
     headers = {**SECURITY_HEADERS, "Cache-Control": "no-cache"}
-    return HTMLResponse(html, headers=headers)
+    return HTMLResponse(_shell_html(auth_enabled), headers=headers)
 
 
 async def get_console_root() -> RedirectResponse:
