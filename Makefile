@@ -24,6 +24,7 @@ demo: install
 		--run-results $(DEMO)/run_results.json --sources $(DEMO)/sources.json
 
 run: demo
+	@echo "dab: web console at http://$(HOST):$(PORT)/ui/"
 	$(BIN)/dab serve --host $(HOST) --port $(PORT)
 
 test: install

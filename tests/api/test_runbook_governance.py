@@ -15,7 +15,8 @@ import orjson
 import pytest
 from tests.api.governance_helpers import CUSTOMERS, ORDERS, STATUS_COLUMN, enc
 from tests.api.ingest_helpers import artifacts
-from tests.cli.test_serve_restart import KEY, _free_port, _server
+from tests.cli.test_serve_restart import KEY, _server
+from tests.live_server import free_port
 from tests.tools import require_executable
 
 RUNBOOK = Path(__file__).resolve().parents[1] / "fixtures" / "runbook" / "products_and_tags.md"
@@ -39,7 +40,7 @@ def runbook_commands(text: str) -> list[tuple[str, str]]:
 @pytest.fixture
 def live(clean_database: str, tmp_path: Path) -> Iterator[str]:
     """`dab serve` on the test database (and the test Redis, when there is one)."""
-    port = _free_port()
+    port = free_port()
     env = {"DATABASE_URL": clean_database} | ({"REDIS_URL": REDIS_URL} if REDIS_URL else {})
     with _server(tmp_path, port, env):
         yield f"http://127.0.0.1:{port}"

@@ -13,8 +13,9 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 from tests.api.graph_export_helpers import ORDERS, ingest_enriched, stored_graph
-from tests.cli.test_serve_restart import KEY, _free_port, _server
+from tests.cli.test_serve_restart import KEY, _server
 from tests.graph_consumers import dot_svg, mermaid_parse
+from tests.live_server import free_port
 from tests.tools import require_executable, require_module
 from typer.testing import CliRunner
 
@@ -138,7 +139,7 @@ class TestCommands:
 def test_runbook_curl_lines_against_a_live_server(tmp_path: Path) -> None:
     """The runbook's export section as written (host and key adapted), files opened by their tools."""
     curl = require_executable("curl", "apt-get install curl")
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     with _server(tmp_path, port):
         body = {

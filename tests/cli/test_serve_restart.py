@@ -2,63 +2,30 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 from tests.api.ingest_helpers import artifacts
+from tests.live_server import free_port, running_server
 
 KEY = "restart-test-key"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
 def _server(
     home: Path, port: int, extra_env: dict[str, str] | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CACHE_REDIS_URL")}
-    env.update(
-        {"DAB_HOME": str(home), "API_KEYS": KEY, "ENVIRONMENT": "development", "RATE_LIMIT_ENABLED": "false"}
-    )
-    env.update(extra_env or {})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dab", "serve", "--port", str(port)],
-        env=env,
-        cwd=home,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v1/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            raise AssertionError(f"server did not start: {process.stderr.read() if process.stderr else ''!r}")
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
+    env = {"API_KEYS": KEY, "RATE_LIMIT_ENABLED": "false", **(extra_env or {})}
+    with running_server(home, env, port=port) as server:
+        yield server.process
 
 
 def test_killed_server_restarts_with_its_data(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}/api/v1"
     headers = {"X-API-Key": KEY}
     with _server(tmp_path, port) as first:

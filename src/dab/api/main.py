@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dab import __version__
 from dab.api.auth import require_api_key, resolve_api_keys
+from dab.api.console import mount_console
 from dab.api.middleware import API_PREFIX, RequestContextMiddleware
 from dab.api.problems import install_problem_handlers
 from dab.api.ratelimit import RateLimitMiddleware
@@ -89,6 +90,7 @@ def create_app(settings: Settings) -> FastAPI:
     for router in PROTECTED_ROUTERS:
         protected.include_router(router)
     app.include_router(protected)
+    mount_console(app)
     if settings.rate_limit_enabled:
         app.add_middleware(
             RateLimitMiddleware,

@@ -18,7 +18,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from dab.api.problems import problem_response
 from dab.platform.logging import get_logger
 
-EXEMPT_PREFIXES = ("/api/v1/health", "/metrics", "/docs", "/redoc", "/openapi.json")
+# The console's shell and assets (/ui/) are static and hold no data; its API calls are limited.
+EXEMPT_PREFIXES = ("/api/v1/health", "/metrics", "/docs", "/redoc", "/openapi.json", "/ui")
 log = get_logger("dab.ratelimit")
 
 

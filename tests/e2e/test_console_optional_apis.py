@@ -1,0 +1,70 @@
+"""PII and products pages: against the real APIs once they have landed (skipped while the
+server answers 404), and the explicit "not available" state of a server without them."""
+
+from __future__ import annotations
+
+import pytest
+from tests.e2e.conftest import Console, api_get
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.needs_pii_api
+def test_pii_page_shows_inventory_counts_and_exposure_paths(ui: Console) -> None:
+    ui.open_signed_in("/ui/pii")
+    page = ui.page
+    inventory = api_get(ui.base, "/compliance/pii-inventory", limit=200)
+    region = page.get_by_role("region", name=f"PII columns ({inventory['total']})")
+    region.wait_for()
+    assert region.locator("tbody tr").count() == len(inventory["data"])
+    for item in inventory["data"][:3]:
+        assert region.locator("tr", has_text=item["pii_type"]).count() >= 1
+    by_type = page.get_by_role("region", name="PII columns by pii type")
+    assert by_type.locator("tbody tr").count() >= 1
+    exposure = api_get(ui.base, "/compliance/pii-exposure", limit=200)
+    exposures = page.get_by_role("region", name=f"Exposures ({exposure['total']})")
+    assert exposures.locator("tbody tr").count() == len(exposure["data"])
+    for index, item in enumerate(exposure["data"][:3]):
+        steps = exposures.locator("tbody tr").nth(index).locator("ol.path li")
+        assert steps.all_inner_texts() == item["path"]
+    ui.screenshot("pii")
+    assert ui.unexpected_errors() == []
+
+
+@pytest.mark.needs_products_api
+def test_products_page_shows_products_with_slo_status(ui: Console) -> None:
+    ui.open_signed_in("/ui/products")
+    page = ui.page
+    products = api_get(ui.base, "/products", limit=200)
+    if not products["total"]:
+        page.get_by_text("No data products yet.").wait_for()
+        return
+    region = page.get_by_role("region", name=f"Products ({products['total']})")
+    region.wait_for()
+    assert region.locator("tbody tr").count() == len(products["data"])
+    first = products["data"][0]
+    status = api_get(ui.base, f"/products/{first['id']}/slo-status")
+    row = region.locator("tbody tr", has_text=first["name"]).first
+    assert status["overall_status"] in row.inner_text()
+    ui.screenshot("products")
+    assert ui.unexpected_errors() == []
+
+
+@pytest.mark.parametrize(
+    ("path", "endpoint", "text"),
+    [
+        ("/ui/pii", "**/api/v1/compliance/**", "The PII inventory is not available on this server"),
+        ("/ui/products", "**/api/v1/products**", "Data products are not available on this server"),
+    ],
+)
+def test_a_server_without_the_api_says_so(ui: Console, path: str, endpoint: str, text: str) -> None:
+    # A server without these routes answers 404; once they exist that cannot be caused for
+    # real, so the 404 is fulfilled here (the only faked response in the browser tests).
+    ui.page.route(
+        endpoint, lambda route: route.fulfill(status=404, content_type="application/problem+json", body="{}")
+    )
+    ui.open_signed_in(path)
+    ui.page.get_by_text(text).wait_for()
+    assert ui.page.locator("#not-available").is_visible()
+    ui.screenshot(f"unavailable-{path.rsplit('/', 1)[-1]}")
+    assert ui.unexpected_errors("status of 404") == []
