@@ -19,7 +19,10 @@ from dab.errors import InvalidRule
 from dab.rules import _validate as v
 from dab.rules.model import Check, Rule, Severity, When
 
-THRESHOLD_PARAMS: Mapping[str, str] = {"fan_out": "max", "too_many_joins": "max", "test_coverage": "min"}
+THRESHOLD_PARAMS: Mapping[str, str] = {
+    "fan_out": "max", "too_many_joins": "max", "test_coverage": "min", "source_fan_out": "max",
+    "chained_views": "max", "max_upstream": "max", "description_length": "min", "coverage": "min_percent",
+}  # fmt: skip
 OVERRIDE_FIELDS: tuple[str, ...] = ("enabled", "severity", "when", "params")
 
 

@@ -14,8 +14,8 @@ from dab.domain.quality import DataTest, TestKind
 NS = "shop"
 
 
-def capsule_urn(name: str, capsule_type: CapsuleType = CapsuleType.MODEL) -> str:
-    return f"urn:dab:dbt:{capsule_type.value}:{NS}:{name}"
+def capsule_urn(name: str, capsule_type: CapsuleType = CapsuleType.MODEL, namespace: str = NS) -> str:
+    return f"urn:dab:dbt:{capsule_type.value}:{namespace}:{name}"
 
 
 def make_capsule(
@@ -34,12 +34,16 @@ def make_capsule(
     source_name: str | None = None,
     tags: tuple[str, ...] = (),
     meta: Mapping[str, Any] | None = None,
+    path: str | None = None,
+    materialization: str | None = None,
+    config: Mapping[str, Any] | None = None,
+    namespace: str = NS,
 ) -> Capsule:
     return Capsule(
-        urn=capsule_urn(name, capsule_type),
+        urn=capsule_urn(name, capsule_type, namespace),
         name=name,
         capsule_type=capsule_type,
-        namespace=NS,
+        namespace=namespace,
         description=description,
         layer=Inference(layer, "test"),
         owner=Inference(owner),
@@ -52,6 +56,9 @@ def make_capsule(
         source_name=source_name,
         tags=tags,
         meta=meta or {},
+        path=path,
+        materialization=materialization,
+        config=config,
     )
 
 
