@@ -61,6 +61,20 @@ class RuleConfig:
         )
 
 
+    def layered(self, top: RuleConfig) -> RuleConfig:
+        """This config with ``top`` laid over it: ``top`` wins field by field, params key by key."""
+        rules = dict(self.rules)
+        for rule_id, over in top.rules.items():
+            under = rules.get(rule_id, RuleOverride())
+            rules[rule_id] = RuleOverride(
+                enabled=under.enabled if over.enabled is None else over.enabled,
+                severity=over.severity or under.severity,
+                when=under.when if over.when is None else over.when,
+                params={**under.params, **over.params},
+            )
+        return RuleConfig(self.disabled | top.disabled, {**self.thresholds, **top.thresholds}, rules)
+
+
 def _override(rule_id: str, raw: Any) -> RuleOverride:
     data = v.as_mapping(rule_id, "", raw)
     v.check_keys(rule_id, "", data, OVERRIDE_FIELDS)
