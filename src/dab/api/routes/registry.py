@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from dab.api.routes import capsules, columns, conformance, domains, ingest, reports, search
+from dab.api.routes import capsules, columns, conformance, conformance_gate, domains, ingest, reports, search
 
 PROTECTED_ROUTERS: tuple[APIRouter, ...] = (
     ingest.router,
@@ -13,5 +13,6 @@ PROTECTED_ROUTERS: tuple[APIRouter, ...] = (
     domains.router,
     search.router,
     conformance.router,
+    conformance_gate.router,
     reports.router,
 )
