@@ -17,7 +17,7 @@ import yaml
 
 from dab import __version__
 from dab.domain.graph import Graph
-from dab.errors import InvalidInput, InvalidRule
+from dab.errors import InvalidArtifact, InvalidInput, InvalidRule
 from dab.ingest.dbt import load_artifact, parse_dbt
 from dab.reports import junit_xml, pr_comment, sarif_log
 from dab.rules import EvaluationResult, Rule, RuleConfig, Severity, Violation, evaluate, load_rules_from_yaml
@@ -90,10 +90,18 @@ def project_rule_config(raw: bytes | None) -> RuleConfig:
     return RuleConfig.from_dict(evaluator_config(doc))
 
 
-def _graph(manifest: bytes, catalog: bytes | None, layer_rules_file: Path | None, what: str) -> Graph:
-    manifest_doc = load_artifact(manifest, what)
+def _graph(manifest: bytes, catalog: bytes | None, layer_rules_file: Path | None) -> Graph:
+    manifest_doc = load_artifact(manifest, "manifest.json")
     catalog_doc = load_artifact(catalog, "catalog.json") if catalog else None
     return parse_dbt(manifest_doc, catalog_doc, layer_rules=load_layer_rules(layer_rules_file))
+
+
+def _baseline_graph(manifest: bytes, layer_rules_file: Path | None) -> Graph:
+    """The baseline's graph; its errors name the baseline, not the head manifest."""
+    try:
+        return _graph(manifest, None, layer_rules_file)
+    except InvalidArtifact as exc:
+        raise InvalidArtifact(exc.reason, artifact=f"baseline {exc.artifact}", json_path=exc.json_path) from exc
 
 
 def check_bytes(
@@ -104,13 +112,13 @@ def check_bytes(
     layer_rules_file: Path | None = None,
 ) -> CheckOutcome:
     """Evaluate the head manifest; with a baseline, diff the two evaluations (the PR gate)."""
-    graph = _graph(artifacts.manifest, artifacts.catalog, layer_rules_file, "manifest.json")
+    graph = _graph(artifacts.manifest, artifacts.catalog, layer_rules_file)
     layered = project_rule_config(artifacts.dbt_project).layered(config or RuleConfig())
     rules = combine(extra_rules, layered)
     result = evaluate(graph, rules)
     if artifacts.baseline is None:
         return CheckOutcome(graph, rules, result)
-    base_graph = _graph(artifacts.baseline, None, layer_rules_file, "baseline manifest.json")
+    base_graph = _baseline_graph(artifacts.baseline, layer_rules_file)
     diff = gate(base_graph, evaluate(base_graph, rules), graph, result)
     return CheckOutcome(graph, rules, result, diff)
 
