@@ -217,7 +217,9 @@ class TestLifecycle:
 
 
 class TestWaivedSurviveAutoResolve:
-    def test_a_waived_violation_stays_waived_when_the_run_no_longer_finds_it(self, jaffle: TestClient) -> None:
+    def test_a_waived_violation_stays_waived_when_the_run_no_longer_finds_it(
+        self, jaffle: TestClient
+    ) -> None:
         evaluate(jaffle)
         contract = find(jaffle, "gold-model-has-contract", ORDERS)
         naming = find(jaffle, "gold-model-naming", ORDERS)

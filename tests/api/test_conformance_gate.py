@@ -33,14 +33,18 @@ async def _add_product(url: str, name: str, members: list[str]) -> None:
                 insert(DataProductRecord).values(id=f"p-{name}", urn=f"urn:dab:product:{name}", name=name)
             )
             for urn in members:
-                await conn.execute(insert(CapsuleDataProductRecord).values(product_id=f"p-{name}", capsule_urn=urn))
+                await conn.execute(
+                    insert(CapsuleDataProductRecord).values(product_id=f"p-{name}", capsule_urn=urn)
+                )
     finally:
         await engine.dispose()
 
 
 class TestGateOverHttp:
     def test_json_body_reports_introduced_fixed_and_impact(self, client: TestClient) -> None:
-        response = _check(client, {"manifest": head_manifest(), "baseline": base_manifest()}, fail_on="warning")
+        response = _check(
+            client, {"manifest": head_manifest(), "baseline": base_manifest()}, fail_on="warning"
+        )
         assert response.status_code == 200, response.text
         body = response.json()
         assert body["passed"] is False and body["failing"] > 0

@@ -239,11 +239,15 @@ def check(
     output: Annotated[str, typer.Option("--format", help="table, json, sarif, junit or markdown")] = "table",
     baseline: Annotated[
         Path | None,
-        typer.Option(dir_okay=False, help="The base branch's manifest: report only what the change introduced"),
+        typer.Option(
+            dir_okay=False, help="The base branch's manifest: report only what the change introduced"
+        ),
     ] = None,
     dbt_project: Annotated[
         Path | None,
-        typer.Option("--dbt-project", dir_okay=False, help="dbt_project.yml: read dbt-project-evaluator vars"),
+        typer.Option(
+            "--dbt-project", dir_okay=False, help="dbt_project.yml: read dbt-project-evaluator vars"
+        ),
     ] = None,
 ) -> None:
     """Evaluate dbt artifacts with no database or server; exit 1 on violations at/above --fail-on.

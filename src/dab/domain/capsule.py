@@ -8,7 +8,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-
 CONFIG_KEYS: tuple[str, ...] = (
     "unique_key", "incremental_strategy", "strategy", "updated_at", "check_cols", "on_schema_change",
 )  # fmt: skip

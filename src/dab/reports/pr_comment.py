@@ -30,7 +30,9 @@ def _table(violations: Sequence[Violation], rules: Mapping[str, Rule]) -> list[s
         rule = rules.get(v.rule_id)
         link = f"[`{v.rule_id}`]({rule.doc_url})" if rule else f"`{v.rule_id}`"
         icon = _ICONS.get(v.severity.value, "")
-        lines.append(f"| {icon} {v.severity.value} | {link} | `{_md(_name(v.subject_urn))}` | {_md(v.message)} |")
+        lines.append(
+            f"| {icon} {v.severity.value} | {link} | `{_md(_name(v.subject_urn))}` | {_md(v.message)} |"
+        )
     if len(violations) > MAX_ROWS:
         lines.append(f"\n… and {len(violations) - MAX_ROWS} more.")
     return lines

@@ -60,7 +60,6 @@ class RuleConfig:
             rules=overrides,
         )
 
-
     def layered(self, top: RuleConfig) -> RuleConfig:
         """This config with ``top`` laid over it: ``top`` wins field by field, params key by key."""
         rules = dict(self.rules)

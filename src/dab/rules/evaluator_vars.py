@@ -69,9 +69,7 @@ VARS: Mapping[str, tuple[VarRule, ...]] = {
     "models_fanout_threshold": (("model-fan-out", lambda n, v: {"params": {"max": _int(n, v)}}),),
     "too_many_joins_threshold": (("too-many-joins", lambda n, v: {"params": {"max": _int(n, v)}}),),
     # the evaluator flags chains at or above the threshold; dab's max is the longest chain allowed
-    "chained_views_threshold": (
-        ("chained-views", lambda n, v: {"params": {"max": max(_int(n, v) - 1, 0)}}),
-    ),
+    "chained_views_threshold": (("chained-views", lambda n, v: {"params": {"max": max(_int(n, v) - 1, 0)}}),),
     "test_coverage_target": (
         ("test-coverage-target", lambda n, v: {"params": {"min_percent": _int(n, v, percent=True)}}),
     ),

@@ -15,6 +15,7 @@ from dab.domain.capsule import Capsule, CapsuleType
 from dab.domain.graph import Graph
 from dab.rules.model import EvaluationResult, Violation
 
+
 @dataclass(frozen=True, slots=True)
 class Impact:
     """Capsules downstream of the changed ones (the changed ones excluded), by kind, URN-sorted."""
@@ -65,9 +66,7 @@ def _freshness_config(capsule: Capsule) -> Any:
     return replace(fresh, status=None, max_loaded_at=None, snapshotted_at=None)
 
 
-def changed_capsules(
-    base: Graph, head: Graph
-) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+def changed_capsules(base: Graph, head: Graph) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """(added, modified, removed) capsule URNs, each sorted."""
     added = sorted(set(head.capsules) - set(base.capsules))
     removed = sorted(set(base.capsules) - set(head.capsules))
@@ -106,9 +105,7 @@ def downstream_impact(graph: Graph, urns: Iterable[str]) -> Impact:
     return Impact(tuple(kinds["models"]), tuple(kinds["exposures"]), tuple(kinds["others"]))
 
 
-def gate(
-    base_graph: Graph, base: EvaluationResult, head_graph: Graph, head: EvaluationResult
-) -> GateDiff:
+def gate(base_graph: Graph, base: EvaluationResult, head_graph: Graph, head: EvaluationResult) -> GateDiff:
     """What the change from ``base_graph`` to ``head_graph`` introduced, fixed and reaches."""
     introduced, fixed, unchanged = diff_violations(base, head)
     added, modified, removed = changed_capsules(base_graph, head_graph)

@@ -101,7 +101,9 @@ def _baseline_graph(manifest: bytes, layer_rules_file: Path | None) -> Graph:
     try:
         return _graph(manifest, None, layer_rules_file)
     except InvalidArtifact as exc:
-        raise InvalidArtifact(exc.reason, artifact=f"baseline {exc.artifact}", json_path=exc.json_path) from exc
+        raise InvalidArtifact(
+            exc.reason, artifact=f"baseline {exc.artifact}", json_path=exc.json_path
+        ) from exc
 
 
 def check_bytes(
@@ -159,7 +161,11 @@ def gate_read(outcome: CheckOutcome, fail_on: str) -> dict[str, Any]:
         "introduced": [violation_read(v) for v in diff.introduced],
         "fixed": [violation_read(v) for v in diff.fixed],
         "unchanged": diff.unchanged,
-        "changed": {"added": list(diff.added), "modified": list(diff.modified), "removed": list(diff.removed)},
+        "changed": {
+            "added": list(diff.added),
+            "modified": list(diff.modified),
+            "removed": list(diff.removed),
+        },
         "impact": {
             "models": list(diff.impact.models),
             "exposures": list(diff.impact.exposures),

@@ -203,9 +203,7 @@ BREAKERS.update(
         "exposure-private-parent": lambda p: p.change("fct_orders", access="protected"),
         "exposure-has-owner": lambda p: p.change("weekly_sales", owner=Inference(None)),
         "model-meta-keys": lambda p: p.change("stg_orders", owner=Inference(None)),
-        "public-model-documented": lambda p: p.columns.append(
-            make_column(_gold(p), "note", description=" ")
-        ),
+        "public-model-documented": lambda p: p.columns.append(make_column(_gold(p), "note", description=" ")),
         "test-coverage-target": _untested_model,
         "documentation-coverage-target": lambda p: p.change("int_orders", description=""),
         "model-description-length": lambda p: p.change("int_orders", description="tbd"),

@@ -6,9 +6,9 @@ import pytest
 from builders import make_capsule, make_column, make_graph, make_test
 from scenarios import broken, conforming
 
+from dab.domain.capsule import Inference
 from dab.domain.quality import TestKind
 from dab.errors import InvalidRule
-from dab.domain.capsule import Inference
 from dab.rules import RuleConfig, Severity, apply_config, builtin_rules, evaluate, load_rules_from_yaml
 
 

@@ -41,7 +41,9 @@ class TestEvaluatorVars:
         assert rules["documentation-coverage-target"].check.params["min_percent"] == 90
 
     def test_scoped_vars_win_and_change_the_outcome(self) -> None:
-        project = {"vars": {"models_fanout_threshold": 1, "dbt_project_evaluator": {"models_fanout_threshold": 9}}}
+        project = {
+            "vars": {"models_fanout_threshold": 1, "dbt_project_evaluator": {"models_fanout_threshold": 9}}
+        }
         rules = list(_rules(project).values())
         assert evaluate(broken("model-fan-out"), rules).by_rule["model-fan-out"].failed == 0
 
@@ -71,7 +73,10 @@ class TestEvaluatorVars:
             ({"vars": {"models_fanout_threshold": "three"}}, "vars.models_fanout_threshold"),
             ({"vars": {"test_coverage_target": 120}}, "vars.test_coverage_target"),
             ({"vars": {"primary_key_test_macros": "dbt.test_unique"}}, "vars.primary_key_test_macros"),
-            ({"vars": {"enforced_primary_key_node_types": ["exposure"]}}, "vars.enforced_primary_key_node_types"),
+            (
+                {"vars": {"enforced_primary_key_node_types": ["exposure"]}},
+                "vars.enforced_primary_key_node_types",
+            ),
             ({"vars": ["not", "a", "mapping"]}, "'vars'"),
         ],
     )
@@ -88,7 +93,10 @@ class TestLayering:
     def test_the_rules_config_file_wins_over_the_vars(self) -> None:
         from_vars = RuleConfig.from_dict(evaluator_config({"vars": {"models_fanout_threshold": 5}}))
         from_file = RuleConfig.from_dict(
-            {"rules": {"model-fan-out": {"params": {"max": 2}, "severity": "error"}}, "disabled": ["root-model"]}
+            {
+                "rules": {"model-fan-out": {"params": {"max": 2}, "severity": "error"}},
+                "disabled": ["root-model"],
+            }
         )
         merged = from_vars.layered(from_file)
         rules = {r.rule_id: r for r in apply_config(builtin_rules(), merged)}
@@ -96,6 +104,6 @@ class TestLayering:
         assert rules["model-fan-out"].severity.value == "error"
         assert not rules["root-model"].enabled
         underneath = from_file.layered(from_vars)
-        assert {r.rule_id: r for r in apply_config(builtin_rules(), underneath)}["model-fan-out"].check.params[
-            "max"
-        ] == 5
+        assert {r.rule_id: r for r in apply_config(builtin_rules(), underneath)}[
+            "model-fan-out"
+        ].check.params["max"] == 5

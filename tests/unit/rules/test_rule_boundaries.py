@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from builders import make_capsule, make_graph, make_source, make_test, pk_tests
 
@@ -126,7 +128,7 @@ class TestChainsAndJoins:
         caps = [make_capsule(name="root", materialization="table")]
         caps += [make_capsule(name=f"v{i}", materialization=materialization) for i in range(views)]
         caps.append(make_capsule(name="sink", materialization="table"))
-        return make_graph(caps, list(zip(caps, caps[1:], strict=False)))
+        return make_graph(caps, list(itertools.pairwise(caps)))
 
     @pytest.mark.parametrize(("views", "fires"), [(3, False), (4, True)])
     def test_chained_views(self, views: int, fires: bool) -> None:

@@ -34,7 +34,9 @@ def _json_part(document: dict[str, Any], name: str) -> bytes | None:
         return None
     if name == "dbt_project":
         if not isinstance(value, str):
-            raise InvalidInput("dbt_project must be the YAML text of dbt_project.yml", location="body.dbt_project")
+            raise InvalidInput(
+                "dbt_project must be the YAML text of dbt_project.yml", location="body.dbt_project"
+            )
         return value.encode("utf-8")
     if not isinstance(value, dict):
         raise InvalidArtifact(
