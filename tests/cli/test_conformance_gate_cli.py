@@ -38,7 +38,9 @@ def _gate(manifests: tuple[Path, Path], *args: str) -> tuple[int, str]:
     result = runner.invoke(
         app, ["conformance", "check", "--manifest", str(head), "--baseline", str(base), *args]
     )
-    return result.exit_code, result.stderr if result.exit_code == 2 else result.stdout
+    if result.exit_code == 2:  # rich wraps the message at the terminal width: unwrap it
+        return result.exit_code, result.stderr.replace("\n", "")
+    return result.exit_code, result.stdout
 
 
 def _json(manifests: tuple[Path, Path], *args: str) -> dict[str, Any]:
