@@ -92,7 +92,12 @@ def make_column(
 
 
 def make_test(
-    capsule: Capsule, kind: TestKind, column: str | None = None, *, test_name: str | None = None
+    capsule: Capsule,
+    kind: TestKind,
+    column: str | None = None,
+    *,
+    test_name: str | None = None,
+    path: str | None = None,
 ) -> DataTest:
     name = f"{test_name or kind.value}_{capsule.name}_{column or 'x'}"
     return DataTest(
@@ -102,11 +107,18 @@ def make_test(
         capsule_urn=capsule.urn,
         column_name=column,
         test_name=test_name or kind.value,
+        path=path,
     )
 
 
 def pk_tests(capsule: Capsule, column: str = "id") -> list[DataTest]:
-    return [make_test(capsule, TestKind.UNIQUE, column), make_test(capsule, TestKind.NOT_NULL, column)]
+    """unique and not_null on one column, declared next to the model when its path is known."""
+    folder = capsule.path.rsplit("/", 1)[0] if capsule.path and "/" in capsule.path else None
+    path = f"{folder}/_models.yml" if folder else None
+    return [
+        make_test(capsule, TestKind.UNIQUE, column, path=path),
+        make_test(capsule, TestKind.NOT_NULL, column, path=path),
+    ]
 
 
 def make_graph(

@@ -209,6 +209,7 @@ BREAKERS.update(
         "model-description-length": lambda p: p.change("int_orders", description="tbd"),
         "model-directory": lambda p: p.change("fct_orders", path="models/staging/fct_orders.sql"),
         "source-directory": lambda p: p.change("raw.orders", path="models/sources.yml"),
+        "test-directory": lambda p: p.change("stg_orders", path="models/staging/other/stg_orders.sql"),
     }
 )
 

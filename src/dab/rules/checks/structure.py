@@ -1,12 +1,14 @@
-"""Structure: files live in the folder of their layer (directory/layer agreement)."""
+"""Structure: files live in the folder of their layer (directory/layer agreement), tests beside models."""
 
 from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from dab.domain.quality import TestKind
+
 from dab.rules.checks.base import CheckSpec, Outcome, Param, fail, is_source, label, param
 from dab.rules.context import EvalContext, Subject
-from dab.rules.model import Rule
+from dab.rules.model import Failure, Rule
 
 _FOLDERS: dict[str, tuple[str, ...]] = {
     "bronze": ("staging",),
@@ -49,6 +51,24 @@ def source_directory(_ctx: EvalContext, rule: Rule, subject: Subject) -> Outcome
     return fail("", f"{label(capsule)} is declared in {capsule.path}, not under {where}")
 
 
+def test_directory(ctx: EvalContext, _rule: Rule, subject: Subject) -> Outcome:
+    """Generic tests are declared in the folder of the model they test."""
+    capsule = subject.capsule
+    tests = [
+        t
+        for t in ctx.graph.tests_by_capsule.get(capsule.urn, ())
+        if t.path and t.kind is not TestKind.SINGULAR
+    ]
+    if not capsule.path or not tests:
+        return None  # no file paths known (a graph read back from storage keeps none for tests)
+    home = _folders(capsule.path)
+    return [
+        Failure(t.name, f"test '{t.name}' of {label(capsule)} is declared in {t.path}, not next to {capsule.path}")
+        for t in sorted(tests, key=lambda t: t.name)
+        if _folders(t.path or "") != home
+    ]
+
+
 SPECS: dict[str, CheckSpec] = {
     "model_directory": CheckSpec(
         model_directory,
@@ -58,4 +78,5 @@ SPECS: dict[str, CheckSpec] = {
         source_directory,
         params={"folders": Param("str_list", _FOLDERS["bronze"]), "per_source_folder": Param("bool", True)},
     ),
+    "test_directory": CheckSpec(test_directory),
 }
