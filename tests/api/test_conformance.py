@@ -233,3 +233,20 @@ class TestWaivedSurviveAutoResolve:
         assert (kept["status"], kept["resolved_at"]) == ("waived", None)
         assert kept["status_reason"] == "contract next sprint"
         assert find(jaffle, "gold-model-naming", ORDERS)["status"] == naming["status"] == "open"
+
+
+class TestStoredRuleInputs:
+    def test_dbt_config_and_test_files_survive_storage(self, client: TestClient) -> None:
+        docs = artifacts()
+        nodes = docs["manifest"]["nodes"]
+        nodes["model.jaffle_shop.stg_orders"]["config"].update(materialized="incremental", unique_key=None)
+        nodes["model.jaffle_shop.stg_payments"]["config"].update(materialized="incremental", unique_key="id")
+        test_id = next(u for u, n in nodes.items() if n.get("attached_node") == "model.jaffle_shop.orders")
+        nodes[test_id]["original_file_path"] = "models/elsewhere/orders.yml"
+        ingest(client, docs)
+        evaluate(client)
+        stg_orders = ORDERS.replace(":orders", ":stg_orders")
+        assert find(client, "incremental-unique-key", stg_orders)["status"] == "open"
+        assert violations(client, rule="incremental-unique-key")["total"] == 1  # stg_payments has its key
+        moved = find(client, "test-directory", ORDERS)
+        assert "models/elsewhere/orders.yml" in moved["message"]

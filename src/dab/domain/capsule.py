@@ -97,7 +97,7 @@ class Capsule:
     source_name: str | None = None
     alias: str | None = None
     config: Mapping[str, Any] | None = None
-    """The dbt config keys rules read (``CONFIG_KEYS``); ``None`` when unknown (not kept in storage)."""
+    """The dbt config keys rules read (``CONFIG_KEYS``); ``None`` when unknown (stored before 0007)."""
 
     @property
     def layer_value(self) -> str:

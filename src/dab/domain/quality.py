@@ -41,4 +41,4 @@ class DataTest:
     message: str | None = None
     executed_at: datetime | None = None
     path: str | None = None
-    """The file defining the test (properties YAML of a generic test); not kept in storage."""
+    """The file defining the test (properties YAML of a generic test)."""

@@ -44,7 +44,7 @@ def required_config(_ctx: EvalContext, rule: Rule, subject: Subject) -> Outcome:
     """A dbt config key is set (only for the listed materialisations, when any are listed)."""
     capsule = subject.capsule
     if capsule.config is None:
-        return None  # config unknown (a graph read back from storage): cannot judge
+        return None  # config unknown (stored before it was kept): cannot judge
     materializations = tuple(param(rule, "materializations", ()))
     if materializations and (capsule.materialization or "") not in materializations:
         return None

@@ -60,10 +60,12 @@ def test_directory(ctx: EvalContext, _rule: Rule, subject: Subject) -> Outcome:
         if t.path and t.kind is not TestKind.SINGULAR
     ]
     if not capsule.path or not tests:
-        return None  # no file paths known (a graph read back from storage keeps none for tests)
+        return None  # no file paths known (tests stored before they were kept)
     home = _folders(capsule.path)
     return [
-        Failure(t.name, f"test '{t.name}' of {label(capsule)} is declared in {t.path}, not next to {capsule.path}")
+        Failure(
+            t.name, f"test '{t.name}' of {label(capsule)} is declared in {t.path}, not next to {capsule.path}"
+        )
         for t in sorted(tests, key=lambda t: t.name)
         if _folders(t.path or "") != home
     ]
