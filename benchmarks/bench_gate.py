@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 
 sys.path.insert(0, str(Path(__file__).parent))
-from generate_dbt_project import generate_manifest  # noqa: E402
+from generate_dbt_project import generate_manifest
 
 
 def _head(base: dict[str, Any], models: list[str]) -> dict[str, Any]:

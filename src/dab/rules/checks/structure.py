@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from dab.domain.quality import TestKind
-
 from dab.rules.checks.base import CheckSpec, Outcome, Param, fail, is_source, label, param
 from dab.rules.context import EvalContext, Subject
 from dab.rules.model import Failure, Rule
@@ -51,7 +50,7 @@ def source_directory(_ctx: EvalContext, rule: Rule, subject: Subject) -> Outcome
     return fail("", f"{label(capsule)} is declared in {capsule.path}, not under {where}")
 
 
-def test_directory(ctx: EvalContext, _rule: Rule, subject: Subject) -> Outcome:
+def tests_beside_model(ctx: EvalContext, _rule: Rule, subject: Subject) -> Outcome:
     """Generic tests are declared in the folder of the model they test."""
     capsule = subject.capsule
     tests = [
@@ -80,5 +79,5 @@ SPECS: dict[str, CheckSpec] = {
         source_directory,
         params={"folders": Param("str_list", _FOLDERS["bronze"]), "per_source_folder": Param("bool", True)},
     ),
-    "test_directory": CheckSpec(test_directory),
+    "test_directory": CheckSpec(tests_beside_model),
 }
