@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any
 
 from dab.domain.capsule import Capsule, CapsuleType
 from dab.domain.graph import Graph
@@ -51,30 +50,40 @@ def diff_violations(
     return introduced, fixed, len(after & before)
 
 
-def _signature(graph: Graph, capsule: Capsule) -> tuple[Any, ...]:
-    """What defines a capsule in a manifest; run results and freshness status are left out."""
-    columns = tuple(graph.columns_by_capsule.get(capsule.urn, ()))
-    tests = tuple(sorted(t.name for t in graph.tests_by_capsule.get(capsule.urn, ())))
-    parents = tuple(sorted(set(graph.parents.get(capsule.urn, ()))))
-    return replace(capsule, last_run=None, freshness=_freshness_config(capsule)), columns, tests, parents
-
-
-def _freshness_config(capsule: Capsule) -> Any:
+def _definition(capsule: Capsule) -> Capsule:
+    """A capsule without what a run changes (run results, freshness status)."""
     fresh = capsule.freshness
-    if fresh is None:
-        return None
-    return replace(fresh, status=None, max_loaded_at=None, snapshotted_at=None)
+    if fresh is not None:
+        fresh = replace(fresh, status=None, max_loaded_at=None, snapshotted_at=None)
+    return replace(capsule, last_run=None, freshness=fresh)
 
 
-def changed_capsules(base: Graph, head: Graph) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+def _tests(graph: Graph, urn: str) -> list[str]:
+    return sorted(t.name for t in graph.tests_by_capsule.get(urn, ()))
+
+
+def _same(base: Graph, head: Graph, urn: str) -> bool:
+    """Whether a capsule's manifest definition, columns, tests and parents are unchanged.
+
+    Plain equality first (the common case, no copies); normalised only when it differs.
+    """
+    before, after = base.capsules[urn], head.capsules[urn]
+    if before != after and _definition(before) != _definition(after):
+        return False
+    return (
+        base.columns_by_capsule.get(urn) == head.columns_by_capsule.get(urn)
+        and set(base.parents.get(urn, ())) == set(head.parents.get(urn, ()))
+        and _tests(base, urn) == _tests(head, urn)
+    )
+
+
+def changed_capsules(
+    base: Graph, head: Graph
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """(added, modified, removed) capsule URNs, each sorted."""
     added = sorted(set(head.capsules) - set(base.capsules))
     removed = sorted(set(base.capsules) - set(head.capsules))
-    modified = sorted(
-        urn
-        for urn in set(head.capsules) & set(base.capsules)
-        if _signature(head, head.capsules[urn]) != _signature(base, base.capsules[urn])
-    )
+    modified = sorted(u for u in set(head.capsules) & set(base.capsules) if not _same(base, head, u))
     return tuple(added), tuple(modified), tuple(removed)
 
 

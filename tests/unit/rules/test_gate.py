@@ -70,3 +70,16 @@ class TestChangesAndImpact:
         impact = downstream_impact(graph, [a.urn, c.urn])
         assert impact.models == (b.urn, d.urn)
         assert impact.exposures == (dash.urn,)
+
+    def test_run_results_and_freshness_status_are_not_changes(self) -> None:
+        from dataclasses import replace
+
+        from dab.domain.capsule import Freshness, RunResult
+
+        a = make_capsule(name="a", freshness=Freshness(warn_after="1 day"))
+        ran = replace(
+            a, last_run=RunResult("success"), freshness=Freshness(warn_after="1 day", status="pass")
+        )
+        assert changed_capsules(make_graph([a]), make_graph([ran])) == ((), (), ())
+        stricter = replace(a, freshness=Freshness(warn_after="1 hour"))
+        assert changed_capsules(make_graph([a]), make_graph([stricter]))[1] == (a.urn,)
