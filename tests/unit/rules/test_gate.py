@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from builders import make_capsule, make_graph
 from scenarios import broken, conforming
 
-from dab.domain.capsule import CapsuleType
+from dab.domain.capsule import CapsuleType, Freshness, RunResult
 from dab.rules import builtin_rules, evaluate
 from dab.rules.gate import changed_capsules, downstream_impact, gate
 
@@ -72,10 +74,6 @@ class TestChangesAndImpact:
         assert impact.exposures == (dash.urn,)
 
     def test_run_results_and_freshness_status_are_not_changes(self) -> None:
-        from dataclasses import replace
-
-        from dab.domain.capsule import Freshness, RunResult
-
         a = make_capsule(name="a", freshness=Freshness(warn_after="1 day"))
         ran = replace(
             a, last_run=RunResult("success"), freshness=Freshness(warn_after="1 day", status="pass")
