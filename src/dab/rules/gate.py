@@ -77,9 +77,7 @@ def _same(base: Graph, head: Graph, urn: str) -> bool:
     )
 
 
-def changed_capsules(
-    base: Graph, head: Graph
-) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+def changed_capsules(base: Graph, head: Graph) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """(added, modified, removed) capsule URNs, each sorted."""
     added = sorted(set(head.capsules) - set(base.capsules))
     removed = sorted(set(base.capsules) - set(head.capsules))

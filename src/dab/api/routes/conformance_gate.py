@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.datastructures import UploadFile
 
 from dab.api.deps import SessionDep, SettingsDep
-from dab.api.routes.ingest import _read_body, _refuse_declared_oversize
+from dab.api.routes.ingest import _read_body, _refuse_declared_oversize, json_object
 from dab.errors import InvalidArtifact, InvalidInput
 from dab.services.conformance_check import Artifacts, gate_read, render_check
 from dab.services.conformance_gate import check_change
@@ -48,12 +48,7 @@ def _json_part(document: dict[str, Any], name: str) -> bytes | None:
 
 
 def _from_json(raw: bytes) -> dict[str, bytes | None]:
-    try:
-        document = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidArtifact(f"request body is not valid JSON ({exc})", artifact="request body") from exc
-    if not isinstance(document, dict):
-        raise InvalidArtifact("request body must be a JSON object", artifact="request body")
+    document = json_object(raw)
     unknown = sorted(set(document) - set(PARTS))
     if unknown:
         raise InvalidInput(
