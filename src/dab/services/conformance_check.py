@@ -150,8 +150,13 @@ def check_artifacts(
 
 
 def gate_read(outcome: CheckOutcome, fail_on: str) -> dict[str, Any]:
-    """The JSON body of a check: the evaluation, and with a baseline what the change did."""
-    body: dict[str, Any] = result_read(outcome.result, len(outcome.result.violations))
+    """The JSON body of a check: the evaluation, and with a baseline what the change did.
+
+    With a baseline the head's violations are only counted (``violations.total``): the gate lists
+    the introduced and fixed ones, which is what a review needs, and stays small on big projects.
+    """
+    listed = 0 if outcome.diff is not None else len(outcome.result.violations)
+    body: dict[str, Any] = result_read(outcome.result, listed)
     body["fail_on"] = fail_on
     body["failing"] = outcome.failing(fail_on)
     diff = outcome.diff
