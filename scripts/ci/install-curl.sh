@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# curl runs the runbook's curl lines against a live server (tests/api/test_runbook_governance.py).
+# curl runs the runbook's curl lines against a live `dab serve` (governance, export and gate tests).
 set -euo pipefail
 if command -v curl >/dev/null 2>&1; then
   exit 0

@@ -214,3 +214,39 @@ class TestLifecycle:
         page = jaffle.get(f"{API}/conformance/violations", params={"limit": 2, "offset": 1}).json()
         assert [v["violation_id"] for v in page["data"]] == [v["violation_id"] for v in everything[1:3]]
         assert jaffle.get(f"{API}/conformance/violations", params={"limit": 5000}).status_code == 422
+
+
+class TestWaivedSurviveAutoResolve:
+    def test_a_waived_violation_stays_waived_when_the_run_no_longer_finds_it(
+        self, jaffle: TestClient
+    ) -> None:
+        evaluate(jaffle)
+        contract = find(jaffle, "gold-model-has-contract", ORDERS)
+        naming = find(jaffle, "gold-model-naming", ORDERS)
+        _patch(jaffle, contract["violation_id"], status="waived", by="bo", reason="contract next sprint")
+        docs = artifacts()
+        docs["manifest"]["nodes"]["model.jaffle_shop.orders"]["contract"] = {"enforced": True}
+        ingest(jaffle, docs)
+        second = evaluate(jaffle)
+        assert second["lifecycle"]["resolved"] == 0  # the only violation that went away was waived
+        kept = find(jaffle, "gold-model-has-contract", ORDERS)
+        assert (kept["status"], kept["resolved_at"]) == ("waived", None)
+        assert kept["status_reason"] == "contract next sprint"
+        assert find(jaffle, "gold-model-naming", ORDERS)["status"] == naming["status"] == "open"
+
+
+class TestStoredRuleInputs:
+    def test_dbt_config_and_test_files_survive_storage(self, client: TestClient) -> None:
+        docs = artifacts()
+        nodes = docs["manifest"]["nodes"]
+        nodes["model.jaffle_shop.stg_orders"]["config"].update(materialized="incremental", unique_key=None)
+        nodes["model.jaffle_shop.stg_payments"]["config"].update(materialized="incremental", unique_key="id")
+        test_id = next(u for u, n in nodes.items() if n.get("attached_node") == "model.jaffle_shop.orders")
+        nodes[test_id]["original_file_path"] = "models/elsewhere/orders.yml"
+        ingest(client, docs)
+        evaluate(client)
+        stg_orders = ORDERS.replace(":orders", ":stg_orders")
+        assert find(client, "incremental-unique-key", stg_orders)["status"] == "open"
+        assert violations(client, rule="incremental-unique-key")["total"] == 1  # stg_payments has its key
+        moved = find(client, "test-directory", ORDERS)
+        assert "models/elsewhere/orders.yml" in moved["message"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,8 +14,13 @@ from dab.cli._remote import RemoteClient
 from dab.cli._render import console, print_json, print_rows
 from dab.cli._runtime import announce_write, fail, guarded, load_settings, run, unit_of_work
 from dab.errors import InvalidInput, InvalidRule
-from dab.services.conformance_check import CheckOutcome, check_artifacts, render_check
-from dab.services.conformance_evaluate import EvaluationRequest, evaluate_conformance, result_read
+from dab.services.conformance_check import CHECK_FORMATS, CheckOutcome, check_artifacts, render_check
+from dab.services.conformance_evaluate import (
+    EvaluationRequest,
+    evaluate_conformance,
+    result_read,
+    violation_read,
+)
 from dab.services.conformance_violations import latest_score, list_violations
 from dab.storage.repositories.violations import ViolationFilter
 
@@ -27,7 +33,6 @@ ApiKey = Annotated[str | None, typer.Option("--api-key", envvar="DAB_API_KEY", h
 SCOPES = ("full", "layer", "domain", "capsule", "rule_sets")
 COMPANION = {"layer": "--layer", "domain": "--domain", "capsule": "--capsule", "rule_sets": "--rule-set"}
 VIOLATION_COLUMNS = ["violation_id", "severity", "rule_id", "layer", "subject_urn", "status", "message"]
-CHECK_FORMATS = ("table", "json", "sarif", "junit")
 SEVERITIES = ("critical", "error", "warning", "info")
 
 
@@ -186,11 +191,42 @@ def vars_of(filters: ViolationFilter) -> dict[str, Any]:
     }
 
 
-def _check(manifest: Path, catalog: Path | None, rules: list[Path], config: Path | None) -> CheckOutcome:
+@dataclass(frozen=True)
+class _CheckFiles:
+    manifest: Path
+    catalog: Path | None
+    rules: list[Path]
+    config: Path | None
+    baseline: Path | None
+    dbt_project: Path | None
+
+
+def _check(files: _CheckFiles) -> CheckOutcome:
     try:
-        return check_artifacts(manifest, catalog=catalog, rule_files=rules, config_file=config)
+        return check_artifacts(
+            files.manifest,
+            catalog=files.catalog,
+            rule_files=files.rules,
+            config_file=files.config,
+            baseline=files.baseline,
+            dbt_project=files.dbt_project,
+        )
     except InvalidRule as exc:
         fail(exc.detail, 2)
+
+
+def _print_gate(outcome: CheckOutcome) -> None:
+    diff = outcome.diff
+    if diff is None:
+        return
+    rows = [violation_read(v) for v in diff.introduced]
+    print_rows(rows, [*VIOLATION_COLUMNS[1:5], "message"], output="table", title="introduced")
+    console.print(
+        f"introduced {len(diff.introduced)}, fixed {len(diff.fixed)}, unchanged {diff.unchanged}; "
+        f"changed {len(diff.changed)} (+{len(diff.added)} ~{len(diff.modified)} -{len(diff.removed)}); "
+        f"downstream {len(diff.impact.models)} model(s), {len(diff.impact.exposures)} exposure(s)",
+        highlight=False,
+    )
 
 
 @app.command("check")
@@ -200,20 +236,38 @@ def check(
     rules: Annotated[list[Path] | None, typer.Option("--rules", dir_okay=False, help="Rule file(s)")] = None,
     config: Annotated[Path | None, typer.Option("--config", dir_okay=False, help="Rules config")] = None,
     fail_on: Annotated[str, typer.Option("--fail-on", help="critical, error, warning or info")] = "error",
-    output: Annotated[str, typer.Option("--format", help="table, json, sarif or junit")] = "table",
+    output: Annotated[str, typer.Option("--format", help="table, json, sarif, junit or markdown")] = "table",
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            dir_okay=False, help="The base branch's manifest: report only what the change introduced"
+        ),
+    ] = None,
+    dbt_project: Annotated[
+        Path | None,
+        typer.Option(
+            "--dbt-project", dir_okay=False, help="dbt_project.yml: read dbt-project-evaluator vars"
+        ),
+    ] = None,
 ) -> None:
-    """Evaluate dbt artifacts with no database or server; exit 1 on violations at/above --fail-on."""
+    """Evaluate dbt artifacts with no database or server; exit 1 on violations at/above --fail-on.
+
+    With --baseline only violations the change introduced count (a pull-request gate).
+    """
     if fail_on not in SEVERITIES:
         fail(f"--fail-on must be one of {', '.join(SEVERITIES)}", 2)
     if output not in CHECK_FORMATS:
         fail(f"--format must be one of {', '.join(CHECK_FORMATS)}", 2)
-    outcome = guarded(lambda: _check(manifest, catalog, rules or [], config))
+    files = _CheckFiles(manifest, catalog, rules or [], config, baseline, dbt_project)
+    outcome = guarded(lambda: _check(files))
     failing = outcome.failing(fail_on)
     if output == "table":
         body = result_read(outcome.result, len(outcome.result.violations))
         _summary(body)
-        print_rows(body["violations"]["data"], [*VIOLATION_COLUMNS[1:5], "message"], output="table")
+        if outcome.diff is None:
+            print_rows(body["violations"]["data"], [*VIOLATION_COLUMNS[1:5], "message"], output="table")
+        _print_gate(outcome)
         console.print(f"{failing} violation(s) at or above {fail_on}", highlight=False)
     else:
-        sys.stdout.write(render_check(outcome, output) + "\n")
+        sys.stdout.write(render_check(outcome, output, fail_on) + "\n")
     raise typer.Exit(1 if failing else 0)

@@ -8,6 +8,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+CONFIG_KEYS: tuple[str, ...] = (
+    "unique_key", "incremental_strategy", "strategy", "updated_at", "check_cols", "on_schema_change",
+)  # fmt: skip
+"""dbt config keys kept on a capsule for the conformance rules (incremental and snapshot setup)."""
+
 
 class CapsuleType(StrEnum):
     MODEL = "model"
@@ -91,6 +96,8 @@ class Capsule:
     last_run: RunResult | None = None
     source_name: str | None = None
     alias: str | None = None
+    config: Mapping[str, Any] | None = None
+    """The dbt config keys rules read (``CONFIG_KEYS``); ``None`` when unknown (stored before 0007)."""
 
     @property
     def layer_value(self) -> str:

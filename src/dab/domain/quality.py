@@ -40,3 +40,5 @@ class DataTest:
     failures: int | None = None
     message: str | None = None
     executed_at: datetime | None = None
+    path: str | None = None
+    """The file defining the test (properties YAML of a generic test)."""

@@ -26,6 +26,7 @@ def _sarif_rule(rule: Rule) -> dict[str, Any]:
             "rule_set": rule.rule_set,
             "severity": rule.severity.value,
             "tags": [rule.rule_set, rule.category],
+            "doc": rule.doc_url,
         },
     }
 
@@ -41,9 +42,17 @@ def _location(violation: Violation, paths: Mapping[str, str | None]) -> dict[str
 
 
 def sarif_log(
-    result: EvaluationResult, rules: Sequence[Rule], paths: Mapping[str, str | None], *, version: str
+    result: EvaluationResult,
+    rules: Sequence[Rule],
+    paths: Mapping[str, str | None],
+    *,
+    version: str,
+    baseline_state: str | None = None,
 ) -> dict[str, Any]:
-    """A SARIF 2.1.0 log: one run, the evaluated rules, one result per violation."""
+    """A SARIF 2.1.0 log: one run, the evaluated rules, one result per violation.
+
+    ``baseline_state`` (``new`` for the PR gate) is set on every result when given.
+    """
     evaluated = {c.rule_id for c in result.checks}
     selected = [r for r in sorted(rules, key=lambda r: r.rule_id) if r.rule_id in evaluated]
     index = {r.rule_id: i for i, r in enumerate(selected)}
@@ -59,6 +68,9 @@ def sarif_log(
         }
         for v in result.violations
     ]
+    if baseline_state is not None:
+        for item in results:
+            item["baselineState"] = baseline_state
     driver = {
         "name": "dab",
         "version": version,

@@ -19,7 +19,10 @@ from dab.errors import InvalidRule
 from dab.rules import _validate as v
 from dab.rules.model import Check, Rule, Severity, When
 
-THRESHOLD_PARAMS: Mapping[str, str] = {"fan_out": "max", "too_many_joins": "max", "test_coverage": "min"}
+THRESHOLD_PARAMS: Mapping[str, str] = {
+    "fan_out": "max", "too_many_joins": "max", "test_coverage": "min", "source_fan_out": "max",
+    "chained_views": "max", "max_upstream": "max", "description_length": "min", "coverage": "min_percent",
+}  # fmt: skip
 OVERRIDE_FIELDS: tuple[str, ...] = ("enabled", "severity", "when", "params")
 
 
@@ -56,6 +59,19 @@ class RuleConfig:
             thresholds=dict(thresholds),
             rules=overrides,
         )
+
+    def layered(self, top: RuleConfig) -> RuleConfig:
+        """This config with ``top`` laid over it: ``top`` wins field by field, params key by key."""
+        rules = dict(self.rules)
+        for rule_id, over in top.rules.items():
+            under = rules.get(rule_id, RuleOverride())
+            rules[rule_id] = RuleOverride(
+                enabled=under.enabled if over.enabled is None else over.enabled,
+                severity=over.severity or under.severity,
+                when=under.when if over.when is None else over.when,
+                params={**under.params, **over.params},
+            )
+        return RuleConfig(self.disabled | top.disabled, {**self.thresholds, **top.thresholds}, rules)
 
 
 def _override(rule_id: str, raw: Any) -> RuleOverride:

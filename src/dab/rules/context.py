@@ -46,6 +46,7 @@ class EvalContext:
     _sql: dict[str, SqlFacts] = field(default_factory=dict)
     cel_capsules: dict[str, Any] = field(default_factory=dict)
     """CEL values of capsules, built once per evaluation and shared by every CEL rule."""
+    _chains: dict[frozenset[str], dict[str, int]] = field(default_factory=dict)
 
     def capsule(self, urn: str) -> Capsule | None:
         return self.graph.capsules.get(urn)
@@ -86,14 +87,18 @@ class EvalContext:
         return frozenset(out)
 
     @cached_property
-    def duplicate_sources(self) -> dict[str, list[str]]:
-        """Relation key -> URNs of the sources reading it, for keys read by more than one source."""
-        by_key: dict[str, list[str]] = defaultdict(list)
+    def duplicate_sources(self) -> dict[tuple[str, str], list[str]]:
+        """(project, relation key) -> URNs of the sources reading it, where more than one does.
+
+        Sources are grouped per project (capsule namespace): two projects that each declare the
+        same raw table are not duplicates of one another.
+        """
+        by_key: dict[tuple[str, str], list[str]] = defaultdict(list)
         for capsule in self.graph.capsules.values():
             if capsule.capsule_type is CapsuleType.SOURCE:
                 key = relation_key(capsule)
                 if key:
-                    by_key[key].append(capsule.urn)
+                    by_key[(capsule.namespace, key)].append(capsule.urn)
         return {k: sorted(v) for k, v in by_key.items() if len(v) > 1}
 
     @cached_property
@@ -102,9 +107,59 @@ class EvalContext:
         return frozenset(min(c.urn for c in group) for group in self.sources_by_group.values())
 
     @cached_property
-    def sources_by_group(self) -> dict[str, list[Capsule]]:
-        groups: dict[str, list[Capsule]] = defaultdict(list)
+    def sources_by_group(self) -> dict[tuple[str, str], list[Capsule]]:
+        """(project, source name) -> the source's tables."""
+        groups: dict[tuple[str, str], list[Capsule]] = defaultdict(list)
         for capsule in self.graph.capsules.values():
             if capsule.capsule_type is CapsuleType.SOURCE:
-                groups[capsule.source_name or capsule.name.split(".")[0]].append(capsule)
+                groups[source_group(capsule)].append(capsule)
         return dict(groups)
+
+    @cached_property
+    def models_by_project(self) -> dict[str, list[Capsule]]:
+        """Project (capsule namespace) -> its models: project-level checks judge these together."""
+        out: dict[str, list[Capsule]] = defaultdict(list)
+        for capsule in self.graph.capsules.values():
+            if capsule.capsule_type is CapsuleType.MODEL:
+                out[capsule.namespace].append(capsule)
+        return dict(out)
+
+    @cached_property
+    def project_leaders(self) -> frozenset[str]:
+        """The first model URN of each project: project-level checks are judged on it alone."""
+        return frozenset(min(c.urn for c in models) for models in self.models_by_project.values())
+
+    def view_chain(self, urn: str, materializations: frozenset[str]) -> int:
+        """Length of the longest unbroken chain of upstream models materialised as one of
+        ``materializations`` ending right above ``urn`` (memoised; cycles count once)."""
+        memo = self._chains.setdefault(materializations, {})
+        stack: list[tuple[str, bool]] = [(urn, False)]
+        on_path: set[str] = set()
+        while stack:
+            node, expanded = stack.pop()
+            if node in memo:
+                continue
+            links = self._chain_links(node, materializations)
+            if expanded:
+                on_path.discard(node)
+                memo[node] = max((1 + memo.get(p, 0) for p in links), default=0)
+                continue
+            on_path.add(node)
+            stack.append((node, True))
+            stack.extend((p, False) for p in links if p not in memo and p not in on_path)
+        return memo[urn]
+
+    def _chain_links(self, urn: str, materializations: frozenset[str]) -> list[str]:
+        caps = self.graph.capsules
+        return [
+            p
+            for p in set(self.parents(urn))
+            if p in caps
+            and caps[p].capsule_type is CapsuleType.MODEL
+            and (caps[p].materialization or "") in materializations
+        ]
+
+
+def source_group(capsule: Capsule) -> tuple[str, str]:
+    """(project, source name) of a source table."""
+    return capsule.namespace, capsule.source_name or capsule.name.split(".")[0]

@@ -69,26 +69,25 @@ def _matching(rule: Rule, buckets: Buckets) -> Iterator[Capsule]:
             yield from capsules
 
 
-def _subjects(
+def _groups(
     ctx: EvalContext, rule: Rule, buckets: Buckets, urns: frozenset[str] | None
-) -> Iterator[Subject]:
+) -> Iterator[tuple[Capsule, Sequence[Subject]]]:
+    """Each matching capsule with its subjects (itself, or its columns), so per-capsule
+    bookkeeping (layer tallies) is done once per capsule, not once per column."""
     if rule.scope == "capsule":
         for capsule in _matching(rule, buckets):
             if urns is None or capsule.urn in urns:
-                yield Subject(capsule)
+                yield capsule, (Subject(capsule),)
         return
     columns = ctx.graph.columns_by_capsule
     for capsule in _matching(rule, buckets):
+        found = columns.get(capsule.urn)
+        if not found:
+            continue
         if urns is None or capsule.urn in urns:
-            yield from (Subject(capsule, column) for column in columns.get(capsule.urn, ()))
+            yield capsule, [Subject(capsule, column) for column in found]
         else:
-            yield from (Subject(capsule, c) for c in columns.get(capsule.urn, ()) if c.urn in urns)
-
-
-@dataclass
-class _RuleRun:
-    applicable: int = 0
-    failed: int = 0
+            yield capsule, [Subject(capsule, c) for c in found if c.urn in urns]
 
 
 def _run_rule(
@@ -96,26 +95,30 @@ def _run_rule(
 ) -> tuple[CheckResult, list[Violation]]:
     check = CHECKS[rule.check.kind].fn
     expression = rule.when.expression
-    run = _RuleRun()
+    total_applicable = total_failed = 0
     violations: list[Violation] = []
     layer_counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for subject in _subjects(ctx, rule, buckets, scope.urns):
-        if expression is not None and not cel_true(expression, ctx, subject)[0]:
-            continue
-        outcome = check(ctx, rule, subject)
-        if outcome is None:
-            continue
-        layer = subject.capsule.layer_value
-        counts = layer_counts[layer]
-        counts[0] += 1
-        run.applicable += 1
-        if outcome:
-            counts[1] += 1
-            run.failed += 1
-            violations.extend(_violation(rule, subject, f.detail_key, f.message) for f in outcome)
+    for capsule, subjects in _groups(ctx, rule, buckets, scope.urns):
+        applicable = failed = 0
+        for subject in subjects:
+            if expression is not None and not cel_true(expression, ctx, subject)[0]:
+                continue
+            outcome = check(ctx, rule, subject)
+            if outcome is None:
+                continue
+            applicable += 1
+            if outcome:
+                failed += 1
+                violations.extend(_violation(rule, subject, f.detail_key, f.message) for f in outcome)
+        if applicable:
+            counts = layer_counts[capsule.layer_value]
+            counts[0] += applicable
+            counts[1] += failed
+            total_applicable += applicable
+            total_failed += failed
     for layer, (applicable, failed) in layer_counts.items():
         by_layer[layer] = by_layer.get(layer, Tally()).add(applicable, failed)
-    result = CheckResult(rule.rule_id, rule.rule_set, rule.severity, run.applicable, run.failed)
+    result = CheckResult(rule.rule_id, rule.rule_set, rule.severity, total_applicable, total_failed)
     return result, violations
 
 

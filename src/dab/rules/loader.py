@@ -33,7 +33,7 @@ RULE_FIELDS: tuple[str, ...] = (
     "remediation", "enabled",
 )  # fmt: skip
 BUILTIN_RULE_SETS: tuple[str, ...] = (
-    "medallion", "modeling", "testing", "documentation", "governance", "pii",
+    "medallion", "modeling", "testing", "documentation", "governance", "pii", "performance", "structure",
 )  # fmt: skip
 
 

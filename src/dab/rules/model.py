@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
+RULE_DOCS = "docs/RULES.md"
 RuleScope = Literal["capsule", "column"]
 RULE_SCOPES: tuple[str, ...] = ("capsule", "column")
 
@@ -64,6 +65,11 @@ class Rule:
     scope: RuleScope = "capsule"
     when: When = field(default_factory=When)
     enabled: bool = True
+
+    @property
+    def doc_url(self) -> str:
+        """Where the rule is documented (``docs/RULES.md`` of the repository, one anchor per rule)."""
+        return f"{RULE_DOCS}#{self.rule_id}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,31 @@ class SqlFacts:
     qualified_tables: tuple[str, ...]
     """Lower-cased dotted names of tables referenced with at least a schema, CTEs excluded."""
     parsed: bool
+    star_reads: tuple[str, ...] = ()
+    """Relations (not CTEs of the statement) that a ``select *`` or ``t.*`` passes through."""
+
+
+def _table_name(table: exp.Table) -> str:
+    return ".".join(p.name for p in table.parts).lower()
+
+
+def _star_reads(select: exp.Select, ctes: set[str]) -> set[str]:
+    """Physical relations whose every column a ``select *`` (or ``alias.*``) passes through."""
+    stars = [e for e in select.expressions if e.is_star]
+    if not stars:
+        return set()
+    qualifiers = {e.table.lower() for e in stars if isinstance(e, exp.Column) and e.table}
+    unqualified = any(isinstance(e, exp.Star) or not e.table for e in stars)
+    from_ = select.args.get("from_") or select.args.get("from")
+    sources = [from_.this] if from_ is not None else []
+    sources.extend(j.this for j in select.args.get("joins") or ())
+    out: set[str] = set()
+    for source in sources:
+        if not isinstance(source, exp.Table) or (not source.db and source.name.lower() in ctes):
+            continue
+        if unqualified or source.alias_or_name.lower() in qualifiers:
+            out.add(_table_name(source))
+    return out
 
 
 def _from_ast(tree: exp.Expression) -> SqlFacts:
@@ -38,8 +63,12 @@ def _from_ast(tree: exp.Expression) -> SqlFacts:
     for table in tree.find_all(exp.Table):
         if not table.db or (not table.catalog and table.name.lower() in ctes):
             continue
-        tables.add(".".join(p.name for p in table.parts).lower())
-    return SqlFacts(len(list(tree.find_all(exp.Join))), tuple(sorted(tables)), True)
+        tables.add(_table_name(table))
+    stars: set[str] = set()
+    for select in tree.find_all(exp.Select):
+        stars |= _star_reads(select, ctes)
+    joins = len(list(tree.find_all(exp.Join)))
+    return SqlFacts(joins, tuple(sorted(tables)), True, tuple(sorted(stars)))
 
 
 def _from_regex(sql: str) -> SqlFacts:

@@ -97,6 +97,7 @@ def rule_read(rule: Rule, origin: str) -> dict[str, Any]:
         "scope": rule.scope,
         "enabled": rule.enabled,
         "remediation": rule.remediation,
+        "doc_url": rule.doc_url,
         "check": {"kind": rule.check.kind, "params": dict(rule.check.params)},
         "when": {
             "capsule_types": list(rule.when.capsule_types),

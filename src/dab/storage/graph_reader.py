@@ -47,7 +47,7 @@ CAPSULE_COLUMNS = (
     C.layer_evidence, C.domain_name, C.domain_evidence, C.owner, C.owner_evidence, _raw(C.dbt_tags),
     _raw(C.meta), C.access, C.group_name, C.version, C.contract_enforced, C.language, C.compiled_sql,
     C.exposure_type, C.maturity, C.url, _raw(C.freshness), C.last_run_status,
-    C.last_run_execution_time, C.last_run_completed_at, C.source_name,
+    C.last_run_execution_time, C.last_run_completed_at, C.source_name, _raw(C.dbt_config),
 )  # fmt: skip
 K = ColumnRecord
 COLUMN_COLUMNS = (
@@ -58,6 +58,7 @@ T = DataTestRecord
 TEST_COLUMNS = (
     T.urn, T.name, T.kind, T.capsule_urn, T.column_name, T.column_urn, T.severity, T.unique_id,
     T.test_name, _raw(T.depends_on), _raw(T.config), T.status, T.failures, T.message, T.executed_at,
+    T.path,
 )  # fmt: skip
 EDGE = CapsuleLineageRecord
 EDGE_COLUMNS = (EDGE.source_urn, EDGE.target_urn, EDGE.edge_type)
@@ -142,6 +143,7 @@ def _capsule(r: Any, js: _Json) -> Capsule:
         freshness=_freshness(js(r.freshness)),
         last_run=run if r.last_run_status else None,
         source_name=r.source_name,
+        config=js(r.dbt_config),
     )
 
 
@@ -193,6 +195,7 @@ def _test(r: Any, js: _Json) -> DataTest:
         failures=r.failures,
         message=r.message,
         executed_at=r.executed_at,
+        path=r.path,
     )
 
 

@@ -23,7 +23,7 @@ def _default(value: Any) -> Any:
 
 
 # Bump when a mapping below changes, so stored rows are rewritten once on the next ingestion.
-MAPPING_VERSION = b"1"
+MAPPING_VERSION = b"2"
 
 
 def content_hash(value: Any) -> str:
@@ -86,6 +86,7 @@ def capsule_row(
         "url": capsule.url,
         "source_name": capsule.source_name,
         "freshness": _freshness(capsule.freshness),
+        "dbt_config": None if capsule.config is None else jsonable(dict(capsule.config)),
         "last_run_status": run.status if run else None,
         "last_run_execution_time": run.execution_time if run else None,
         "last_run_completed_at": run.completed_at if run else None,
@@ -136,6 +137,7 @@ def test_row(test: DataTest, project: str, digest: str) -> dict[str, Any]:
         "failures": test.failures,
         "message": test.message,
         "executed_at": test.executed_at,
+        "path": test.path,
     }
     row["content_hash"] = digest
     return row

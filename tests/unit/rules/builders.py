@@ -14,8 +14,8 @@ from dab.domain.quality import DataTest, TestKind
 NS = "shop"
 
 
-def capsule_urn(name: str, capsule_type: CapsuleType = CapsuleType.MODEL) -> str:
-    return f"urn:dab:dbt:{capsule_type.value}:{NS}:{name}"
+def capsule_urn(name: str, capsule_type: CapsuleType = CapsuleType.MODEL, namespace: str = NS) -> str:
+    return f"urn:dab:dbt:{capsule_type.value}:{namespace}:{name}"
 
 
 def make_capsule(
@@ -34,12 +34,16 @@ def make_capsule(
     source_name: str | None = None,
     tags: tuple[str, ...] = (),
     meta: Mapping[str, Any] | None = None,
+    path: str | None = None,
+    materialization: str | None = None,
+    config: Mapping[str, Any] | None = None,
+    namespace: str = NS,
 ) -> Capsule:
     return Capsule(
-        urn=capsule_urn(name, capsule_type),
+        urn=capsule_urn(name, capsule_type, namespace),
         name=name,
         capsule_type=capsule_type,
-        namespace=NS,
+        namespace=namespace,
         description=description,
         layer=Inference(layer, "test"),
         owner=Inference(owner),
@@ -52,6 +56,9 @@ def make_capsule(
         source_name=source_name,
         tags=tags,
         meta=meta or {},
+        path=path,
+        materialization=materialization,
+        config=config,
     )
 
 
@@ -85,7 +92,12 @@ def make_column(
 
 
 def make_test(
-    capsule: Capsule, kind: TestKind, column: str | None = None, *, test_name: str | None = None
+    capsule: Capsule,
+    kind: TestKind,
+    column: str | None = None,
+    *,
+    test_name: str | None = None,
+    path: str | None = None,
 ) -> DataTest:
     name = f"{test_name or kind.value}_{capsule.name}_{column or 'x'}"
     return DataTest(
@@ -95,11 +107,18 @@ def make_test(
         capsule_urn=capsule.urn,
         column_name=column,
         test_name=test_name or kind.value,
+        path=path,
     )
 
 
 def pk_tests(capsule: Capsule, column: str = "id") -> list[DataTest]:
-    return [make_test(capsule, TestKind.UNIQUE, column), make_test(capsule, TestKind.NOT_NULL, column)]
+    """unique and not_null on one column, declared next to the model when its path is known."""
+    folder = capsule.path.rsplit("/", 1)[0] if capsule.path and "/" in capsule.path else None
+    path = f"{folder}/_models.yml" if folder else None
+    return [
+        make_test(capsule, TestKind.UNIQUE, column, path=path),
+        make_test(capsule, TestKind.NOT_NULL, column, path=path),
+    ]
 
 
 def make_graph(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from builders import make_capsule, make_column, make_graph, make_source, make_test, pk_tests
 
@@ -42,26 +43,51 @@ class Project:
 
 def conforming() -> Project:
     p = Project()
-    p.add(make_source(name="raw.orders"))
-    p.add(make_source(name="raw.customers"))
-    stg_sql = "select * from analytics.shop.raw_orders"
-    p.add(make_capsule(name="stg_orders", layer="bronze", compiled_sql=stg_sql), "raw.orders")
-    p.add(make_capsule(name="stg_customers", layer="bronze"), "raw.customers")
+    sources = "models/staging/raw/_raw__sources.yml"
+    p.add(make_source(name="raw.orders", path=sources))
+    p.add(make_source(name="raw.customers", path=sources))
+    stg_sql = "select id, customer_id, amount from analytics.shop.raw_orders"
+    p.add(_model("stg_orders", "bronze", "staging/raw", compiled_sql=stg_sql), "raw.orders")
+    p.add(_model("stg_customers", "bronze", "staging/raw"), "raw.customers")
     sql = (
-        "select o.id, c.email from analytics.shop.stg_orders o "
-        "join analytics.shop.stg_customers c on o.customer_id = c.id"
+        "with orders as (select id, customer_id from analytics.shop.stg_orders) "
+        "select o.*, c.email from orders o join analytics.shop.stg_customers c on o.customer_id = c.id"
     )
-    p.add(make_capsule(name="int_orders", layer="silver", compiled_sql=sql), "stg_orders", "stg_customers")
+    p.add(
+        _model(
+            "int_orders", "silver", "intermediate", compiled_sql=sql,
+            materialization="incremental", config={"unique_key": "id"},
+        ),
+        "stg_orders", "stg_customers",
+    )  # fmt: skip
     fct = p.add(
-        make_capsule(
-            name="fct_orders", layer="gold", owner="sales-team", domain="sales", access="public",
-            contract_enforced=True, compiled_sql="select * from analytics.shop.int_orders",
+        _model(
+            "fct_orders", "gold", "marts", domain="sales", access="public", contract_enforced=True,
+            compiled_sql="select id, email from analytics.shop.int_orders", materialization="table",
         ),
         "int_orders",
     )  # fmt: skip
+    p.add(
+        make_capsule(
+            name="orders_snapshot", capsule_type=CapsuleType.SNAPSHOT, layer="silver",
+            path="snapshots/orders_snapshot.sql", config={"strategy": "timestamp"},
+        ),
+        "stg_orders",
+    )  # fmt: skip
+    p.add(
+        make_capsule(name="weekly_sales", capsule_type=CapsuleType.EXPOSURE, owner="sales-team"),
+        "fct_orders",
+    )
     p.columns.append(make_column(fct, "id"))
     p.columns.append(make_column(fct, "email", pii_type="email", is_masked=True))
     return p
+
+
+def _model(name: str, layer: str, folder: str, **kwargs: Any) -> Capsule:
+    """A model owned by the sales team, in ``models/<folder>/``, with a known (empty) config."""
+    kwargs.setdefault("owner", "sales-team")
+    kwargs.setdefault("config", {})
+    return make_capsule(name=name, layer=layer, path=f"models/{folder}/{name}.sql", **kwargs)
 
 
 def _gold(p: Project) -> Capsule:
@@ -130,7 +156,7 @@ BREAKERS: dict[str, Callable[[Project], None]] = {
     "duplicate-sources": _duplicate_source,
     "unused-source": lambda p: _add_source(p, "raw.unused"),
     "hard-coded-reference": lambda p: p.change(
-        "fct_orders", compiled_sql="select * from prod.finance.ledger"
+        "fct_orders", compiled_sql="select id, email from prod.finance.ledger"
     ),
     "primary-key-tested": lambda p: _untested_model(p),
     "test-coverage": lambda p: _untested_model(p),
@@ -146,6 +172,46 @@ BREAKERS: dict[str, Callable[[Project], None]] = {
     "pii-in-gold-unmasked": _unmasked_pii,
     "pii-column-typed": _untyped_pii,
 }
+
+
+def _wide(p: Project) -> None:
+    for i in range(6):
+        _add_model(p, f"stg_part_{i}", "bronze", "raw.orders")
+    _add_model(p, "int_wide", "silver", *(f"stg_part_{i}" for i in range(6)))
+
+
+def _view_chain(p: Project, length: int) -> None:
+    parent = "stg_orders"
+    for i in range(length):
+        _add_model(p, f"int_view_{i}", "silver", parent, materialization="view")
+        parent = f"int_view_{i}"
+    _add_model(p, "int_end", "silver", parent)
+
+
+BREAKERS.update(
+    {
+        "source-fan-out": lambda p: p.edges.append(("raw.orders", "stg_customers")),
+        "orphan-model": lambda p: p.edges.remove(("fct_orders", "weekly_sales")),
+        "model-max-upstream": _wide,
+        "no-select-star": lambda p: p.change(
+            "int_orders", compiled_sql="select * from analytics.shop.stg_orders"
+        ),
+        "incremental-unique-key": lambda p: p.change("int_orders", config={}),
+        "snapshot-strategy": lambda p: p.change("orders_snapshot", config={"updated_at": "loaded_at"}),
+        "chained-views": lambda p: _view_chain(p, 4),
+        "exposure-parent-materialization": lambda p: p.change("fct_orders", materialization="view"),
+        "exposure-private-parent": lambda p: p.change("fct_orders", access="protected"),
+        "exposure-has-owner": lambda p: p.change("weekly_sales", owner=Inference(None)),
+        "model-meta-keys": lambda p: p.change("stg_orders", owner=Inference(None)),
+        "public-model-documented": lambda p: p.columns.append(make_column(_gold(p), "note", description=" ")),
+        "test-coverage-target": _untested_model,
+        "documentation-coverage-target": lambda p: p.change("int_orders", description=""),
+        "model-description-length": lambda p: p.change("int_orders", description="tbd"),
+        "model-directory": lambda p: p.change("fct_orders", path="models/staging/fct_orders.sql"),
+        "source-directory": lambda p: p.change("raw.orders", path="models/sources.yml"),
+        "test-directory": lambda p: p.change("stg_orders", path="models/staging/other/stg_orders.sql"),
+    }
+)
 
 
 def broken(rule_id: str) -> Graph:

@@ -6,6 +6,7 @@ import pytest
 from builders import make_capsule, make_column, make_graph, make_test
 from scenarios import broken, conforming
 
+from dab.domain.capsule import Inference
 from dab.domain.quality import TestKind
 from dab.errors import InvalidRule
 from dab.rules import RuleConfig, Severity, apply_config, builtin_rules, evaluate, load_rules_from_yaml
@@ -25,14 +26,18 @@ class TestConfig:
     def test_severity_override(self) -> None:
         rules = apply_config(builtin_rules(), {"rules": {"root-model": {"severity": "critical"}}})
         result = evaluate(broken("root-model"), rules)
-        assert {v.severity for v in result.violations} == {Severity.CRITICAL}
+        assert {v.severity for v in result.violations if v.rule_id == "root-model"} == {Severity.CRITICAL}
+        assert {v.severity for v in result.violations if v.rule_id == "orphan-model"} == {Severity.WARNING}
 
     def test_rescope_layers(self) -> None:
         config = {"rules": {"gold-model-has-owner": {"when": {"layers": ["silver"]}}}}
         rule = _by_id(apply_config(builtin_rules(), config))["gold-model-has-owner"]
         assert rule.when.layers == ("silver",)  # type: ignore[attr-defined]
         assert rule.when.capsule_types == ("model",)  # type: ignore[attr-defined]
-        result = evaluate(conforming().graph(), [rule])  # type: ignore[list-item]
+        project = conforming()
+        for name in ("int_orders",):
+            project.change(name, owner=Inference(None))
+        result = evaluate(project.graph(), [rule])  # type: ignore[list-item]
         assert [v.subject_urn.rsplit(":", 1)[1] for v in result.violations] == ["int_orders"]
 
     def test_threshold_by_check_kind(self) -> None:

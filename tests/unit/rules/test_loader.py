@@ -53,7 +53,8 @@ class TestLoad:
     def test_builtin_rule_sets(self) -> None:
         rules = builtin_rules()
         assert {r.rule_set for r in rules} == {
-            "medallion", "modeling", "testing", "documentation", "governance", "pii",
+            "medallion", "modeling", "testing", "documentation", "governance", "pii", "performance",
+            "structure",
         }  # fmt: skip
         assert all(r.remediation for r in rules)
         assert [r.rule_id for r in rules] == sorted(r.rule_id for r in rules)

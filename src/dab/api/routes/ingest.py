@@ -54,13 +54,19 @@ async def _read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def _json_request(raw: bytes) -> IngestRequest:
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A request body that must be one JSON object (422 problem naming the body otherwise)."""
     try:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise InvalidArtifact(f"request body is not valid JSON ({exc})", artifact="request body") from exc
     if not isinstance(document, dict):
         raise InvalidArtifact("request body must be a JSON object", artifact="request body")
+    return document
+
+
+def _json_request(raw: bytes) -> IngestRequest:
+    document = json_object(raw)
     for kind in ARTIFACT_FILES:
         value = document.get(kind)
         if isinstance(value, str):

@@ -160,6 +160,7 @@ class RuleRead(BaseModel):
     scope: str
     enabled: bool
     remediation: str
+    doc_url: str
     check: dict[str, Any]
     when: dict[str, Any]
     origin: Literal["builtin", "file", "api"]

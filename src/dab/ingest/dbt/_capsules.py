@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dab.domain.capsule import Capsule, CapsuleType, Inference
+from dab.domain.capsule import CONFIG_KEYS, Capsule, CapsuleType, Inference
 from dab.domain.urns import capsule_urn
 from dab.ingest.dbt._common import config_of, merged_meta, merged_tags, text
 from dab.ingest.dbt._context import Context, Identity, owner_of
@@ -101,6 +101,7 @@ def node_capsule(
         language=text(node.get("language")),
         compiled_sql=redact_secrets(sql) if isinstance(sql, str) and sql else None,
         last_run=run.as_run_result() if run else None,
+        config={k: config[k] for k in CONFIG_KEYS if config.get(k) not in (None, "", [])},
     )
 
 

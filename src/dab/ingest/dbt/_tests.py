@@ -87,6 +87,7 @@ def build_test(ctx: Context, unique_id: str, node: Mapping[str, Any]) -> DataTes
         failures=result.failures if result else None,
         message=result.message if result else None,
         executed_at=result.completed_at if result else None,
+        path=text(node.get("original_file_path")),
     )
 
 

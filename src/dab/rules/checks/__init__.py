@@ -2,7 +2,20 @@
 
 from collections.abc import Mapping
 
-from dab.rules.checks import cel, columns, dag, fields, layers, sql, testing
+from dab.rules.checks import (
+    cel,
+    columns,
+    coverage,
+    dag,
+    dependencies,
+    exposures,
+    fields,
+    layers,
+    metadata,
+    sql,
+    structure,
+    testing,
+)
 from dab.rules.checks.base import CheckFn, CheckSpec, Outcome, Param
 
 CHECKS: Mapping[str, CheckSpec] = {
@@ -12,6 +25,11 @@ CHECKS: Mapping[str, CheckSpec] = {
     **sql.SPECS,
     **testing.SPECS,
     **columns.SPECS,
+    **dependencies.SPECS,
+    **exposures.SPECS,
+    **metadata.SPECS,
+    **coverage.SPECS,
+    **structure.SPECS,
     **cel.SPECS,
 }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dab.rules.checks.base import CheckSpec, Outcome, fail, is_source, label
-from dab.rules.context import EvalContext, Subject
+from dab.rules.context import EvalContext, Subject, source_group
 from dab.rules.model import Rule
 
 
@@ -43,8 +43,9 @@ def source_table_documented(ctx: EvalContext, _rule: Rule, subject: Subject) -> 
     capsule = subject.capsule
     if not is_source(capsule):
         return None
-    group_name = capsule.source_name or capsule.name.split(".")[0]
-    group = ctx.sources_by_group.get(group_name, [capsule])
+    group_key = source_group(capsule)
+    group_name = group_key[1]
+    group = ctx.sources_by_group.get(group_key, [capsule])
     if capsule.urn not in ctx.source_group_leaders:
         return None
     missing = sorted(c.name for c in group if not (c.description and c.description.strip()))

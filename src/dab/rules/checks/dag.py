@@ -93,7 +93,7 @@ def duplicate_sources(ctx: EvalContext, _rule: Rule, subject: Subject) -> Outcom
     capsule = subject.capsule
     if not is_source(capsule):
         return None
-    for key, urns in ctx.duplicate_sources.items():
+    for (_project, key), urns in ctx.duplicate_sources.items():
         if capsule.urn in urns:
             others = ", ".join(u for u in urns if u != capsule.urn)
             return fail(key, f"{label(capsule)} reads relation {key}, also declared by {others}")

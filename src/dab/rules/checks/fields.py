@@ -44,7 +44,7 @@ def required_field(_ctx: EvalContext, rule: Rule, subject: Subject) -> Outcome:
     field_name = str(param(rule, "field", "description"))
     if _has_field(subject.capsule, field_name):
         return []
-    what = "an enforced contract" if field_name == "contract" else f"a {field_name}"
+    what = "an enforced contract" if field_name == "contract" else field_name
     return fail(field_name, f"{label(subject.capsule)} has no {what}")
 
 

@@ -63,6 +63,8 @@ class CapsuleRecord(Base):
     url: Mapped[str | None] = mapped_column(String(2048))
     source_name: Mapped[str | None] = mapped_column(String(255))
     freshness: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    dbt_config: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    """The dbt config keys conformance rules read; NULL for rows written before they were kept."""
     last_run_status: Mapped[str | None] = mapped_column(String(32))
     last_run_execution_time: Mapped[float | None] = mapped_column(Float)
     last_run_completed_at: Mapped[datetime | None]
@@ -145,6 +147,7 @@ class DataTestRecord(Base):
     status: Mapped[str | None] = mapped_column(String(32))
     failures: Mapped[int | None] = mapped_column(Integer)
     message: Mapped[str | None] = mapped_column(Text)
+    path: Mapped[str | None] = mapped_column(String(1024))
     executed_at: Mapped[datetime | None]
     content_hash: Mapped[str] = mapped_column(String(64))
 
