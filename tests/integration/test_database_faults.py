@@ -6,6 +6,7 @@ Runs against a PRIVATE PostgreSQL (own data directory and port), never the share
 
 from __future__ import annotations
 
+import asyncio
 import glob
 import os
 import pwd
@@ -13,11 +14,14 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 from fastapi.testclient import TestClient
 from tests.api.ingest_helpers import artifacts
@@ -27,6 +31,9 @@ from tests.tools import in_ci
 from dab.api.main import create_app
 from dab.settings import Settings
 from dab.storage import migrate
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from generate_dbt_project import generate_manifest
 
 CONNECT, STATEMENT, POOL = 1.0, 2.0, 2.0
 # The slowest a request may take to give up: pre-ping of a pooled connection (statement
@@ -165,3 +172,62 @@ def test_database_frozen_answers_503_within_the_timeouts_then_recovers(
         for pid in frozen:
             os.kill(pid, signal.SIGCONT)
     _assert_recovers(app_on_private_pg)
+
+
+def _advisory_lock_held(url: str) -> bool:
+    async def count() -> int:
+        conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"), timeout=2)
+        try:
+            query = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            return int(await conn.fetchval(query))
+        finally:
+            await conn.close()
+
+    return asyncio.run(count()) > 0
+
+
+def test_database_dying_mid_write_leaves_a_job_its_lease_recovers(
+    private_pg: PrivatePostgres, settings: Settings
+) -> None:
+    migrate.upgrade(private_pg.url)
+    lease = 1.0
+    fragile = settings.model_copy(
+        update={
+            "database_url": private_pg.url,
+            "cache_enabled": False,
+            "dab_db_connect_timeout_seconds": CONNECT,
+            "dab_db_statement_timeout_seconds": STATEMENT,
+            "dab_db_pool_timeout_seconds": POOL,
+            "dab_job_lease_seconds": lease,
+        }
+    )
+    manifest, catalog, _ = generate_manifest(2500, 20, seed=3)
+    answer: dict[str, object] = {}
+    with TestClient(create_app(fragile), headers={"X-API-Key": TEST_API_KEY}) as client:
+
+        def ingest() -> None:
+            body = {"manifest": manifest, "catalog": catalog}
+            response = client.post("/api/v1/ingest/dbt", params={"wait": "true"}, json=body)
+            answer.update(status=response.status_code, body=response.json())
+
+        writer = threading.Thread(target=ingest)
+        writer.start()
+        deadline = time.monotonic() + 120
+        while not _advisory_lock_held(private_pg.url):  # the write transaction is open
+            assert writer.is_alive() and time.monotonic() < deadline, answer
+            time.sleep(0.05)
+        private_pg.stop()  # the database dies in the middle of the write ...
+        writer.join(timeout=120)
+        # ... and recording the failure fails too: a 503 problem, never a 500.
+        assert answer["status"] == 503, answer
+        private_pg.start()
+        _assert_recovers(client)
+        deadline = time.monotonic() + 30
+        while True:  # nobody could mark the job failed; its expired lease does
+            jobs = client.get("/api/v1/ingest/jobs").json()["data"]
+            if jobs[0]["status"] == "failed":
+                break
+            assert time.monotonic() < deadline, jobs[0]
+            time.sleep(0.2)
+        assert jobs[0]["error"]["message"].startswith("interrupted")
+        assert client.get("/api/v1/capsules").json()["total"] == 0  # nothing half-written
