@@ -62,8 +62,21 @@ def load_artifact(
     return document
 
 
+_INFLATE_STEP = 16 * 1024 * 1024
+
+
 def _gunzip(data: bytes, artifact: str, max_bytes: int) -> bytes:
-    """Inflate (every member of) gzip ``data``, never holding more than ``max_bytes + 1``."""
+    """Inflate (every member of) gzip ``data``, refusing as soon as the output passes ``max_bytes``.
+
+    When the gzip trailer announces more than the limit, a first pass inflates without keeping
+    anything: a bomb is refused holding a few MB, never ``max_bytes``.
+    """
+    if len(data) >= 18 and int.from_bytes(data[-4:], "little") > max_bytes:
+        _inflate(data, artifact, max_bytes, keep=False)
+    return _inflate(data, artifact, max_bytes, keep=True)
+
+
+def _inflate(data: bytes, artifact: str, max_bytes: int, *, keep: bool) -> bytes:
     parts: list[bytes] = []
     size = 0
     rest = data
@@ -72,11 +85,12 @@ def _gunzip(data: bytes, artifact: str, max_bytes: int) -> bytes:
             inflater = zlib.decompressobj(wbits=31)
             pending = rest
             while pending and not inflater.eof:
-                piece = inflater.decompress(pending, max_bytes + 1 - size)
+                piece = inflater.decompress(pending, min(_INFLATE_STEP, max_bytes + 1 - size))
                 size += len(piece)
                 if size > max_bytes:
                     raise PayloadTooLarge(f"{artifact} inflates to more than the limit of {max_bytes} bytes")
-                parts.append(piece)
+                if keep:
+                    parts.append(piece)
                 pending = inflater.unconsumed_tail
             if not inflater.eof:
                 raise InvalidArtifact("corrupt gzip data: the stream is truncated", artifact=artifact)
