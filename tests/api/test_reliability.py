@@ -324,3 +324,13 @@ class TestArtifactPruning:
             assert pruned.status_code == 409 and "pruned" in pruned.json()["detail"]
             kept = client.post(f"/api/v1/ingest/jobs/{ids[2]}/retry", params={"wait": "true"})
             assert kept.status_code == 201
+
+
+def test_production_with_auth_disabled_starts_with_a_warning(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # model_copy skips validation: the guard against SQLite in production is tested in unit tests.
+    open_prod = settings.model_copy(update={"environment": "production", "auth_enabled": False})
+    with TestClient(create_app(open_prod)) as client:
+        assert client.get("/api/v1/capsules").status_code == 200
+    assert "auth_disabled_in_production" in capsys.readouterr().out

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import NoReturn, TypeVar
 
+import click
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -52,6 +53,10 @@ def guarded(func: Callable[[], T]) -> T:
     except (SQLAlchemyError, OSError, TimeoutError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
         fail(f"database unavailable: {reason}", EXIT_UNAVAILABLE)
+    except (typer.Exit, typer.Abort, click.ClickException):
+        raise
+    except Exception as exc:  # a bug: still one line, never a traceback
+        fail(f"internal error: {type(exc).__name__}: {exc}")
 
 
 def run(coro_factory: Callable[[], Awaitable[T]]) -> T:
