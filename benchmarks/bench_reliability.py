@@ -105,7 +105,8 @@ def bench_bomb(server: Server) -> None:
     watcher.join()
     mib = 1024 * 1024
     print(
-        f"gzip bomb: {len(bomb) / mib:.1f} MiB -> 1.5 GiB inflated: HTTP {response.status_code} in {took:.2f} s; "
+        f"gzip bomb: {len(bomb) / mib:.1f} MiB -> 1.5 GiB inflated: "
+        f"HTTP {response.status_code} in {took:.2f} s; "
         f"server RSS {before / mib:.0f} MiB before, peak {peak / mib:.0f} MiB"
     )
 

@@ -30,7 +30,7 @@ EXIT_UNAVAILABLE = 5
 
 def fail(message: str, code: int = 1) -> NoReturn:
     line = clip(" ".join(message.split()))  # one line, whatever the message held
-    err_console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, markup=True)
+    err_console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(code)
 
 
