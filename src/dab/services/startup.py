@@ -20,10 +20,11 @@ async def recover_interrupted_jobs(
 
 
 async def keep_recovering(session_factory: async_sessionmaker[AsyncSession], *, lease_seconds: float) -> None:
-    """Recover abandoned jobs every half lease for as long as the server runs (any replica may)."""
+    """Recover abandoned jobs every half lease for as long as the server runs (any replica may);
+    the start-up pass runs before the first request, so this one starts by waiting."""
     while True:
+        await asyncio.sleep(lease_seconds / 2)
         try:
             await recover_interrupted_jobs(session_factory, lease_seconds=lease_seconds)
         except Exception as exc:  # database down: try again next round
             log.warning("job_recovery_failed", error=type(exc).__name__)
-        await asyncio.sleep(lease_seconds / 2)
