@@ -334,3 +334,14 @@ def test_production_with_auth_disabled_starts_with_a_warning(
     with TestClient(create_app(open_prod)) as client:
         assert client.get("/api/v1/capsules").status_code == 200
     assert "auth_disabled_in_production" in capsys.readouterr().out
+
+
+def test_malformed_multipart_is_422_and_a_failed_job(client: TestClient) -> None:
+    response = client.post(
+        INGEST,
+        content=b'--b\r\nContent-Disposition: form-data; name="manifest"\r\n\r\n{}\r\n--b--\r\n',
+        headers={"Content-Type": "multipart/form-data"},  # no boundary
+    )
+    assert response.status_code == 422, response.text
+    assert "multipart" in response.json()["detail"]
+    _assert_no_job_running(client)

@@ -101,7 +101,12 @@ async def _multipart_request(request: Request) -> IngestRequest:
 async def _ingest_request(request: Request) -> IngestRequest:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        return await _multipart_request(request)
+        try:
+            return await _multipart_request(request)
+        except StarletteHTTPException as exc:
+            if exc.status_code != 400:
+                raise
+            raise InvalidInput(f"malformed multipart body: {exc.detail}", location="body") from exc
     if content_type and not content_type.startswith("application/json"):
         raise InvalidInput(
             f"unsupported Content-Type {content_type!r}: send application/json or multipart/form-data",
@@ -111,9 +116,12 @@ async def _ingest_request(request: Request) -> IngestRequest:
     return await anyio.to_thread.run_sync(_json_request, await request.body())
 
 
-def _as_dab_error(request: Request, exc: Exception) -> DabError:
+def _as_dab_error(request: Request, exc: DabError | StarletteHTTPException) -> DabError:
+    """What the rejected job records: the error, or the body limit the guard enforced."""
     if isinstance(exc, DabError):
         return exc
+    if exc.status_code != 413:
+        return InvalidInput(str(exc.detail))
     limit = request.app.state.settings.dab_max_upload_mb
     return PayloadTooLarge(f"request body exceeds the limit of {limit} MB (DAB_MAX_UPLOAD_MB)")
 
