@@ -17,7 +17,7 @@ import anyio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dab.domain.gc_pause import gc_paused
+from dab.domain.gc_pause import gc_frozen, gc_paused
 from dab.domain.graph import Graph, IngestIssue
 from dab.errors import Conflict, DabError, InvalidArtifact, InvalidInput, ServiceUnavailable, clip
 from dab.ingest.dbt import LayerRules, load_artifact, parse_dbt
@@ -321,7 +321,8 @@ async def write_job(
     """Persist a parsed job's graph and complete the job, in one transaction."""
     try:
         async with job_lease(factory, parsed.job_id, policy.lease_seconds):
-            summary, stats = await _write(factory, parsed, policy)
+            with gc_frozen():
+                summary, stats = await _write(factory, parsed, policy)
     except Exception as exc:
         if not isinstance(exc, DabError):
             log.error("ingestion_write_error", job_id=parsed.job_id, error=clip(str(exc)))
