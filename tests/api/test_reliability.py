@@ -345,3 +345,16 @@ def test_malformed_multipart_is_422_and_a_failed_job(client: TestClient) -> None
     assert response.status_code == 422, response.text
     assert "multipart" in response.json()["detail"]
     _assert_no_job_running(client)
+
+
+def test_a_value_the_database_refuses_is_422_not_a_retry(client: TestClient, database_url: str) -> None:
+    body = artifacts()
+    node = body["manifest"]["nodes"][ORDERS]
+    node["name"] = node["alias"] = "o" * 600  # a URN longer than the 512 characters a column holds
+    response = client.post(INGEST, params={"wait": "true"}, json=body)
+    if database_url.startswith("postgresql"):
+        assert response.status_code == 422, response.text
+        assert "cannot be stored" in response.json()["detail"]
+    else:  # SQLite does not enforce VARCHAR lengths
+        assert response.status_code == 201, response.text
+    _assert_no_job_running(client)

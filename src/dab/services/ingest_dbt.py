@@ -15,6 +15,7 @@ from typing import Any
 
 import anyio
 from sqlalchemy import select
+from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dab.domain.gc_pause import gc_frozen, gc_paused
@@ -326,12 +327,24 @@ async def write_job(
     except Exception as exc:
         if not isinstance(exc, DabError):
             log.error("ingestion_write_error", job_id=parsed.job_id, error=clip(str(exc)))
-        raise JobFailed(await _fail(factory, parsed.job_id, exc), exc) from exc
+        cause = _refused_value(exc) or exc
+        raise JobFailed(await _fail(factory, parsed.job_id, cause), cause) from exc
     INGESTIONS.labels(summary["source"], "completed").inc()
     log.info("ingestion_completed", job_id=parsed.job_id, project=parsed.project, stats=stats)
     if on_committed is not None:
         await on_committed()
     return summary
+
+
+def _refused_value(exc: Exception) -> InvalidArtifact | None:
+    """A value the database refuses to store (SQLSTATE class 22, "data exception") is the
+    artifacts' fault (422), not an outage: a retry could never succeed."""
+    driver_error = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    sqlstate = str(getattr(driver_error, "sqlstate", "") or getattr(driver_error, "pgcode", "") or "")
+    if not (isinstance(exc, DataError) or sqlstate.startswith("22")):
+        return None
+    reason = (str(driver_error).splitlines() or [type(driver_error).__name__])[0]
+    return InvalidArtifact(f"a value cannot be stored: {clip(reason, 200)}", artifact="dbt artifacts")
 
 
 async def _write(
