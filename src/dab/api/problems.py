@@ -151,7 +151,10 @@ def _database_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, OUTAGE_ERRORS) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
         log.warning("database_unavailable", error_type=type(exc).__name__, path=request.url.path)
         response = problem_response(
-            request, 503, "service_unavailable", "the database is unavailable; retry later"
+            request,
+            503,
+            "service_unavailable",
+            "the database (or another dependency) is unavailable; retry later",
         )
         response.headers["Retry-After"] = "5"
         return response
