@@ -5,13 +5,24 @@ api/problems.py maps these to problem+json responses, cli/_runtime.py to exit co
 
 from typing import ClassVar
 
+MAX_ECHO_CHARS = 500
+"""Error texts echo at most this much of any input (keys, values, parser messages)."""
+
+
+def clip(text: str, limit: int = MAX_ECHO_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} more characters)"
+
 
 class DabError(Exception):
-    """Base of every expected failure; `detail` is safe to show to a user."""
+    """Base of every expected failure; `detail` is safe to show to a user (and short)."""
 
     code: ClassVar[str] = "dab_error"
 
     def __init__(self, detail: str) -> None:
+        detail = clip(detail, 4 * MAX_ECHO_CHARS)
         super().__init__(detail)
         self.detail = detail
         self.job_id: str | None = None  # set when the error failed an ingestion job
@@ -41,6 +52,7 @@ class InvalidArtifact(DabError):
     code = "invalid_artifact"
 
     def __init__(self, detail: str, *, artifact: str, json_path: str = "$") -> None:
+        json_path, detail = clip(json_path), clip(detail)
         super().__init__(f"{artifact}: {json_path}: {detail}")
         self.artifact = artifact
         self.json_path = json_path

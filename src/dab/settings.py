@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypedDict
 
 from limits import parse as parse_limit
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -16,6 +16,12 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 class ConfigurationError(ValueError):
     """Start-up configuration is unusable; the message is one line a person can act on."""
+
+
+class EngineOptions(TypedDict):
+    connect_timeout: float
+    statement_timeout: float
+    pool_timeout: float
 
 
 class Settings(BaseSettings):
@@ -44,6 +50,11 @@ class Settings(BaseSettings):
     dab_layer_rules_file: Path | None = None
     dab_rules_dir: Path | None = None
     dab_rules_config_file: Path | None = None
+    dab_db_connect_timeout_seconds: float = 5.0
+    dab_db_statement_timeout_seconds: float = 30.0
+    dab_db_pool_timeout_seconds: float = 10.0
+    dab_job_lease_seconds: float = 60.0
+    dab_artifacts_keep_per_project: int = Field(default=20, ge=1)
 
     @field_validator("api_keys", mode="before")
     @classmethod
@@ -72,6 +83,8 @@ class Settings(BaseSettings):
             return self
         if not self.database_url:
             raise ConfigurationError("ENVIRONMENT=production requires DATABASE_URL (a PostgreSQL URL)")
+        if normalize_database_url(self.database_url).startswith("sqlite"):
+            raise ConfigurationError("ENVIRONMENT=production requires a PostgreSQL DATABASE_URL, not SQLite")
         if self.auth_enabled and not self.api_keys:
             raise ConfigurationError("ENVIRONMENT=production requires API_KEYS (comma-separated keys)")
         return self
@@ -82,6 +95,15 @@ class Settings(BaseSettings):
         if self.database_url:
             return normalize_database_url(self.database_url)
         return f"sqlite+aiosqlite:///{(self.dab_home / 'dab.sqlite3').resolve()}"
+
+    @property
+    def engine_options(self) -> EngineOptions:
+        """The database timeouts, as keyword arguments of ``dab.storage.db.create_engine``."""
+        return {
+            "connect_timeout": self.dab_db_connect_timeout_seconds,
+            "statement_timeout": self.dab_db_statement_timeout_seconds,
+            "pool_timeout": self.dab_db_pool_timeout_seconds,
+        }
 
     @property
     def effective_cache_url(self) -> str | None:

@@ -7,7 +7,9 @@ import asyncio
 import copy
 import os
 import socket
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -150,29 +152,57 @@ class TestAtomicity:
         assert retried.json()["stats"]["capsules"]["deleted"] == 3
 
 
+def _set_job(database_url: str, job_id: str, **values: Any) -> None:
+    async def go() -> None:
+        engine = create_engine(database_url)
+        assignments = ", ".join(f"{k}=:{k}" for k in values)
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(f"UPDATE ingestion_job SET {assignments} WHERE id=:id"), {**values, "id": job_id}
+            )
+        await engine.dispose()
+
+    asyncio.run(go())
+
+
 class TestInterruptedJobs:
-    def test_running_job_of_a_dead_process_is_failed_at_startup_and_retryable(
+    def test_running_job_whose_lease_expired_is_failed_at_startup_and_retryable(
         self, settings: Settings, client: TestClient, database_url: str
     ) -> None:
         job_id = client.post(INGEST, params={"wait": "true"}, json=artifacts()).json()["job_id"]
-        dead = f"{socket.gethostname()}:{_dead_pid()}"
-
-        async def pretend_running() -> None:
-            engine = create_engine(database_url)
-            async with engine.begin() as conn:
-                await conn.execute(
-                    text("UPDATE ingestion_job SET status='running', worker=:w WHERE id=:id"),
-                    {"w": dead, "id": job_id},
-                )
-            await engine.dispose()
-
-        asyncio.run(pretend_running())
+        # PID 1 of a container on another host: host:pid says nothing; the expired lease does.
+        expired = datetime.now(UTC) - timedelta(seconds=2 * settings.dab_job_lease_seconds)
+        _set_job(database_url, job_id, status="running", worker="container-1:1", heartbeat_at=expired)
         with TestClient(create_app(settings), headers={"X-API-Key": TEST_API_KEY}) as restarted:
             job = restarted.get(f"/api/v1/ingest/jobs/{job_id}").json()
             assert job["status"] == "failed"
             assert job["error"]["message"].startswith("interrupted")
             retry = restarted.post(f"/api/v1/ingest/jobs/{job_id}/retry", params={"wait": "true"})
             assert retry.status_code == 201 and retry.json()["status"] == "completed"
+
+    def test_running_job_with_a_live_lease_is_left_alone_even_if_its_pid_is_dead(
+        self, settings: Settings, client: TestClient, database_url: str
+    ) -> None:
+        job_id = client.post(INGEST, params={"wait": "true"}, json=artifacts()).json()["job_id"]
+        dead = f"{socket.gethostname()}:{_dead_pid()}"
+        _set_job(database_url, job_id, status="running", worker=dead, heartbeat_at=datetime.now(UTC))
+        with TestClient(create_app(settings), headers={"X-API-Key": TEST_API_KEY}) as restarted:
+            assert restarted.get(f"/api/v1/ingest/jobs/{job_id}").json()["status"] == "running"
+            refused = restarted.post(f"/api/v1/ingest/jobs/{job_id}/retry")
+            assert refused.status_code == 409 and "only finished jobs" in refused.json()["detail"]
+
+    def test_a_stale_job_is_recovered_by_a_running_server_without_restart(
+        self, settings: Settings, client: TestClient, database_url: str
+    ) -> None:
+        job_id = client.post(INGEST, params={"wait": "true"}, json=artifacts()).json()["job_id"]
+        quick = settings.model_copy(update={"dab_job_lease_seconds": 0.4})
+        with TestClient(create_app(quick), headers={"X-API-Key": TEST_API_KEY}) as server:
+            _set_job(database_url, job_id, status="running", heartbeat_at=datetime.now(UTC))
+            deadline = time.monotonic() + 10
+            while server.get(f"/api/v1/ingest/jobs/{job_id}").json()["status"] == "running":
+                assert time.monotonic() < deadline, "the stale job was never recovered"
+                time.sleep(0.1)
+            assert server.get(f"/api/v1/ingest/jobs/{job_id}").json()["status"] == "failed"
 
 
 def _dead_pid() -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -12,7 +13,8 @@ from pathlib import Path
 
 import orjson
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 from tests.api.ingest_helpers import artifacts, snapshot
 from tests.conftest import TEST_API_KEY
 
@@ -36,6 +38,46 @@ def _statuses(database_url: str) -> list[str]:
         return [r[0] for r in rows]
 
     return asyncio.run(go())
+
+
+def _write_transaction_open(database_url: str) -> bool:
+    """Whether an ingestion's write transaction holds the project right now.
+
+    SQLite: the write lock is taken (an immediate transaction cannot start). PostgreSQL: the
+    project's advisory transaction lock is granted to some session.
+    """
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        probe = sqlite3.connect(str(url.database), timeout=0)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.rollback()
+            return False
+        except sqlite3.OperationalError:
+            return True
+        finally:
+            probe.close()
+
+    async def advisory_locks() -> int:
+        engine = create_engine(database_url)
+        async with engine.connect() as conn:
+            query = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            count = int((await conn.execute(text(query))).scalar_one())
+        await engine.dispose()
+        return count
+
+    return asyncio.run(advisory_locks()) > 0
+
+
+def _wait_for_write_transaction(process: subprocess.Popen[bytes], database_url: str) -> None:
+    deadline = time.monotonic() + 120
+    held = 0
+    while held < 3:  # three probes in a row: the long write, not a short bookkeeping commit
+        assert process.poll() is None, "the ingestion finished before it could be killed"
+        assert time.monotonic() < deadline
+        running = _statuses(database_url)[-1] == "running" if held == 0 else True
+        held = held + 1 if running and _write_transaction_open(database_url) else 0
+        time.sleep(0.05)
 
 
 def test_sigkill_during_ingestion_changes_nothing(
@@ -69,16 +111,18 @@ def test_sigkill_during_ingestion_changes_nothing(
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 60
-        while _statuses(str(settings.database_url))[-1] != "running":
-            assert process.poll() is None, "the ingestion finished before it could be killed"
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        # Killed inside the write transaction (rows already sent), not while still parsing.
+        _wait_for_write_transaction(process, str(settings.database_url))
         process.send_signal(signal.SIGKILL)
     finally:
         process.wait(timeout=30)
     assert snapshot(str(settings.database_url)) == before
-    with TestClient(create_app(settings), headers={"X-API-Key": TEST_API_KEY}) as restarted:
+    assert _statuses(str(settings.database_url))[-1] == "running"  # nobody could record it
+    # Its lease is no longer renewed: once it expires, any process recovers the job.
+    lease = 1.0
+    time.sleep(lease + 0.5)
+    recovering = settings.model_copy(update={"dab_job_lease_seconds": lease})
+    with TestClient(create_app(recovering), headers={"X-API-Key": TEST_API_KEY}) as restarted:
         jobs = restarted.get("/api/v1/ingest/jobs").json()["data"]
         killed = jobs[0]
         assert killed["status"] == "failed"

@@ -30,6 +30,8 @@ class TestSettings:
         [
             ({"API_KEYS": "k"}, "requires DATABASE_URL"),
             ({"DATABASE_URL": "postgresql://x@h/db"}, "requires API_KEYS"),
+            ({"DATABASE_URL": "sqlite:///./dab.db", "API_KEYS": "k"}, "not SQLite"),
+            ({"DATABASE_URL": "sqlite+aiosqlite:///x.db", "API_KEYS": "k"}, "not SQLite"),
         ],
     )
     def test_production_refuses_to_start_without_storage_or_keys(

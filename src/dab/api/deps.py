@@ -9,7 +9,10 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dab.errors import InvalidInput
 from dab.settings import Settings
+
+INT64_MAX = 2**63 - 1
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -31,5 +34,18 @@ def get_clock() -> datetime:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 NowDep = Annotated[datetime, Depends(get_clock)]
-LimitQuery = Annotated[int, Query(ge=1, le=1000, description="Page size (at most 1000)")]
-OffsetQuery = Annotated[int, Query(ge=0, description="Items to skip")]
+LimitQuery = Annotated[
+    int, Query(ge=1, le=INT64_MAX, description="Page size (at most DAB_PAGE_MAX_LIMIT, default 1000)")
+]
+OffsetQuery = Annotated[int, Query(ge=0, le=INT64_MAX, description="Items to skip")]
+
+
+def check_page_limit(request: Request) -> None:
+    """``limit`` above DAB_PAGE_MAX_LIMIT is refused (a route-wide dependency)."""
+    raw = request.query_params.get("limit")
+    maximum = request.app.state.settings.dab_page_max_limit
+    if raw is not None and raw.strip().isdigit() and int(raw) > maximum:
+        raise InvalidInput(
+            f"limit {int(raw)} exceeds the maximum page size {maximum} (DAB_PAGE_MAX_LIMIT)",
+            location="query.limit",
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -17,8 +19,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from dab import __version__
 from dab.api.auth import require_api_key, resolve_api_keys
 from dab.api.console import mount_console
+from dab.api.deps import check_page_limit
+from dab.api.guards import RequestGuard
 from dab.api.middleware import API_PREFIX, RequestContextMiddleware
-from dab.api.problems import install_problem_handlers
+from dab.api.problems import PROBLEM_RESPONSES, install_problem_handlers
 from dab.api.ratelimit import RateLimitMiddleware
 from dab.api.routes import health, metrics
 from dab.api.routes.registry import PROTECTED_ROUTERS
@@ -26,7 +30,7 @@ from dab.platform.cache import make_cache
 from dab.platform.logging import configure_logging, get_logger
 from dab.platform.metrics import instrument_engine
 from dab.services.layer_config import load_layer_rules
-from dab.services.startup import recover_interrupted_jobs
+from dab.services.startup import keep_recovering, recover_interrupted_jobs
 from dab.settings import Settings, get_settings
 from dab.storage import migrate
 from dab.storage.db import create_engine, make_session_factory
@@ -41,7 +45,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.database_url is None:
         # The embedded default is zero-setup: bring its schema up to date on start.
         await anyio.to_thread.run_sync(migrate.upgrade, url)
-    engine = create_engine(url)
+    engine = create_engine(url, **settings.engine_options)
     instrument_engine(engine)
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
@@ -56,15 +60,22 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if generated:
         # Printed for the person starting the server, never written to the JSON log.
         print(f"dab: development API key: {generated}", file=sys.stderr, flush=True)  # noqa: T201
+    lease = settings.dab_job_lease_seconds
     try:
-        await recover_interrupted_jobs(app.state.session_factory)
+        await recover_interrupted_jobs(app.state.session_factory, lease_seconds=lease)
     except (OSError, SQLAlchemyError) as exc:
         # Start anyway: readiness answers 503 until the database is back.
         log.warning("startup_database_unavailable", error=type(exc).__name__)
+    if settings.environment == "production" and not settings.auth_enabled:
+        log.warning("auth_disabled_in_production", detail="AUTH_ENABLED=false: every route is open")
+    recovery = asyncio.create_task(keep_recovering(app.state.session_factory, lease_seconds=lease))
     log.info("startup_complete", database=engine.dialect.name, cache=app.state.cache.backend)
     try:
         yield
     finally:
+        recovery.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await recovery
         await app.state.cache.close()
         await engine.dispose()
 
@@ -78,6 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
         docs_url="/docs",
         redoc_url="/redoc",
         openapi_url="/openapi.json",
+        responses=PROBLEM_RESPONSES,
     )
     app.state.settings = settings
     app.state.started_at = time.monotonic()
@@ -86,7 +98,9 @@ def create_app(settings: Settings) -> FastAPI:
     if settings.metrics_enabled:
         # Added on the app itself (not included): the metrics label logic relies on it.
         app.add_api_route("/metrics", metrics.get_metrics, include_in_schema=False)
-    protected = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require_api_key)])
+    protected = APIRouter(
+        prefix=API_PREFIX, dependencies=[Depends(require_api_key), Depends(check_page_limit)]
+    )
     for router in PROTECTED_ROUTERS:
         protected.include_router(router)
     app.include_router(protected)
@@ -97,6 +111,7 @@ def create_app(settings: Settings) -> FastAPI:
             limit=settings.rate_limit_default,
             storage_uri=settings.rate_limit_storage_uri,
         )
+    app.add_middleware(RequestGuard, max_body=settings.max_upload_bytes)
     app.add_middleware(RequestContextMiddleware, metrics_enabled=settings.metrics_enabled)
     if settings.tracing_enabled:
         from dab.platform.tracing import configure_tracing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -9,6 +10,8 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dab.api.auth import Unauthorized
@@ -21,6 +24,7 @@ from dab.errors import (
     NotFound,
     PayloadTooLarge,
     ServiceUnavailable,
+    clip,
 )
 from dab.platform.logging import get_logger
 
@@ -41,17 +45,64 @@ STATUS: dict[type[DabError], int] = {
 log = get_logger("dab.api")
 
 
-def problem_response(request: Request, status: int, code: str, detail: str, **extra: Any) -> Response:
+# Declared on every operation of the OpenAPI (with application/problem+json).
+PROBLEM_STATUSES = (401, 404, 409, 413, 422, 429, 503)
+# The database cannot be reached, answered too slowly, or dropped the connection: 503, retry later.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "description": "RFC 9457 problem details",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": ["string", "null"]},
+        "job_id": {"type": "string"},
+        "artifact": {"type": "string"},
+        "json_path": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": HTTPStatus(status).phrase,
+        "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+    }
+    for status in PROBLEM_STATUSES
+}
+OUTAGE_ERRORS = (
+    OperationalError,
+    InterfaceError,
+    DisconnectionError,
+    PoolTimeoutError,
+    OSError,
+    TimeoutError,
+)
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    code: str,
+    detail: str,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> Response:
     body: dict[str, Any] = {
         "type": f"{PROBLEM_BASE}/{code}",
         "title": HTTPStatus(status).phrase,
         "status": status,
-        "detail": detail,
+        "detail": clip(detail, 2000),
         "instance": request.url.path,
         "request_id": getattr(request.state, "request_id", None),
     }
     body.update({k: v for k, v in extra.items() if v is not None})
-    headers = {"WWW-Authenticate": "ApiKey"} if status == 401 else None
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "ApiKey"
     return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -82,7 +133,32 @@ def _http_error(request: Request, exc: Exception) -> Response:
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no route matches {request.method} {request.url.path}"
-    return problem_response(request, exc.status_code, code, detail)
+    elif exc.status_code == 413:
+        limit = request.app.state.settings.dab_max_upload_mb
+        detail = f"request body exceeds the limit of {limit} MB (DAB_MAX_UPLOAD_MB)"
+    elif exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}"
+    return problem_response(request, exc.status_code, code, detail, headers=exc.headers)
+
+
+def _database_error(request: Request, exc: Exception) -> Response:
+    """Outages are 503 (retry later); a value the database refuses is the client's 422."""
+    if isinstance(exc, DataError):
+        reason = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
+        return problem_response(
+            request, 422, "invalid_input", f"a value cannot be stored: {clip(reason, 200)}"
+        )
+    if isinstance(exc, OUTAGE_ERRORS) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+        log.warning("database_unavailable", error_type=type(exc).__name__, path=request.url.path)
+        response = problem_response(
+            request,
+            503,
+            "service_unavailable",
+            "the database (or another dependency) is unavailable; retry later",
+        )
+        response.headers["Retry-After"] = "5"
+        return response
+    return _unexpected(request, exc)
 
 
 def _unexpected(request: Request, exc: Exception) -> Response:
@@ -96,4 +172,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DabError, _dab_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for error in (DBAPIError, DisconnectionError, PoolTimeoutError, OSError, TimeoutError):
+        app.add_exception_handler(error, _database_error)
     app.add_exception_handler(Exception, _unexpected)

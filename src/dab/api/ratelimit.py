@@ -1,4 +1,4 @@
-"""Rate limits: RATE_LIMIT_DEFAULT per API key (or client address), shared through Redis.
+"""Rate limits: RATE_LIMIT_DEFAULT per valid API key (else per client address), shared through Redis.
 
 A pure-ASGI middleware on the `limits` library (the engine under SlowAPI). SlowAPI's own
 middleware finds the route by walking ``app.routes``, which no longer lists the routes of
@@ -7,6 +7,7 @@ included routers in current FastAPI, so it silently limited nothing.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
 from limits import RateLimitItem, parse
@@ -15,6 +16,7 @@ from limits.storage import storage_from_string
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from dab.api.auth import key_matches
 from dab.api.problems import problem_response
 from dab.platform.logging import get_logger
 
@@ -23,10 +25,17 @@ EXEMPT_PREFIXES = ("/api/v1/health", "/metrics", "/docs", "/redoc", "/openapi.js
 log = get_logger("dab.ratelimit")
 
 
+STORAGE_TIMEOUT_SECONDS = 0.25
+"""The limiter's storage gets this long per request; a stalled Redis then fails open, fast."""
+
+
 def _client_key(scope: Scope) -> str:
-    headers = dict(scope["headers"])
-    api_key = headers.get(b"x-api-key")
-    if api_key:
+    """A valid API key has its own budget; anything else (no key, a wrong key) is counted per
+    client address, so sending a different wrong key each time is throttled all the same."""
+    api_key = dict(scope["headers"]).get(b"x-api-key")
+    app = scope.get("app")
+    keys: list[str] = getattr(getattr(app, "state", None), "api_keys", [])
+    if api_key and key_matches(api_key.decode("latin-1"), keys):
         # A digest, so the key itself never sits in the limiter's storage (Redis).
         return "key:" + hashlib.sha256(api_key).hexdigest()[:32]
     client = scope.get("client")
@@ -35,7 +44,13 @@ def _client_key(scope: Scope) -> str:
 
 def _storage(uri: str | None) -> object:
     uri = uri or "memory://"
-    options = {"implementation": "redispy"} if uri.startswith(("redis://", "rediss://")) else {}
+    options: dict[str, float | str | bool] = {}
+    if uri.startswith(("redis://", "rediss://")):
+        options = {
+            "implementation": "redispy",
+            "socket_timeout": STORAGE_TIMEOUT_SECONDS,
+            "socket_connect_timeout": STORAGE_TIMEOUT_SECONDS,
+        }
     return storage_from_string(f"async+{uri}", **options)
 
 
@@ -47,7 +62,8 @@ class RateLimitMiddleware:
 
     async def _allowed(self, key: str) -> bool:
         try:
-            return bool(await self.limiter.hit(self.item, "dab", key))
+            async with asyncio.timeout(2 * STORAGE_TIMEOUT_SECONDS):
+                return bool(await self.limiter.hit(self.item, "dab", key))
         except Exception as exc:  # storage down (Redis): serve rather than refuse everyone
             log.warning("rate_limit_storage_unavailable", error=type(exc).__name__)
             return True

@@ -11,6 +11,9 @@ from typing import Any
 import orjson
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+from dab.reports import csv_cell
 
 console = Console()
 
@@ -28,16 +31,17 @@ def print_rows(
         return
     if output == "csv":
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
+        writer = csv.writer(buffer)
+        writer.writerow(columns)
+        writer.writerows([csv_cell(row.get(c)) for c in columns] for row in rows)
         sys.stdout.write(buffer.getvalue())
         return
-    table = Table(title=title)
+    # Text, never markup: a description holding "[/]" or "[bold]" is shown as written.
+    table = Table(title=Text(title) if title is not None else None)
     for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+        table.add_row(*(Text("" if row.get(c) is None else str(row.get(c))) for c in columns))
     console.print(table)
 
 

@@ -7,12 +7,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import NoReturn, TypeVar
 
+import click
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dab.errors import DabError, InvalidArtifact, InvalidInput, NotFound
+from dab.errors import DabError, InvalidArtifact, InvalidInput, NotFound, clip
 from dab.platform import cache
 from dab.settings import Settings, get_settings
 from dab.storage import migrate
@@ -22,10 +25,12 @@ T = TypeVar("T")
 err_console = Console(stderr=True)
 
 EXIT_CODES: dict[type[DabError], int] = {NotFound: 4, InvalidInput: 2, InvalidArtifact: 3}
+EXIT_UNAVAILABLE = 5
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    line = clip(" ".join(message.split()))  # one line, whatever the message held
+    err_console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -38,12 +43,20 @@ def load_settings() -> Settings:
 
 
 def guarded(func: Callable[[], T]) -> T:
-    """Call a command body; DabErrors become one line on stderr and an exit code."""
+    """Call a command body; any failure becomes one line on stderr and an exit code, never a
+    traceback (the database being unreachable included)."""
     try:
         return func()
     except DabError as exc:
         code = next((c for t, c in EXIT_CODES.items() if isinstance(exc, t)), 1)
         fail(exc.detail, code)
+    except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
+        fail(f"database unavailable: {reason}", EXIT_UNAVAILABLE)
+    except (typer.Exit, typer.Abort, click.ClickException):
+        raise
+    except Exception as exc:  # a bug: still one line, never a traceback
+        fail(f"internal error: {type(exc).__name__}: {exc}")
 
 
 def run(coro_factory: Callable[[], Awaitable[T]]) -> T:
@@ -69,7 +82,7 @@ async def unit_of_work(settings: Settings) -> AsyncIterator[AsyncSession]:
     url = settings.effective_database_url
     if settings.database_url is None:
         await asyncio.to_thread(migrate.upgrade, url)
-    engine = create_engine(url)
+    engine = create_engine(url, **settings.engine_options)
     try:
         async with make_session_factory(engine).begin() as session:
             yield session

@@ -17,6 +17,7 @@ from dab.services.ingest_dbt import (
     ARTIFACT_FILES,
     IngestRequest,
     JobFailed,
+    JobPolicy,
     create_job,
     parse_job,
     retry_request,
@@ -24,6 +25,7 @@ from dab.services.ingest_dbt import (
 )
 from dab.services.jobs import job_summary, list_jobs
 from dab.services.layer_config import load_layer_rules
+from dab.services.startup import recover_interrupted_jobs
 from dab.storage.db import create_engine, make_session_factory
 
 app = typer.Typer(help="Ingest metadata (dbt artifacts) into the graph.", no_args_is_help=False)
@@ -55,13 +57,21 @@ async def _ingest_locally(request: IngestRequest, step: Step = lambda _: None) -
     step("storing artifacts")
     async with unit_of_work(settings) as session:
         job_id = (await create_job(session, request)).id
-    engine = create_engine(settings.effective_database_url)
+    engine = create_engine(settings.effective_database_url, **settings.engine_options)
     factory = make_session_factory(engine)
+    policy = JobPolicy(
+        lease_seconds=settings.dab_job_lease_seconds,
+        max_artifact_bytes=settings.max_upload_bytes,
+        keep_artifacts=settings.dab_artifacts_keep_per_project,
+    )
     try:
+        # Jobs of processes that died (a killed CLI, a lost container) are recovered by anyone.
+        await recover_interrupted_jobs(factory, lease_seconds=policy.lease_seconds)
         step("parsing")
-        parsed = await parse_job(factory, job_id, layer_rules=load_layer_rules(settings.dab_layer_rules_file))
+        rules = load_layer_rules(settings.dab_layer_rules_file)
+        parsed = await parse_job(factory, job_id, layer_rules=rules, policy=policy)
         step("writing the graph")
-        return await write_job(factory, parsed, on_committed=lambda: announce_write(settings))
+        return await write_job(factory, parsed, on_committed=lambda: announce_write(settings), policy=policy)
     except JobFailed as failed:
         return failed.summary
     finally:
@@ -223,5 +233,5 @@ def retry(
 async def _retry_local(job_id: str) -> dict[str, Any]:
     settings = load_settings()
     async with unit_of_work(settings) as session:
-        request = await retry_request(session, job_id)
+        request = await retry_request(session, job_id, lease_seconds=settings.dab_job_lease_seconds)
     return await _ingest_locally(request)

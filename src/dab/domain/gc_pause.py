@@ -22,3 +22,26 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+_frozen_by = 0
+
+
+@contextmanager
+def gc_frozen() -> Iterator[None]:
+    """Keep the objects alive now (a parsed graph: millions, no cycles) out of the cyclic GC's
+    scans for the block, without disabling it for anybody: full collections during a write
+    otherwise rescan the whole graph, pausing the event loop for up to a second each.
+
+    Objects still die by reference counting; nested or concurrent blocks unfreeze at the last exit.
+    """
+    global _frozen_by
+    if _frozen_by == 0:
+        gc.freeze()
+    _frozen_by += 1
+    try:
+        yield
+    finally:
+        _frozen_by -= 1
+        if _frozen_by == 0:
+            gc.unfreeze()

@@ -31,7 +31,7 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_online() -> None:
-    engine = create_engine(_url())
+    engine = create_engine(_url(), statement_timeout=3600.0)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()

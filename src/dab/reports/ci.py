@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -81,6 +82,14 @@ def sarif_log(
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
+# Characters XML 1.0 cannot carry at all (not even escaped): C0 controls but tab, LF, CR.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
+
+
 def junit_xml(result: EvaluationResult, rules: Sequence[Rule]) -> str:
     """One testsuite per rule set, one testcase per rule; a failing rule lists its violations."""
     by_id = {r.rule_id: r for r in rules}
@@ -96,20 +105,27 @@ def junit_xml(result: EvaluationResult, rules: Sequence[Rule]) -> str:
     for rule_set, rule_ids in sorted(suites.items()):
         failing = sum(1 for r in rule_ids if found.get(r))
         suite = ET.SubElement(
-            root, "testsuite", name=rule_set, tests=str(len(rule_ids)), failures=str(failing), errors="0"
+            root,
+            "testsuite",
+            name=_xml_text(rule_set),
+            tests=str(len(rule_ids)),
+            failures=str(failing),
+            errors="0",
         )
         for rule_id in rule_ids:
             rule = by_id[rule_id]
-            case = ET.SubElement(suite, "testcase", classname=f"dab.conformance.{rule_set}", name=rule_id)
+            case = ET.SubElement(
+                suite, "testcase", classname=_xml_text(f"dab.conformance.{rule_set}"), name=_xml_text(rule_id)
+            )
             violations = found.get(rule_id)
             if violations:
                 failure = ET.SubElement(
                     case,
                     "failure",
-                    message=f"{len(violations)} violation(s) of {rule.name}",
+                    message=_xml_text(f"{len(violations)} violation(s) of {rule.name}"),
                     type=rule.severity.value,
                 )
                 lines = [f"{v.subject_urn}: {v.message}" for v in violations]
-                failure.text = "\n".join([*lines, f"Remediation: {rule.remediation}"])
+                failure.text = _xml_text("\n".join([*lines, f"Remediation: {rule.remediation}"]))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -15,7 +15,8 @@ VIOLATION_CSV_COLUMNS: tuple[str, ...] = (
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value: Any) -> str:
+def csv_cell(value: Any) -> str:
+    """A value as a CSV cell that no spreadsheet program runs as a formula."""
     if value is None:
         return ""
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)
@@ -35,5 +36,5 @@ def violations_csv(
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([_cell(row.get(c)) for c in columns])
+        writer.writerow([csv_cell(row.get(c)) for c in columns])
     return buffer.getvalue()

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from anyio import to_thread
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -188,16 +189,23 @@ async def persist_graph(
         session, DomainRecord, (c.domain.value for c in capsules_in if c.domain.value)
     )
     owners = await ensure_named(session, OwnerRecord, (c.owner.value for c in capsules_in if c.owner.value))
-    subtrees = _Subtrees.of(graph)
+    # Content hashing is CPU work over every capsule, column and test: off the event loop.
+    subtrees = await to_thread.run_sync(_Subtrees.of, graph)
     changed = await _changed_subtrees(session, subtrees, project)
-    capsule_entries, capsule_to_row = _capsule_entries(graph, project, subtrees)
+    capsule_entries, capsule_to_row = await to_thread.run_sync(_capsule_entries, graph, project, subtrees)
     capsules = await sync_by_urn(session, CapsuleRecord, capsule_entries, capsule_to_row, project=project)
     # Only capsules whose subtree digest moved have their columns and tests compared row by row.
     scope = list(graph.capsules) if changed is None else changed
+    column_entries = await to_thread.run_sync(
+        lambda: _entries(c for urn in scope for c in subtrees.columns.get(urn, ()))
+    )
+    test_entries = await to_thread.run_sync(
+        lambda: _entries(t for urn in scope for t in subtrees.tests.get(urn, ()))
+    )
     columns = await sync_by_urn(
         session,
         ColumnRecord,
-        _entries(c for urn in scope for c in subtrees.columns.get(urn, ())),
+        column_entries,
         lambda column, digest: column_row(column, project, digest),
         project=project,
         keep_manual_pii=True,
@@ -206,7 +214,7 @@ async def persist_graph(
     tests = await sync_by_urn(
         session,
         DataTestRecord,
-        _entries(t for urn in scope for t in subtrees.tests.get(urn, ())),
+        test_entries,
         lambda test, digest: test_row(test, project, digest),
         project=project,
         within_capsules=changed,

@@ -15,18 +15,25 @@ from typing import Any
 
 import anyio
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dab.domain.gc_pause import gc_paused
-from dab.domain.graph import Graph
-from dab.errors import DabError, InvalidArtifact, InvalidInput, ServiceUnavailable
+from dab.domain.gc_pause import gc_frozen, gc_paused
+from dab.domain.graph import Graph, IngestIssue
+from dab.errors import Conflict, DabError, InvalidArtifact, InvalidInput, ServiceUnavailable, clip
 from dab.ingest.dbt import LayerRules, load_artifact, parse_dbt
 from dab.platform.logging import get_logger
 from dab.platform.metrics import INGESTIONS
 from dab.services.graph_persistence import lock_project, persist_graph, set_last_job
 from dab.services.ingest_shortcut import input_fingerprint, last_identical_write, unchanged_stats
-from dab.services.jobs import get_job, job_summary, this_worker
+from dab.services.jobs import (
+    get_job,
+    job_lease,
+    job_summary,
+    mark_interrupted_jobs,
+    prune_artifacts,
+    this_worker,
+)
 from dab.storage.records import IngestionArtifactRecord, IngestionJobRecord, utcnow
 
 ARTIFACT_FILES = {
@@ -43,6 +50,18 @@ _project_locks: dict[str, asyncio.Lock] = {}
 
 
 @dataclass(frozen=True)
+class JobPolicy:
+    """The limits a job runs under (entry points build it from the settings)."""
+
+    lease_seconds: float = 60.0
+    """A running job renews its lease every quarter of this; unrenewed for this long, it was abandoned."""
+    max_artifact_bytes: int = 512 * 1024 * 1024
+    """An artifact may not inflate beyond this (DAB_MAX_UPLOAD_MB)."""
+    keep_artifacts: int = 20
+    """Stored artifacts are kept for the newest this-many finished jobs of a project."""
+
+
+@dataclass(frozen=True)
 class IngestRequest:
     """Raw artifact bytes (JSON or gzip) by kind, as the user sent them."""
 
@@ -53,14 +72,10 @@ class IngestRequest:
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _compress(data: bytes) -> bytes:
-    return (
-        data if data[:2] == GZIP_MAGIC else gzip.compress(data, compresslevel=1)
-    )  # speed over ratio: JSON still shrinks ~10x
-
-
-def _decompress(data: bytes) -> bytes:
-    return gzip.decompress(data) if data[:2] == GZIP_MAGIC else data
+def _compress(data: bytes) -> tuple[bytes, str]:
+    """The stored form (gzip; speed over ratio, JSON still shrinks ~10x) and the digest."""
+    stored = data if data[:2] == GZIP_MAGIC else gzip.compress(data, compresslevel=1)
+    return stored, hashlib.sha256(data).hexdigest()
 
 
 async def create_job(session: AsyncSession, request: IngestRequest) -> IngestionJobRecord:
@@ -75,20 +90,17 @@ async def create_job(session: AsyncSession, request: IngestRequest) -> Ingestion
         status="pending",
         retry_of=request.retry_of,
         worker=this_worker(),
+        heartbeat_at=utcnow(),
         stats={},
         warnings=[],
     )
     session.add(job)
     await session.flush()
     for kind, data in request.artifacts.items():
-        stored = await anyio.to_thread.run_sync(_compress, data)
+        stored, digest = await anyio.to_thread.run_sync(_compress, data)
         session.add(
             IngestionArtifactRecord(
-                job_id=job.id,
-                kind=kind,
-                content_gzip=stored,
-                size_bytes=len(data),
-                sha256=hashlib.sha256(data).hexdigest(),
+                job_id=job.id, kind=kind, content_gzip=stored, size_bytes=len(data), sha256=digest
             )
         )
     return job
@@ -126,22 +138,43 @@ async def load_job_artifacts(session: AsyncSession, job_id: str) -> dict[str, by
 
 
 def parse_artifacts(
-    artifacts: Mapping[str, bytes], project_name: str | None, layer_rules: LayerRules | None
+    artifacts: Mapping[str, bytes],
+    project_name: str | None,
+    layer_rules: LayerRules | None,
+    max_bytes: int = JobPolicy.max_artifact_bytes,
 ) -> tuple[Graph, str | None]:
     """Decode and parse (CPU-bound: run in a worker thread). Returns the graph and the
-    invocation id of the run results, which keys the run history."""
-    with gc_paused():
-        docs = {
-            kind: load_artifact(_decompress(data), ARTIFACT_FILES[kind]) for kind, data in artifacts.items()
-        }
-        graph = parse_dbt(
-            docs["manifest"],
-            docs.get("catalog"),
-            docs.get("run_results"),
-            docs.get("sources"),
-            project_name=project_name,
-            layer_rules=layer_rules,
-        )
+    invocation id of the run results, which keys the run history.
+
+    Any failure is a DabError: a shape the parser did not expect is the artifacts' fault.
+    """
+    notes: dict[str, list[str]] = {}
+    try:
+        with gc_paused():
+            docs: dict[str, dict[str, Any]] = {}
+            for kind in list(artifacts):
+                name = ARTIFACT_FILES[kind]
+                docs[kind] = load_artifact(
+                    artifacts[kind], name, max_bytes=max_bytes, notes=notes.setdefault(name, [])
+                )
+            graph = parse_dbt(
+                docs["manifest"],
+                docs.get("catalog"),
+                docs.get("run_results"),
+                docs.get("sources"),
+                project_name=project_name,
+                layer_rules=layer_rules,
+            )
+    except DabError:
+        raise
+    except RecursionError as exc:
+        raise InvalidArtifact("JSON nested too deeply to process", artifact="dbt artifacts") from exc
+    except Exception as exc:  # the parser met a shape it does not handle
+        log.warning("ingestion_unexpected_shape", error_type=type(exc).__name__, error=clip(str(exc)))
+        raise InvalidArtifact(
+            f"unexpected structure ({type(exc).__name__}: {clip(str(exc), 200)})", artifact="dbt artifacts"
+        ) from exc
+    graph.issues.extend(IngestIssue(name, "$", note) for name, found in notes.items() for note in found)
     run_results = docs.get("run_results") or {}
     invocation = (run_results.get("metadata") or {}).get("invocation_id")
     return graph, invocation if isinstance(invocation, str) else None
@@ -156,12 +189,23 @@ def _error_body(exc: Exception) -> dict[str, Any]:
 
 
 async def _fail(factory: async_sessionmaker[AsyncSession], job_id: str, exc: Exception) -> dict[str, Any]:
-    async with factory.begin() as session:
-        job = await get_job(session, job_id)
-        job.status = "failed"
-        job.finished_at = utcnow()
-        job.error = _error_body(exc)
-        summary = job_summary(job)
+    """Record the failure on the job; when even that fails (the database is gone), the job is
+    left to its lease: any process recovers it as interrupted once the lease expires."""
+    try:
+        async with factory.begin() as session:
+            job = await get_job(session, job_id)
+            job.status = "failed"
+            job.finished_at = utcnow()
+            job.error = _error_body(exc)
+            summary = job_summary(job)
+    except Exception as recording:
+        log.error("ingestion_failure_not_recorded", job_id=job_id, error=type(recording).__name__)
+        unavailable = ServiceUnavailable(
+            "the database is unavailable; the job will be marked failed once its lease expires, "
+            "then it can be retried"
+        )
+        unavailable.job_id = job_id
+        raise unavailable from exc
     INGESTIONS.labels(summary["source"], "failed").inc()
     log.warning("ingestion_failed", job_id=job_id, error=summary["error"]["message"])
     return summary
@@ -218,19 +262,29 @@ class JobFailed(ServiceUnavailable):
 
 
 async def parse_job(
-    factory: async_sessionmaker[AsyncSession], job_id: str, *, layer_rules: LayerRules | None = None
+    factory: async_sessionmaker[AsyncSession],
+    job_id: str,
+    *,
+    layer_rules: LayerRules | None = None,
+    policy: JobPolicy = JobPolicy(),
 ) -> ParsedJob:
-    """Mark the job running and parse its stored artifacts; bad input fails the job."""
-    started = await _start(factory, job_id, layer_rules)
-    if started.identical is not None:
-        project, previous_job, stats = started.identical
-        return ParsedJob(job_id, project, None, None, started.fingerprint, (previous_job, stats), layer_rules)
-    try:
-        graph, invocation = await anyio.to_thread.run_sync(
-            parse_artifacts, started.artifacts, started.project_name, layer_rules
-        )
-    except DabError as exc:
-        raise JobFailed(await _fail(factory, job_id, exc), exc) from exc
+    """Mark the job running and parse its stored artifacts; any failure fails the job."""
+    async with job_lease(factory, job_id, policy.lease_seconds):
+        try:
+            started = await _start(factory, job_id, layer_rules)
+            if started.identical is not None:
+                project, previous_job, stats = started.identical
+                identical = (previous_job, stats)
+                return ParsedJob(job_id, project, None, None, started.fingerprint, identical, layer_rules)
+            graph, invocation = await anyio.to_thread.run_sync(
+                parse_artifacts,
+                started.artifacts,
+                started.project_name,
+                layer_rules,
+                policy.max_artifact_bytes,
+            )
+        except Exception as exc:
+            raise JobFailed(await _fail(factory, job_id, exc), exc) from exc
     project = graph.project.name if graph.project else (started.project_name or "default")
     return ParsedJob(job_id, project, graph, invocation, started.fingerprint, layer_rules=layer_rules)
 
@@ -238,56 +292,84 @@ async def parse_job(
 async def _write_graph(
     session: AsyncSession, parsed: ParsedJob, graph: Graph
 ) -> tuple[dict[str, Any], list[Any]]:
-    with gc_paused():
-        stats = await persist_graph(
-            session, graph, project=parsed.project, run_invocation_id=parsed.invocation_id
-        )
+    stats = await persist_graph(
+        session, graph, project=parsed.project, run_invocation_id=parsed.invocation_id
+    )
     warnings = [
         {"artifact": i.artifact, "json_path": i.json_path, "message": i.message} for i in graph.issues[:1000]
     ]
     return stats, warnings
 
 
-async def _graph_now(session: AsyncSession, parsed: ParsedJob, project_name: str | None) -> Graph:
+async def _graph_now(
+    session: AsyncSession, parsed: ParsedJob, project_name: str | None, max_bytes: int
+) -> Graph:
     """Another job wrote the project since this one was found identical: parse after all."""
     artifacts = await load_job_artifacts(session, parsed.job_id)
-    graph, _ = await anyio.to_thread.run_sync(parse_artifacts, artifacts, project_name, parsed.layer_rules)
+    graph, _ = await anyio.to_thread.run_sync(
+        parse_artifacts, artifacts, project_name, parsed.layer_rules, max_bytes
+    )
     return graph
 
 
 async def write_job(
-    factory: async_sessionmaker[AsyncSession], parsed: ParsedJob, *, on_committed: OnCommitted | None = None
+    factory: async_sessionmaker[AsyncSession],
+    parsed: ParsedJob,
+    *,
+    on_committed: OnCommitted | None = None,
+    policy: JobPolicy = JobPolicy(),
 ) -> dict[str, Any]:
     """Persist a parsed job's graph and complete the job, in one transaction."""
-    project = parsed.project
     try:
-        lock = _project_locks.setdefault(project, asyncio.Lock())
-        async with lock, factory.begin() as session:
-            previous_job = await lock_project(session, project)
-            job = await get_job(session, parsed.job_id)
-            graph = parsed.graph
-            if graph is None and (parsed.identical_to is None or parsed.identical_to[0] != previous_job):
-                graph = await _graph_now(session, parsed, job.project)
-            if graph is None:
-                assert parsed.identical_to is not None
-                stats = unchanged_stats({**parsed.identical_to[1], "identical_to_job": previous_job})
-                warnings: list[Any] = []
-            else:
-                stats, warnings = await _write_graph(session, parsed, graph)
-            await set_last_job(session, project, parsed.job_id)
-            stats["input_fingerprint"] = parsed.fingerprint
-            job.project, job.status, job.finished_at = project, "completed", utcnow()
-            job.stats, job.warnings = stats, warnings
-            summary = job_summary(job)
-    except (DabError, SQLAlchemyError, OSError) as exc:
+        async with job_lease(factory, parsed.job_id, policy.lease_seconds):
+            with gc_frozen():
+                summary, stats = await _write(factory, parsed, policy)
+    except Exception as exc:
         if not isinstance(exc, DabError):
-            log.error("ingestion_database_error", job_id=parsed.job_id, error=str(exc)[:500])
-        raise JobFailed(await _fail(factory, parsed.job_id, exc), exc) from exc
+            log.error("ingestion_write_error", job_id=parsed.job_id, error=clip(str(exc)))
+        cause = _refused_value(exc) or exc
+        raise JobFailed(await _fail(factory, parsed.job_id, cause), cause) from exc
     INGESTIONS.labels(summary["source"], "completed").inc()
-    log.info("ingestion_completed", job_id=parsed.job_id, project=project, stats=stats)
+    log.info("ingestion_completed", job_id=parsed.job_id, project=parsed.project, stats=stats)
     if on_committed is not None:
         await on_committed()
     return summary
+
+
+def _refused_value(exc: Exception) -> InvalidArtifact | None:
+    """A value the database refuses to store (SQLSTATE class 22, "data exception") is the
+    artifacts' fault (422), not an outage: a retry could never succeed."""
+    driver_error = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    sqlstate = str(getattr(driver_error, "sqlstate", "") or getattr(driver_error, "pgcode", "") or "")
+    if not (isinstance(exc, DataError) or sqlstate.startswith("22")):
+        return None
+    reason = (str(driver_error).splitlines() or [type(driver_error).__name__])[0]
+    return InvalidArtifact(f"a value cannot be stored: {clip(reason, 200)}", artifact="dbt artifacts")
+
+
+async def _write(
+    factory: async_sessionmaker[AsyncSession], parsed: ParsedJob, policy: JobPolicy
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    project = parsed.project
+    lock = _project_locks.setdefault(project, asyncio.Lock())
+    async with lock, factory.begin() as session:
+        previous_job = await lock_project(session, project)
+        job = await get_job(session, parsed.job_id)
+        graph = parsed.graph
+        if graph is None and (parsed.identical_to is None or parsed.identical_to[0] != previous_job):
+            graph = await _graph_now(session, parsed, job.project, policy.max_artifact_bytes)
+        if graph is None:
+            assert parsed.identical_to is not None
+            stats = unchanged_stats({**parsed.identical_to[1], "identical_to_job": previous_job})
+            warnings: list[Any] = []
+        else:
+            stats, warnings = await _write_graph(session, parsed, graph)
+        await set_last_job(session, project, parsed.job_id)
+        stats["input_fingerprint"] = parsed.fingerprint
+        job.project, job.status, job.finished_at = project, "completed", utcnow()
+        job.stats, job.warnings = stats, warnings
+        await prune_artifacts(session, project, keep=policy.keep_artifacts)
+        return job_summary(job), stats
 
 
 async def run_job(
@@ -296,23 +378,35 @@ async def run_job(
     *,
     layer_rules: LayerRules | None = None,
     on_committed: OnCommitted | None = None,
+    policy: JobPolicy = JobPolicy(),
 ) -> dict[str, Any]:
     """Parse and write a pending job; returns the finished job (completed or failed)."""
     try:
-        parsed = await parse_job(factory, job_id, layer_rules=layer_rules)
-        return await write_job(factory, parsed, on_committed=on_committed)
+        parsed = await parse_job(factory, job_id, layer_rules=layer_rules, policy=policy)
+        return await write_job(factory, parsed, on_committed=on_committed, policy=policy)
     except JobFailed as failed:
         return failed.summary
 
 
-async def retry_request(session: AsyncSession, job_id: str) -> IngestRequest:
-    """The request that runs finished job ``job_id`` again over its stored artifacts."""
+async def retry_request(
+    session: AsyncSession, job_id: str, *, lease_seconds: float = JobPolicy.lease_seconds
+) -> IngestRequest:
+    """The request that runs finished job ``job_id`` again over its stored artifacts.
+
+    A job still marked running whose lease expired is recovered (failed) first.
+    """
     original = await get_job(session, job_id)
     if original.status in ("pending", "running"):
-        raise InvalidInput(
-            f"job {job_id} is {original.status}; only finished jobs can be retried", location="path.job_id"
-        )
+        await mark_interrupted_jobs(session, lease_seconds=lease_seconds)
+        await session.refresh(original)
+    if original.status in ("pending", "running"):
+        raise Conflict(f"job {job_id} is {original.status}; only finished jobs can be retried")
     artifacts = await load_job_artifacts(session, job_id)
+    if not artifacts:
+        raise Conflict(
+            f"job {job_id} can no longer be retried: its artifacts were pruned "
+            "(DAB_ARTIFACTS_KEEP_PER_PROJECT keeps those of the newest jobs)"
+        )
     return IngestRequest(
         artifacts=artifacts, project_name=original.project, source=original.source, retry_of=job_id
     )

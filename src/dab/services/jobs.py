@@ -2,55 +2,87 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dab.errors import NotFound
-from dab.storage.records import IngestionJobRecord, utcnow
+from dab.platform.logging import get_logger
+from dab.storage.records import IngestionArtifactRecord, IngestionJobRecord, utcnow
 
 INTERRUPTED = "interrupted: the process running this job stopped before it finished"
+log = get_logger("dab.ingest")
 
 
 def this_worker() -> str:
+    """Who runs a job (shown to people); liveness is the lease, never this process id."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+_ACTIVE = ("pending", "running")
 
 
-def _is_orphan(job: IngestionJobRecord, host: str) -> bool:
-    if not job.worker:
-        return True
-    worker_host, _, pid = job.worker.rpartition(":")
-    # Jobs of another host are that host's business; here we can only see our own processes.
-    return worker_host == host and pid.isdigit() and not _process_alive(int(pid))
-
-
-async def mark_interrupted_jobs(session: AsyncSession) -> int:
-    """Fail the jobs whose process died (killed server); they stay retryable."""
-    host = socket.gethostname()
-    jobs = await session.scalars(
-        select(IngestionJobRecord).where(IngestionJobRecord.status.in_(("pending", "running")))
+async def mark_interrupted_jobs(session: AsyncSession, *, lease_seconds: float) -> int:
+    """Fail the pending/running jobs whose lease expired (their process, on whatever host or
+    container, stopped renewing it); they stay retryable. One conditional UPDATE, so two
+    processes recovering at once, or a job finishing meanwhile, cannot race it."""
+    now = utcnow()
+    cutoff = now - timedelta(seconds=lease_seconds)
+    result = await session.execute(
+        update(IngestionJobRecord)
+        .where(
+            IngestionJobRecord.status.in_(_ACTIVE),
+            func.coalesce(IngestionJobRecord.heartbeat_at, IngestionJobRecord.created_at) < cutoff,
+        )
+        .values(
+            status="failed",
+            finished_at=now,
+            error={"message": INTERRUPTED, "artifact": None, "json_path": None},
+        )
+        .execution_options(synchronize_session=False)
     )
-    count = 0
-    for job in jobs:
-        if _is_orphan(job, host):
-            job.status = "failed"
-            job.finished_at = utcnow()
-            job.error = {"message": INTERRUPTED, "artifact": None, "json_path": None}
-            count += 1
-    return count
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def renew_lease(session: AsyncSession, job_id: str) -> None:
+    await session.execute(
+        update(IngestionJobRecord)
+        .where(IngestionJobRecord.id == job_id, IngestionJobRecord.status.in_(_ACTIVE))
+        .values(heartbeat_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+@asynccontextmanager
+async def job_lease(
+    factory: async_sessionmaker[AsyncSession], job_id: str, lease_seconds: float
+) -> AsyncIterator[None]:
+    """Renew the job's lease (every quarter lease, in its own transaction) while the block runs."""
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(lease_seconds / 4)
+            try:
+                async with factory.begin() as session:
+                    await renew_lease(session, job_id)
+            except Exception as exc:  # the database blipped: the next renewal may succeed
+                log.warning("job_lease_not_renewed", job_id=job_id, error=type(exc).__name__)
+
+    task = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def get_job(session: AsyncSession, job_id: str) -> IngestionJobRecord:
@@ -94,3 +126,27 @@ async def list_jobs(
         .offset(offset)
     )
     return list(rows), total or 0
+
+
+async def prune_artifacts(session: AsyncSession, project: str, *, keep: int) -> int:
+    """Delete the stored artifacts of the project's finished jobs but the newest ``keep``.
+
+    Their jobs stay listed; only a retry of them is no longer possible.
+    """
+    newest = (
+        select(IngestionJobRecord.id)
+        .where(IngestionJobRecord.project == project, IngestionJobRecord.status.in_(("completed", "failed")))
+        .order_by(IngestionJobRecord.created_at.desc(), IngestionJobRecord.id.desc())
+        .limit(keep)
+    )
+    older = select(IngestionJobRecord.id).where(
+        IngestionJobRecord.project == project,
+        IngestionJobRecord.status.in_(("completed", "failed")),
+        IngestionJobRecord.id.not_in(newest.scalar_subquery()),
+    )
+    result = await session.execute(
+        delete(IngestionArtifactRecord)
+        .where(IngestionArtifactRecord.job_id.in_(older))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

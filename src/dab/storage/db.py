@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -33,23 +34,67 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    connect_timeout: float = 5.0,
+    statement_timeout: float = 30.0,
+    pool_timeout: float = 10.0,
+) -> AsyncEngine:
+    """An engine whose every wait is bounded: an unreachable or frozen database fails a
+    request within seconds (connect, pool checkout, statement) instead of hanging it."""
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         # A small pool: opening a SQLite connection (and its thread) costs ~2.5 ms per request.
-        engine = create_async_engine(url, echo=echo, pool_size=5, max_overflow=10, **_JSON)
+        engine = create_async_engine(
+            url, echo=echo, pool_size=5, max_overflow=10, pool_timeout=pool_timeout, **_JSON
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20, **_JSON)
+    connect_args = {
+        "timeout": connect_timeout,
+        "command_timeout": statement_timeout,
+        # The server cancels too, so a statement stuck behind a lock frees its connection.
+        "server_settings": {"statement_timeout": str(int(statement_timeout * 1000))},
+    }
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        pool_timeout=pool_timeout,
+        connect_args=connect_args,
+        **_JSON,
+    )
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-async def ping(engine: AsyncEngine) -> None:
-    """Raise when the database cannot answer a trivial query."""
+async def ping(engine: AsyncEngine) -> str | None:
+    """The schema revision (``alembic_version``) of a database that answers; raises when it cannot.
+
+    None when the schema was never migrated.
+    """
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
+        try:
+            revision = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+        except DBAPIError as exc:
+            if is_outage(exc):
+                raise
+            return None
+        return str(revision) if revision is not None else None
+
+
+def is_outage(exc: DBAPIError) -> bool:
+    """A lost or unusable connection, as opposed to an error of the statement itself."""
+    if exc.connection_invalidated:
+        return True
+    missing_table = "no such table" in str(exc) or "does not exist" in str(exc)
+    return isinstance(exc, OperationalError | InterfaceError) and not missing_table

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import orjson
+from anyio import to_thread
 from sqlalchemy import Text, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -229,12 +230,16 @@ async def _project_info(session: AsyncSession, project: str | None) -> ProjectIn
 
 
 async def load_graph(session: AsyncSession, project: str | None = None) -> Graph:
-    """The stored graph of one project, or of every project when ``project`` is None."""
+    """The stored graph of one project, or of every project when ``project`` is None.
+
+    Rows become domain objects in a worker thread: on a big graph that is seconds of CPU the
+    event loop (health, reads) must not wait for.
+    """
     js = _Json()
     capsules = await _rows(session, _in_project(select(*CAPSULE_COLUMNS), C.project, project))
-    graph = Graph(capsules={r.urn: _capsule(r, js) for r in capsules})
+    graph = Graph(capsules=await to_thread.run_sync(lambda: {r.urn: _capsule(r, js) for r in capsules}))
     columns = await _rows(session, _in_project(select(*COLUMN_COLUMNS), K.project, project))
-    graph.columns = _columns(columns, js)
+    graph.columns = await to_thread.run_sync(_columns, columns, js)
     edges = await _rows(session, _in_project(select(*EDGE_COLUMNS), EDGE.project, project))
     graph.edges = [LineageEdge(s, t, e) for s, t, e in edges]
     column_edges = await _rows(
@@ -242,7 +247,7 @@ async def load_graph(session: AsyncSession, project: str | None = None) -> Graph
     )
     graph.column_edges = [ColumnLineageEdge(s, t, TRANSFORMATIONS[k]) for s, t, k in column_edges]
     tests = await _rows(session, _in_project(select(*TEST_COLUMNS), T.project, project))
-    graph.tests = {r.urn: _test(r, js) for r in tests}
+    graph.tests = await to_thread.run_sync(lambda: {r.urn: _test(r, js) for r in tests})
     graph.project = await _project_info(session, project)
     return graph
 

@@ -60,7 +60,7 @@ def _converter(column: Any, dialect: Any) -> Callable[[Any], Any] | None:
     """How a Python value becomes a DBAPI value for ``column`` (None: pass it through)."""
     if isinstance(column.type, JSON) or isinstance(getattr(column.type, "impl", None), JSON):
         return _json_text
-    processor = column.type._cached_bind_processor(dialect)
+    processor = column.type.dialect_impl(dialect).bind_processor(dialect)
     if processor is None:
         return None
     memo: dict[Any, Any] = {}

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -31,3 +32,8 @@ def current(database_url: str) -> str:
     buffer = io.StringIO()
     command.current(alembic_config(database_url, output=buffer))
     return buffer.getvalue().strip()
+
+
+def head() -> str | None:
+    """The newest revision this code knows (the schema it needs)."""
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head()

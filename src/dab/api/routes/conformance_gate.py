@@ -7,9 +7,10 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Query, Request, Response
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dab.api.deps import SessionDep, SettingsDep
-from dab.api.routes.ingest import _read_body, _refuse_declared_oversize, json_object
+from dab.api.routes.ingest import json_object
 from dab.errors import InvalidArtifact, InvalidInput
 from dab.services.conformance_check import Artifacts, gate_read, render_check
 from dab.services.conformance_gate import check_change
@@ -73,10 +74,15 @@ async def _from_multipart(request: Request) -> dict[str, bytes | None]:
 async def _artifacts(request: Request) -> Artifacts:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        _refuse_declared_oversize(request)
-        parts = await _from_multipart(request)
+        # The app's RequestGuard refuses bodies over DAB_MAX_UPLOAD_MB, whatever the transport.
+        try:
+            parts = await _from_multipart(request)
+        except StarletteHTTPException as exc:
+            if exc.status_code != 400:
+                raise
+            raise InvalidInput(f"malformed multipart body: {exc.detail}", location="body") from exc
     elif not content_type or content_type.startswith("application/json"):
-        parts = _from_json(await _read_body(request))
+        parts = _from_json(await request.body())
     else:
         raise InvalidInput(
             f"unsupported Content-Type {content_type!r}: send application/json or multipart/form-data",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from fastapi import APIRouter, Request
@@ -10,16 +11,30 @@ from fastapi.responses import JSONResponse
 from dab import __version__
 from dab.errors import ServiceUnavailable
 from dab.storage.db import ping
+from dab.storage.migrate import head
 
 router = APIRouter(prefix="/health", tags=["health"])
 
 
 async def _database_state(request: Request) -> str:
+    """connected, disconnected, or unmigrated (reachable, but not at the schema this code needs)."""
+    settings = request.app.state.settings
     try:
-        await ping(request.app.state.engine)
+        # Bounded: a frozen database must not hang the probe (the driver's own timeouts are longer).
+        async with asyncio.timeout(settings.dab_db_connect_timeout_seconds + 1):
+            revision = await ping(request.app.state.engine)
     except Exception:  # any driver error means "cannot reach it"; the reason goes to the log
         return "disconnected"
+    if revision != _schema_head(request):
+        return "unmigrated"
     return "connected"
+
+
+def _schema_head(request: Request) -> str | None:
+    state = request.app.state
+    if not hasattr(state, "schema_head"):
+        state.schema_head = head()
+    return state.schema_head  # type: ignore[no-any-return]
 
 
 async def _cache_state(request: Request) -> str:
@@ -60,6 +75,9 @@ async def get_liveness() -> dict[str, str]:
 
 @router.get("/ready")
 async def get_readiness(request: Request) -> dict[str, str]:
-    if await _database_state(request) != "connected":
+    state = await _database_state(request)
+    if state == "unmigrated":
+        raise ServiceUnavailable("database schema is not up to date: run `dab db upgrade`")
+    if state != "connected":
         raise ServiceUnavailable("database unreachable: the service cannot answer queries")
     return {"status": "ready"}

@@ -5,19 +5,24 @@ from __future__ import annotations
 import contextlib
 from typing import Annotated, Any, Literal
 
+import anyio
 import orjson
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dab.api.deps import LimitQuery, OffsetQuery, SessionDep
 from dab.api.schemas.common import Page
 from dab.api.schemas.ingest import DbtIngestBody, IngestJobRead
+from dab.domain.gc_pause import gc_paused
 from dab.errors import DabError, InvalidArtifact, InvalidInput, PayloadTooLarge
 from dab.services.ingest_dbt import (
     ARTIFACT_FILES,
     IngestRequest,
     JobFailed,
+    JobPolicy,
+    ParsedJob,
     create_job,
     parse_job,
     record_rejected_job,
@@ -30,28 +35,13 @@ router = APIRouter(prefix="/ingest", tags=["ingestion"])
 JOB_STATUSES = Literal["pending", "running", "completed", "failed"]
 
 
-def _refuse_declared_oversize(request: Request) -> int:
-    """413 before reading anything when Content-Length already exceeds the limit; the limit."""
-    limit: int = request.app.state.settings.max_upload_bytes
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(
-            f"request body is {int(declared)} bytes; the limit is {limit} (DAB_MAX_UPLOAD_MB)"
-        )
-    return limit
-
-
-async def _read_body(request: Request) -> bytes:
-    """The request body, refused with 413 as soon as it passes the configured limit."""
-    limit = _refuse_declared_oversize(request)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes (DAB_MAX_UPLOAD_MB)")
-        chunks.append(chunk)
-    return b"".join(chunks)
+def job_policy(request: Request) -> JobPolicy:
+    settings = request.app.state.settings
+    return JobPolicy(
+        lease_seconds=settings.dab_job_lease_seconds,
+        max_artifact_bytes=settings.max_upload_bytes,
+        keep_artifacts=settings.dab_artifacts_keep_per_project,
+    )
 
 
 def json_object(raw: bytes) -> dict[str, Any]:
@@ -66,25 +56,36 @@ def json_object(raw: bytes) -> dict[str, Any]:
 
 
 def _json_request(raw: bytes) -> IngestRequest:
+    """Split the runbook's JSON body into artifact bytes (CPU-bound: run in a worker thread)."""
     document = json_object(raw)
     for kind in ARTIFACT_FILES:
-        value = document.get(kind)
-        if isinstance(value, str):
+        if isinstance(document.get(kind), str):
             raise InvalidArtifact(
                 f"{kind} must be the artifact's JSON content; file paths on the server are never read",
                 artifact=ARTIFACT_FILES[kind],
                 json_path=f"$.{kind}",
             )
+    # Validate the envelope only: the artifacts stand in as empty objects (no deep copy).
+    envelope = {k: ({} if k in ARTIFACT_FILES and isinstance(v, dict) else v) for k, v in document.items()}
     try:
-        body = DbtIngestBody.model_validate(document)
+        body = DbtIngestBody.model_validate(envelope)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise InvalidInput(f"{where}: {first['msg']}", location=f"body.{where}") from exc
     artifacts = {
-        kind: orjson.dumps(getattr(body, kind)) for kind in ARTIFACT_FILES if getattr(body, kind) is not None
+        kind: _encode(document[kind], kind) for kind in ARTIFACT_FILES if document.get(kind) is not None
     }
     return IngestRequest(artifacts=artifacts, project_name=body.project_name)
+
+
+def _encode(artifact: Any, kind: str) -> bytes:
+    try:
+        return orjson.dumps(artifact)
+    except orjson.JSONEncodeError as exc:
+        raise InvalidArtifact(
+            f"cannot be stored: {exc}", artifact=ARTIFACT_FILES[kind], json_path=f"$.{kind}"
+        ) from exc
 
 
 async def _multipart_request(request: Request) -> IngestRequest:
@@ -107,14 +108,35 @@ async def _multipart_request(request: Request) -> IngestRequest:
 async def _ingest_request(request: Request) -> IngestRequest:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        _refuse_declared_oversize(request)
-        return await _multipart_request(request)
+        try:
+            return await _multipart_request(request)
+        except StarletteHTTPException as exc:
+            if exc.status_code != 400:
+                raise
+            raise InvalidInput(f"malformed multipart body: {exc.detail}", location="body") from exc
     if content_type and not content_type.startswith("application/json"):
         raise InvalidInput(
             f"unsupported Content-Type {content_type!r}: send application/json or multipart/form-data",
             location="header.content-type",
         )
-    return _json_request(await _read_body(request))
+    # The app's body limit (DAB_MAX_UPLOAD_MB) counts the streamed bytes, whatever the transport.
+    return await anyio.to_thread.run_sync(_split_json_body, await request.body())
+
+
+def _split_json_body(raw: bytes) -> IngestRequest:
+    # Decoding allocates a million cycle-free objects: collections would only rescan them.
+    with gc_paused():
+        return _json_request(raw)
+
+
+def _as_dab_error(request: Request, exc: DabError | StarletteHTTPException) -> DabError:
+    """What the rejected job records: the error, or the body limit the guard enforced."""
+    if isinstance(exc, DabError):
+        return exc
+    if exc.status_code != 413:
+        return InvalidInput(str(exc.detail))
+    limit = request.app.state.settings.dab_max_upload_mb
+    return PayloadTooLarge(f"request body exceeds the limit of {limit} MB (DAB_MAX_UPLOAD_MB)")
 
 
 def _with_job(failed: JobFailed, job_id: str) -> Exception:
@@ -128,27 +150,31 @@ async def _submit(
     request: Request, ingest: IngestRequest, response: Response, background: BackgroundTasks, wait: bool
 ) -> dict[str, Any]:
     state = request.app.state
+    policy = job_policy(request)
     async with state.session_factory.begin() as session:
         job_id = (await create_job(session, ingest)).id
     try:
-        parsed = await parse_job(state.session_factory, job_id, layer_rules=state.layer_rules)
+        parsed = await parse_job(state.session_factory, job_id, layer_rules=state.layer_rules, policy=policy)
     except JobFailed as failed:
         raise _with_job(failed, job_id) from None
     response.headers["Location"] = f"{request.url.path.rsplit('/ingest', 1)[0]}/ingest/jobs/{job_id}"
     if wait:
         try:
-            return await write_job(state.session_factory, parsed, on_committed=state.cache.bump)
+            return await write_job(
+                state.session_factory, parsed, on_committed=state.cache.bump, policy=policy
+            )
         except JobFailed as failed:
             raise _with_job(failed, job_id) from None
-    background.add_task(_write_in_background, state, parsed)
+    background.add_task(_write_in_background, state, parsed, policy)
     response.status_code = 202
     async with state.session_factory() as session:
         return job_summary(await get_job(session, job_id))
 
 
-async def _write_in_background(state: Any, parsed: Any) -> None:
-    with contextlib.suppress(JobFailed):  # the failure is recorded on the job
-        await write_job(state.session_factory, parsed, on_committed=state.cache.bump)
+async def _write_in_background(state: Any, parsed: ParsedJob, policy: JobPolicy) -> None:
+    # The failure is recorded on the job (or, with the database gone, by its lease).
+    with contextlib.suppress(DabError):
+        await write_job(state.session_factory, parsed, on_committed=state.cache.bump, policy=policy)
 
 
 @router.post(
@@ -166,9 +192,9 @@ async def ingest_dbt(
     """Ingest dbt artifacts: JSON body (runbook) or multipart files (large or gzipped)."""
     try:
         ingest = await _ingest_request(request)
-    except DabError as exc:
+    except (DabError, StarletteHTTPException) as exc:
         async with request.app.state.session_factory.begin() as session:
-            await record_rejected_job(session, exc)
+            await record_rejected_job(session, _as_dab_error(request, exc))
         raise
     return await _submit(request, ingest, response, background, wait)
 
@@ -203,6 +229,6 @@ async def retry_ingestion_job(
     wait: Annotated[bool, Query(description="Answer when the job has finished")] = False,
 ) -> dict[str, Any]:
     """Run a finished job again from its stored, compressed artifacts."""
-    async with request.app.state.session_factory() as session:
-        ingest = await retry_request(session, job_id)
+    async with request.app.state.session_factory.begin() as session:
+        ingest = await retry_request(session, job_id, lease_seconds=job_policy(request).lease_seconds)
     return await _submit(request, ingest, response, background, wait)

@@ -7,10 +7,11 @@ from typing import Any
 
 from dab.domain.capsule import CONFIG_KEYS, Capsule, CapsuleType, Inference
 from dab.domain.urns import capsule_urn
-from dab.ingest.dbt._common import config_of, merged_meta, merged_tags, text
+from dab.ingest.dbt._common import config_of, key_path, merged_meta, merged_tags, text
 from dab.ingest.dbt._context import Context, Identity, owner_of
+from dab.ingest.dbt._load import MANIFEST
 from dab.ingest.dbt._results import build_freshness
-from dab.ingest.dbt.redact import redact_secrets, redact_value
+from dab.ingest.dbt.redact import redact_meta, redact_secrets
 
 CAPSULE_NODE_TYPES = {
     "model": CapsuleType.MODEL,
@@ -36,7 +37,10 @@ def _common(
 ) -> dict[str, Any]:
     meta = merged_meta(node)
     if meta:
-        meta = redact_value(meta)
+        section = {CapsuleType.SOURCE: "sources", CapsuleType.EXPOSURE: "exposures"}.get(
+            capsule_type, "nodes"
+        )
+        meta = redact_meta(meta, MANIFEST, key_path(section, str(node.get("unique_id")), "meta"))
     tags = merged_tags(node)
     path = text(node.get("original_file_path"))
     name = ident.name_parts[-1] if capsule_type is CapsuleType.SOURCE else ident.name_parts[0]

@@ -9,7 +9,8 @@ from typing import Any
 from dab.domain.column import Column
 from dab.domain.urns import column_urn, encode_component
 from dab.ingest.dbt._common import merged_meta, merged_tags
-from dab.ingest.dbt.redact import redact_value
+from dab.ingest.dbt._load import MANIFEST
+from dab.ingest.dbt.redact import redact_meta
 
 _SENSITIVE = frozenset({"pii", "sensitive", "confidential", "restricted", "secret", "high", "personal"})
 _FALSE_STRINGS = frozenset({"false", "no", "0", "off", ""})
@@ -122,7 +123,7 @@ def _column(
     if raw.get("meta") or raw.get("config") or raw.get("tags"):
         meta = merged_meta(raw)
         if meta:
-            meta = redact_value(meta)
+            meta = redact_meta(meta, MANIFEST, f"$..columns[{raw.get('name')!r}].meta")
         tags = merged_tags(raw)
     else:
         meta, tags = {}, ()

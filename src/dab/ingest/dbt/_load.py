@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import gzip
 import re
 import zlib
 from typing import Any
 
 import orjson
 
-from dab.errors import InvalidArtifact
+from dab.errors import InvalidArtifact, PayloadTooLarge
 
 MANIFEST = "manifest.json"
 CATALOG = "catalog.json"
@@ -30,16 +29,24 @@ SUPPORTED: dict[str, tuple[str, range]] = {
 _KIND_BY_ARTIFACT = {name: kind for kind, (name, _) in SUPPORTED.items()}
 
 
-def load_artifact(data: bytes, artifact: str) -> dict[str, Any]:
+NUL_STRIPPED = "NUL characters were removed from strings (no database can store them)"
+_ESCAPED_NUL = b"\\u0000"
+DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+
+
+def load_artifact(
+    data: bytes, artifact: str, *, max_bytes: int = DEFAULT_MAX_BYTES, notes: list[str] | None = None
+) -> dict[str, Any]:
     """Decode one artifact: JSON, or gzip-compressed JSON (detected by its magic bytes).
 
-    Raises InvalidArtifact naming ``artifact`` and ``$`` when the bytes are not a JSON object.
+    Raises InvalidArtifact naming ``artifact`` and ``$`` when the bytes are not a JSON object,
+    PayloadTooLarge as soon as the inflated JSON passes ``max_bytes`` (a gzip bomb never
+    inflates whole). NUL characters in strings are removed, and said in ``notes``.
     """
     if data[:2] == _GZIP_MAGIC:
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise InvalidArtifact(f"corrupt gzip data: {exc}", artifact=artifact) from exc
+        data = _gunzip(data, artifact, max_bytes)
+    elif len(data) > max_bytes:
+        raise PayloadTooLarge(f"{artifact} is {len(data)} bytes; the limit is {max_bytes}")
     if data[:3] == _BOM:
         data = data[3:]
     try:
@@ -48,7 +55,62 @@ def load_artifact(data: bytes, artifact: str) -> dict[str, Any]:
         raise InvalidArtifact(f"not valid JSON: {exc}", artifact=artifact) from exc
     if not isinstance(document, dict):
         raise InvalidArtifact(f"expected a JSON object, got {type(document).__name__}", artifact=artifact)
+    if _ESCAPED_NUL in data:
+        document = {key.replace("\x00", ""): _without_nul(v) for key, v in document.items()}
+        if notes is not None:
+            notes.append(NUL_STRIPPED)
     return document
+
+
+_INFLATE_STEP = 16 * 1024 * 1024
+
+
+def _gunzip(data: bytes, artifact: str, max_bytes: int) -> bytes:
+    """Inflate (every member of) gzip ``data``, refusing as soon as the output passes ``max_bytes``.
+
+    When the gzip trailer announces more than the limit, a first pass inflates without keeping
+    anything: a bomb is refused holding a few MB, never ``max_bytes``.
+    """
+    if len(data) >= 18 and int.from_bytes(data[-4:], "little") > max_bytes:
+        _inflate(data, artifact, max_bytes, keep=False)
+    return _inflate(data, artifact, max_bytes, keep=True)
+
+
+def _inflate(data: bytes, artifact: str, max_bytes: int, *, keep: bool) -> bytes:
+    parts: list[bytes] = []
+    size = 0
+    rest = data
+    try:
+        while rest[:2] == _GZIP_MAGIC:
+            inflater = zlib.decompressobj(wbits=31)
+            pending = rest
+            while pending and not inflater.eof:
+                piece = inflater.decompress(pending, min(_INFLATE_STEP, max_bytes + 1 - size))
+                size += len(piece)
+                if size > max_bytes:
+                    raise PayloadTooLarge(f"{artifact} inflates to more than the limit of {max_bytes} bytes")
+                if keep:
+                    parts.append(piece)
+                pending = inflater.unconsumed_tail
+            if not inflater.eof:
+                raise InvalidArtifact("corrupt gzip data: the stream is truncated", artifact=artifact)
+            rest = inflater.unused_data
+    except zlib.error as exc:
+        raise InvalidArtifact(f"corrupt gzip data: {exc}", artifact=artifact) from exc
+    if rest.strip(b"\x00"):
+        raise InvalidArtifact("corrupt gzip data: trailing bytes after the stream", artifact=artifact)
+    return b"".join(parts)
+
+
+def _without_nul(value: Any) -> Any:
+    """``value`` with NUL characters removed from every string, keys included."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {k.replace("\x00", ""): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
 
 
 def schema_version(document: dict[str, Any], artifact: str) -> tuple[str, int]:

@@ -9,6 +9,7 @@ from dab.domain.capsule import Capsule, CapsuleType
 from dab.domain.gc_pause import gc_paused
 from dab.domain.graph import Graph, ProjectInfo
 from dab.domain.lineage import LineageEdge
+from dab.errors import InvalidArtifact
 from dab.ingest.dbt._capsules import (
     CAPSULE_NODE_TYPES,
     exposure_capsule,
@@ -175,8 +176,7 @@ def _add_lineage(ctx: Context, nodes: dict[str, Any], exposures: dict[str, Any])
             ident = ctx.ids.get(uid)
             if ident is None or ctx.graph.capsules[ident.urn].capsule_type not in _LINEAGE_TYPES:
                 continue
-            deps = (node.get("depends_on") or {}).get("nodes") or []
-            for index, dep in enumerate(deps):
+            for index, dep in enumerate(_dependencies(node, section, uid)):
                 upstream = ctx.ids.get(dep)
                 if upstream is None:
                     path = key_path(section, uid, "depends_on", "nodes", f"[{index}]")
@@ -186,6 +186,33 @@ def _add_lineage(ctx: Context, nodes: dict[str, Any], exposures: dict[str, Any])
                 if pair not in seen and pair[0] != pair[1]:
                     seen.add(pair)
                     ctx.graph.edges.append(LineageEdge(source_urn=pair[0], target_urn=pair[1]))
+
+
+def _dependencies(node: Mapping[str, Any], section: str, uid: str) -> list[str]:
+    """``depends_on.nodes``: unique ids; any other shape is the artifact's error (422)."""
+    depends_on = node.get("depends_on")
+    if depends_on is None:
+        return []
+    if not isinstance(depends_on, dict):
+        path = key_path(section, uid, "depends_on")
+        raise InvalidArtifact(
+            f"expected an object, got {type(depends_on).__name__}", artifact=MANIFEST, json_path=path
+        )
+    deps = depends_on.get("nodes")
+    if deps is None:
+        return []
+    if not isinstance(deps, list):
+        path = key_path(section, uid, "depends_on", "nodes")
+        raise InvalidArtifact(
+            f"expected an array, got {type(deps).__name__}", artifact=MANIFEST, json_path=path
+        )
+    for index, dep in enumerate(deps):
+        if not isinstance(dep, str):
+            path = key_path(section, uid, "depends_on", "nodes", f"[{index}]")
+            raise InvalidArtifact(
+                f"expected a unique_id string, got {type(dep).__name__}", artifact=MANIFEST, json_path=path
+            )
+    return deps
 
 
 def _add_tests(ctx: Context, nodes: dict[str, Any]) -> None:

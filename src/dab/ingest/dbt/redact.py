@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from dab.errors import InvalidArtifact
+
 REDACTED = "***REDACTED***"
 
 _KEY_WORDS = (
@@ -49,22 +51,39 @@ def is_secret_key(key: str) -> bool:
     return _SECRET_KEY.search("_" + key) is not None
 
 
-def redact_value(value: Any) -> Any:
-    """Redact every string inside a JSON-like value; values under secret-named keys are hidden."""
+MAX_DEPTH = 64
+"""Deepest nesting kept in meta (dbt's own is a few levels; JSON columns refuse deep values)."""
+
+
+def redact_value(value: Any, _depth: int = 0) -> Any:
+    """Redact every string inside a JSON-like value; values under secret-named keys are hidden.
+
+    Raises ValueError when ``value`` is nested deeper than MAX_DEPTH levels.
+    """
     if isinstance(value, str):
         return redact_secrets(value)
+    if _depth >= MAX_DEPTH and isinstance(value, Mapping | list | tuple):
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
     if isinstance(value, Mapping):
         return {
             k: (
                 REDACTED
                 if isinstance(v, str) and v and isinstance(k, str) and is_secret_key(k)
-                else redact_value(v)
+                else redact_value(v, _depth + 1)
             )
             for k, v in value.items()
         }
     if isinstance(value, list | tuple):
-        return [redact_value(v) for v in value]
+        return [redact_value(v, _depth + 1) for v in value]
     return value
+
+
+def redact_meta(meta: Any, artifact: str, json_path: str) -> Any:
+    """``redact_value`` of an artifact's meta; too deep a value is the artifact's error."""
+    try:
+        return redact_value(meta)
+    except ValueError as exc:
+        raise InvalidArtifact(str(exc), artifact=artifact, json_path=json_path) from exc
 
 
 def _redact_item(key: Any, value: Any) -> Any:

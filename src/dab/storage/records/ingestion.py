@@ -26,7 +26,9 @@ class IngestionJobRecord(Base):
     error: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     retry_of: Mapped[str | None] = mapped_column(String(36))
     worker: Mapped[str | None] = mapped_column(String(255))
-    """host:pid of the process running the job, to find jobs whose process died."""
+    """host:pid of the process running the job (informational: the lease decides liveness)."""
+    heartbeat_at: Mapped[datetime | None]
+    """Renewed while the job runs; a pending/running job whose lease expired was abandoned."""
 
 
 class IngestionArtifactRecord(Base):

@@ -1,0 +1,164 @@
+"""Reliability under load, against a real `uvicorn dab.api.main:app` on 127.0.0.1 (SQLite):
+
+1. a gzip bomb (1.5 MB that inflates to 1.5 GiB) is refused with 413: the server's peak RSS;
+2. liveness latency (``/api/v1/health/live``, polled every 20 ms) while a synthetic project is
+   ingested: does the event loop keep answering during parse, diff and write?
+
+    python benchmarks/bench_reliability.py [--models 3000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zlib
+from pathlib import Path
+
+import httpx
+import orjson
+import psutil
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from generate_dbt_project import generate_manifest
+
+KEY = "bench-key-0123456789"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _bomb(inflated: int) -> bytes:
+    """gzip of ``inflated`` zero bytes, built in 64 MiB steps (never held whole)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = b"0" * (64 * 1024 * 1024)
+    parts = [packer.compress(block) for _ in range(inflated // len(block))]
+    return b"".join([*parts, packer.flush()])
+
+
+class Server:
+    def __init__(self, home: Path) -> None:
+        self.port = _free_port()
+        env = {
+            **os.environ,
+            "DAB_HOME": str(home),
+            "API_KEYS": KEY,
+            "RATE_LIMIT_ENABLED": "false",
+            "LOG_LEVEL": "WARNING",
+        }
+        command = [sys.executable, "-m", "uvicorn", "dab.api.main:app", "--port", str(self.port)]
+        self.process = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        self.base = f"http://127.0.0.1:{self.port}/api/v1"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base}/health/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError("server did not start")
+
+    def rss(self) -> int:
+        return int(psutil.Process(self.process.pid).memory_info().rss)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def bench_bomb(server: Server) -> None:
+    bomb = _bomb(3 * 512 * 1024 * 1024)
+    peak = server.rss()
+    done = threading.Event()
+
+    def watch() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, server.rss())
+            time.sleep(0.01)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    before = server.rss()
+    started = time.perf_counter()
+    response = httpx.post(
+        f"{server.base}/ingest/dbt",
+        params={"wait": "true"},
+        files={"manifest": ("manifest.json.gz", bomb)},
+        headers={"X-API-Key": KEY},
+        timeout=300,
+    )
+    took = time.perf_counter() - started
+    done.set()
+    watcher.join()
+    mib = 1024 * 1024
+    print(
+        f"gzip bomb: {len(bomb) / mib:.1f} MiB -> 1.5 GiB inflated: "
+        f"HTTP {response.status_code} in {took:.2f} s; "
+        f"server RSS {before / mib:.0f} MiB before, peak {peak / mib:.0f} MiB"
+    )
+
+
+def bench_liveness(server: Server, models: int) -> None:
+    manifest, catalog, _ = generate_manifest(models, 20, seed=7)
+    body = orjson.dumps({"manifest": manifest, "catalog": catalog})
+    latencies: list[float] = []
+    done = threading.Event()
+
+    def poll() -> None:
+        with httpx.Client(timeout=60) as client:
+            while not done.is_set():
+                started = time.perf_counter()
+                client.get(f"{server.base}/health/live")
+                latencies.append((time.perf_counter() - started) * 1000)
+                time.sleep(0.02)
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    started = time.perf_counter()
+    response = httpx.post(
+        f"{server.base}/ingest/dbt",
+        params={"wait": "true"},
+        content=body,
+        headers={"X-API-Key": KEY, "Content-Type": "application/json"},
+        timeout=600,
+    )
+    took = time.perf_counter() - started
+    done.set()
+    poller.join()
+    ordered = sorted(latencies)
+    p95 = ordered[int(len(ordered) * 0.95) - 1]
+    print(
+        f"liveness during a {models}-model ingestion (HTTP {response.status_code}, {took:.1f} s): "
+        f"{len(latencies)} probes, median {statistics.median(latencies):.1f} ms, p95 {p95:.1f} ms, "
+        f"max {ordered[-1]:.0f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--models", type=int, default=3000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as home:
+        server = Server(Path(home))
+        try:
+            bench_bomb(server)
+            bench_liveness(server, args.models)
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()

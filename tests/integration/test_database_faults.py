@@ -1,0 +1,233 @@
+"""PostgreSQL stopped and frozen (SIGSTOP) under a running app: 503 problem+json within the
+configured timeouts, and recovery without restarting the app.
+
+Runs against a PRIVATE PostgreSQL (own data directory and port), never the shared server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import glob
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from fastapi.testclient import TestClient
+from tests.api.ingest_helpers import artifacts
+from tests.conftest import TEST_API_KEY
+from tests.tools import in_ci
+
+from dab.api.main import create_app
+from dab.settings import Settings
+from dab.storage import migrate
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from generate_dbt_project import generate_manifest
+
+CONNECT, STATEMENT, POOL = 1.0, 2.0, 2.0
+# The slowest a request may take to give up: pre-ping of a pooled connection (statement
+# timeout), then a new connection (connect timeout), with slack for a loaded machine.
+WORST = STATEMENT + CONNECT + POOL + 6
+
+
+def _pg_bin() -> Path:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        message = "PostgreSQL server binaries are missing (scripts/ci/install-postgresql-server.sh)"
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    return Path(found[-1]).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class PrivatePostgres:
+    def __init__(self, bin_dir: Path, root: Path, port: int) -> None:
+        self.bin_dir, self.data, self.port = bin_dir, root / "data", port
+        self.user = "postgres" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
+
+    def _run(self, *args: str) -> None:
+        command = [str(self.bin_dir / args[0]), *args[1:]]
+        if os.geteuid() == 0:  # the server refuses to run as root
+            command = ["runuser", "-u", self.user, "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    def init(self) -> None:
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "dab", "--no-sync")
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.data / "log"), "-w", "start")
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def pids(self) -> list[int]:
+        """The postmaster and every backend it forked."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True).stdout
+        return [postmaster, *map(int, children.split())]
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+asyncpg://dab@127.0.0.1:{self.port}/postgres"
+
+
+@pytest.fixture
+def private_pg() -> Iterator[PrivatePostgres]:
+    bin_dir = _pg_bin()
+    root = Path(tempfile.mkdtemp(prefix="dab-pg-"))
+    server = PrivatePostgres(bin_dir, root, _free_port())
+    if os.geteuid() == 0:
+        shutil.chown(root, server.user)
+    server.init()
+    server.start()
+    try:
+        yield server
+    finally:
+        for pid in server.pids() if (server.data / "postmaster.pid").exists() else []:
+            os.kill(pid, signal.SIGCONT)
+        subprocess.run(
+            [str(bin_dir / "pg_ctl"), "-D", str(server.data), "-m", "immediate", "stop"],
+            capture_output=True,
+            check=False,
+            user=server.user if os.geteuid() == 0 else None,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def app_on_private_pg(private_pg: PrivatePostgres, settings: Settings) -> Iterator[TestClient]:
+    migrate.upgrade(private_pg.url)
+    fragile = settings.model_copy(
+        update={
+            "database_url": private_pg.url,
+            "cache_enabled": False,
+            "dab_db_connect_timeout_seconds": CONNECT,
+            "dab_db_statement_timeout_seconds": STATEMENT,
+            "dab_db_pool_timeout_seconds": POOL,
+        }
+    )
+    with TestClient(create_app(fragile), headers={"X-API-Key": TEST_API_KEY}) as client:
+        assert client.post("/api/v1/ingest/dbt", params={"wait": "true"}, json=artifacts()).status_code == 201
+        yield client
+
+
+def _timed(client: TestClient, path: str) -> tuple[int, str, float]:
+    started = time.monotonic()
+    response = client.get(path)
+    return response.status_code, response.headers["content-type"], time.monotonic() - started
+
+
+def _assert_unavailable(client: TestClient) -> None:
+    for path in ("/api/v1/capsules", "/api/v1/health/ready", "/api/v1/ingest/jobs"):
+        status, content_type, took = _timed(client, path)
+        assert status == 503, path
+        assert content_type == "application/problem+json", path
+        assert took < WORST, f"{path} took {took:.1f}s"
+
+
+def _assert_recovers(client: TestClient) -> None:
+    deadline = time.monotonic() + 30
+    while client.get("/api/v1/capsules").status_code != 200:
+        assert time.monotonic() < deadline, "the app did not recover once the database was back"
+        time.sleep(0.2)
+    assert client.get("/api/v1/health/ready").status_code == 200
+
+
+def test_database_stopped_answers_503_then_recovers(
+    app_on_private_pg: TestClient, private_pg: PrivatePostgres
+) -> None:
+    private_pg.stop()
+    _assert_unavailable(app_on_private_pg)
+    private_pg.start()
+    _assert_recovers(app_on_private_pg)
+
+
+def test_database_frozen_answers_503_within_the_timeouts_then_recovers(
+    app_on_private_pg: TestClient, private_pg: PrivatePostgres
+) -> None:
+    frozen = private_pg.pids()
+    for pid in frozen:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        _assert_unavailable(app_on_private_pg)
+    finally:
+        for pid in frozen:
+            os.kill(pid, signal.SIGCONT)
+    _assert_recovers(app_on_private_pg)
+
+
+def _advisory_lock_held(url: str) -> bool:
+    async def count() -> int:
+        conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"), timeout=2)
+        try:
+            query = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            return int(await conn.fetchval(query))
+        finally:
+            await conn.close()
+
+    return asyncio.run(count()) > 0
+
+
+def test_database_dying_mid_write_leaves_a_job_its_lease_recovers(
+    private_pg: PrivatePostgres, settings: Settings
+) -> None:
+    migrate.upgrade(private_pg.url)
+    lease = 1.0
+    fragile = settings.model_copy(
+        update={
+            "database_url": private_pg.url,
+            "cache_enabled": False,
+            "dab_db_connect_timeout_seconds": CONNECT,
+            "dab_db_statement_timeout_seconds": STATEMENT,
+            "dab_db_pool_timeout_seconds": POOL,
+            "dab_job_lease_seconds": lease,
+        }
+    )
+    manifest, catalog, _ = generate_manifest(2500, 20, seed=3)
+    answer: dict[str, object] = {}
+    with TestClient(create_app(fragile), headers={"X-API-Key": TEST_API_KEY}) as client:
+
+        def ingest() -> None:
+            body = {"manifest": manifest, "catalog": catalog}
+            response = client.post("/api/v1/ingest/dbt", params={"wait": "true"}, json=body)
+            answer.update(status=response.status_code, body=response.json())
+
+        writer = threading.Thread(target=ingest)
+        writer.start()
+        deadline = time.monotonic() + 120
+        while not _advisory_lock_held(private_pg.url):  # the write transaction is open
+            assert writer.is_alive() and time.monotonic() < deadline, answer
+            time.sleep(0.05)
+        private_pg.stop()  # the database dies in the middle of the write ...
+        writer.join(timeout=120)
+        # ... and recording the failure fails too: a 503 problem, never a 500.
+        assert answer["status"] == 503, answer
+        private_pg.start()
+        _assert_recovers(client)
+        deadline = time.monotonic() + 30
+        while True:  # nobody could mark the job failed; its expired lease does
+            jobs = client.get("/api/v1/ingest/jobs").json()["data"]
+            if jobs[0]["status"] == "failed":
+                break
+            assert time.monotonic() < deadline, jobs[0]
+            time.sleep(0.2)
+        assert jobs[0]["error"]["message"].startswith("interrupted")
+        assert client.get("/api/v1/capsules").json()["total"] == 0  # nothing half-written
