@@ -11,6 +11,8 @@ class TransformationKind(StrEnum):
     TRANSFORMATION = "transformation"
     AGGREGATION = "aggregation"
     MASKING = "masking"
+    FILTER = "filter"
+    """Filter/join-only: the source decides which rows reach the target, not its value."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,3 +29,5 @@ class ColumnLineageEdge:
     source_urn: str
     target_urn: str
     transformation: TransformationKind = TransformationKind.IDENTITY
+    function: str | None = None
+    """The masking function, for masking edges."""
