@@ -28,7 +28,7 @@ MASKING_FUNCTIONS = frozenset(
 VALUE_PRESERVING_AGGREGATES = frozenset({"min", "max", "any_value", "first", "last", "arbitrary"})
 
 
-def function_name(node: exp.Expression) -> str:
+def function_name(node: exp.Expr) -> str:
     if isinstance(node, exp.Anonymous):
         return str(node.name).lower()
     name = node.sql_name() if isinstance(node, exp.Func) else node.key
@@ -47,7 +47,7 @@ def strongest(kinds: Iterable[Kind]) -> Kind:
     return out
 
 
-def _is_masking(node: exp.Expression, masking: frozenset[str]) -> bool:
+def _is_masking(node: exp.Expr, masking: frozenset[str]) -> bool:
     name = function_name(node)
     if name in ("left", "right", "substr", "substring"):
         return True  # partial reveals: left(x, n), right(x, n), substr(x, a, n)
@@ -56,14 +56,12 @@ def _is_masking(node: exp.Expression, masking: frozenset[str]) -> bool:
     return name in masking
 
 
-def hop_kind(
-    column: exp.Column, projection: exp.Expression, masking: frozenset[str]
-) -> tuple[Kind, str | None]:
+def hop_kind(column: exp.Column, projection: exp.Expr, masking: frozenset[str]) -> tuple[Kind, str | None]:
     """Kind of the hop from ``column`` to the projection it appears in, and the masking function."""
     if column is projection:
         return Kind.IDENTITY, None
     kind, function = Kind.IDENTITY, None
-    child: exp.Expression = column
+    child: exp.Expr = column
     node = column.parent
     while node is not None:
         if isinstance(node, exp.Window) and child is not node.this:

@@ -142,7 +142,7 @@ class _Walker:
                 _merge(out, self.trace(branch, selects[position].alias_or_name.lower()))
         return out
 
-    def projection(self, scope: Scope, projection: exp.Expression) -> Trace:
+    def projection(self, scope: Scope, projection: exp.Expr) -> Trace:
         value = projection.unalias()
         out: Trace = {}
         for column in value.find_all(exp.Column):
@@ -180,7 +180,7 @@ class _Walker:
                 for column in clause.find_all(exp.Column):
                     if column.find_ancestor(exp.Select) is not expression:
                         continue
-                    _merge(out, {ref: (Kind.FILTER, None) for ref in self.resolve(scope, column)})
+                    _merge(out, dict.fromkeys(self.resolve(scope, column), (Kind.FILTER, None)))
         return out
 
 
@@ -200,7 +200,7 @@ def _merge(into: Trace, more: Trace) -> None:
             into[ref] = (kind, function)
 
 
-def _parse(sql: str, dialect: str | None, schema: Schema, result: ModelLineage) -> exp.Expression | None:
+def _parse(sql: str, dialect: str | None, schema: Schema, result: ModelLineage) -> exp.Expr | None:
     try:
         tree = sqlglot.parse_one(sql, read=dialect)
     except ParseError as exc:

@@ -81,7 +81,7 @@ def _declared(meta: Mapping[str, Any], tags: Iterable[str]) -> tuple[str | None,
 
 def from_metadata(column: Column) -> Finding | None:
     meta, urn = column.meta, column.urn
-    if "pii" in meta and _falsy(meta["pii"]) or _falsy(meta.get("contains_pii", True)):
+    if ("pii" in meta and _falsy(meta["pii"])) or _falsy(meta.get("contains_pii", True)):
         return Finding(urn, None, "metadata", 1.0, "meta.pii=false")
     declared = _declared(meta, column.tags)
     if declared is None:

@@ -76,15 +76,18 @@ RULES: tuple[_Rule, ...] = (
 )  # fmt: skip
 
 # Words that make the column a fact about the PII, not the PII itself.
-VETOES = frozenset(
-    "count cnt counts num total sum avg flag is has verified valid validated confirmed type types "
-    "status length len hashed_count pct percent ratio rate score domain provider format id key sk pk "
-    "fk uuid nk".split()
-)
+VETOES = frozenset({
+    "count", "cnt", "counts", "num", "total", "sum", "avg", "flag", "is", "has", "verified", "valid",
+    "validated", "confirmed", "type", "types", "status", "length", "len", "pct", "percent", "ratio", "rate",
+    "score", "domain", "provider", "format", "id", "key", "sk", "pk", "fk", "uuid", "nk", "amount", "amt",
+    "balance", "limit", "fee", "fees", "price", "cost", "value", "spend", "revenue",
+})  # fmt: skip
 # Identifier words for which a trailing id/key is part of the PII, not a surrogate key.
 ID_PII = frozenset({"national", "device", "advertising", "android", "cookie", "visitor", "anonymous", "tax"})
-MASK_WORDS = frozenset({"hash", "hashed", "md5", "sha", "sha1", "sha256", "masked", "encrypted", "token",
-                        "tokenized", "redacted", "last4", "obfuscated", "pseudonymized", "pseudonymised"})  # fmt: skip
+MASK_WORDS = frozenset({
+    "hash", "hashed", "md5", "sha", "sha1", "sha256", "masked", "encrypted", "token", "tokenized",
+    "redacted", "last4", "obfuscated", "pseudonymized", "pseudonymised",
+})  # fmt: skip
 
 
 def tokens(name: str) -> tuple[str, ...]:
@@ -141,9 +144,9 @@ def detect_by_name(name: str, data_type: str | None) -> NameMatch | None:
         phrase = next((p for p in rule.phrases if _contains(core, p)), None)
         if phrase is None or _vetoed(core, rule, masked):
             continue
-        if kind is not None and kind not in rule.families and "any" not in rule.families:
-            if not (masked and kind == STRING):
-                continue
+        fits = kind is None or kind in rule.families or "any" in rule.families
+        if not fits and not (masked and kind == STRING):  # a hashed number is stored as text
+            continue
         confidence = 0.9 if kind is not None else 0.7
         return NameMatch(rule.pii_type, f"name:{'_'.join(phrase)}", confidence, masked)
     return None

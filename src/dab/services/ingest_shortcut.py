@@ -20,7 +20,7 @@ from dab.ingest.dbt import LayerRules
 from dab.storage.mappers import MAPPING_VERSION
 from dab.storage.records import IngestionArtifactRecord, IngestionJobRecord, ProjectRecord
 
-DIFF_KINDS = ("capsules", "columns", "tests", "lineage_edges", "tag_links")
+DIFF_KINDS = ("capsules", "columns", "tests", "lineage_edges", "column_lineage_edges", "tag_links")
 
 
 async def input_fingerprint(
@@ -63,6 +63,8 @@ def unchanged_stats(previous: Mapping[str, Any]) -> dict[str, Any]:
         owners_created=0,
         totals=previous.get("totals", {}),
         warnings=previous.get("warnings", 0),
+        column_lineage=previous.get("column_lineage", {}),
+        pii=previous.get("pii", {}),
         input_fingerprint=previous.get("input_fingerprint"),
         identical_to_job=previous.get("identical_to_job"),
     )

@@ -16,7 +16,7 @@ from sqlalchemy import JSON, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.errors import Conflict
-from dab.storage.records import Base, CapsuleLineageRecord, utcnow
+from dab.storage.records import Base, CapsuleLineageRecord, ColumnLineageRecord, utcnow
 
 BATCH = 5_000
 T = TypeVar("T")
@@ -276,3 +276,35 @@ async def sync_capsule_edges(
     ]
     await _insert(session, CapsuleLineageRecord, new)
     return DiffStats(created=len(new), deleted=len(gone))
+
+
+_E = ColumnLineageRecord
+_EDGE_FIELDS = (_E.id, _E.source_urn, _E.target_urn, _E.transformation, _E.function)
+ColumnEdge = tuple[str, str, str, str | None]
+"""(source column, target column, kind, masking function)."""
+
+
+async def sync_column_edges(session: AsyncSession, edges: Iterable[ColumnEdge], *, project: str) -> DiffStats:
+    """DERIVED_FROM edges of the project: insert new pairs, update changed kinds, delete the rest."""
+    stored = {
+        (source, target): (edge_id, kind, function)
+        for edge_id, source, target, kind, function in await session.execute(
+            select(*_EDGE_FIELDS).where(ColumnLineageRecord.project == project)
+        )
+    }
+    wanted = {(s, t): (k, f) for s, t, k, f in edges}
+    gone = [edge_id for pair, (edge_id, _, _) in stored.items() if pair not in wanted]
+    await _delete_by_id(session, ColumnLineageRecord, gone)
+    new = [
+        {"project": project, "source_urn": s, "target_urn": t, "transformation": k, "function": f}
+        for (s, t), (k, f) in sorted(wanted.items())
+        if (s, t) not in stored
+    ]
+    await _insert(session, ColumnLineageRecord, new)
+    changed = [
+        {"id": stored[pair][0], "transformation": k, "function": f}
+        for pair, (k, f) in wanted.items()
+        if pair in stored and stored[pair][1:] != (k, f)
+    ]
+    await _update_by_id(session, ColumnLineageRecord, changed)
+    return DiffStats(created=len(new), updated=len(changed), deleted=len(gone))

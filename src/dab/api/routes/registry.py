@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from dab.api.routes import capsules, columns, conformance, domains, ingest, reports, search
+from dab.api.routes import capsules, columns, compliance, conformance, domains, ingest, reports, search
 
 PROTECTED_ROUTERS: tuple[APIRouter, ...] = (
     ingest.router,
@@ -14,4 +14,5 @@ PROTECTED_ROUTERS: tuple[APIRouter, ...] = (
     search.router,
     conformance.router,
     reports.router,
+    compliance.router,
 )
