@@ -51,7 +51,7 @@ def _rule(pii_type: str, phrases: str, families: str, vetoes: str = "") -> _Rule
 
 # Order matters: the first rule whose phrase matches decides (ip address before address).
 RULES: tuple[_Rule, ...] = (
-    _rule("ip_address", "ip,ip address,ipv4,ipv6,ip addr,remote addr", "string"),
+    _rule("ip_address", "ip,ip address,ipv,ip addr,remote addr", "string"),
     _rule("email", "email,e mail,email address,emailaddress", "string",
           "domain template campaign opt optin opted subscribed subscription bounce bounced sent type frequency preference preferences"),  # noqa: E501
     _rule("ssn", "ssn,social security,social security number", "string number"),
@@ -59,25 +59,25 @@ RULES: tuple[_Rule, ...] = (
     _rule("passport", "passport,passport number,passport no", "string", "country expiry expiration"),
     _rule("drivers_license", "driver license,drivers license,driving licence,driver licence,drivers licence,dl number,license number,licence number", "string"),  # noqa: E501
     _rule("credit_card", "credit card,card number,cc number,ccn,pan,card num,creditcard,cardnumber", "string number", "brand network issuer bin expiry"),  # noqa: E501
-    _rule("iban", "iban", "string"),
+    _rule("iban", "iban", "string", "country"),
     _rule("bank_account", "bank account,account number,acct number,acct no,routing number,sort code,bank account number", "string number"),  # noqa: E501
-    _rule("phone", "phone,mobile,telephone,tel,cell phone,cellphone,msisdn,fax,phonenumber,mobile number", "string number", "country prefix extension carrier"),  # noqa: E501
+    _rule("phone", "phone,mobile,telephone,tel,cell phone,cellphone,msisdn,fax,phonenumber,mobile number", "string number", "country prefix extension carrier app os version device"),  # noqa: E501
+    _rule("device_id", "device id,idfa,gaid,advertising id,imei,mac address,udid,android id,device identifier", "string"),  # noqa: E501
     _rule("postal_code", "zip,zipcode,zip code,postal code,postcode,postal,post code", "string number"),
-    _rule("address", "address,street,addr,address line,street address,streetaddress", "string", "line count"),
+    _rule("address", "address,street,addr,address line,street address,streetaddress", "string", "count"),
     _rule("date_of_birth", "dob,date of birth,birth date,birthdate,birthday,birth dt,born on", "date string"),
     _rule("age", "age", "number", "account order item record days day hours minutes seconds cache file data inventory stock ticket session group bucket band range"),  # noqa: E501
     _rule("gender", "gender,sex", "string number"),
     _rule("ethnicity", "ethnicity,ethnic,race,ethnic origin", "string"),
     _rule("health", "diagnosis,medical,health,icd,prescription,medication,allergy,allergies,disability,blood type,medical condition", "string", "score check checks status"),  # noqa: E501
     _rule("biometric", "fingerprint,retina,iris,biometric,voiceprint,voice print,face embedding,face template", "string any"),  # noqa: E501
-    _rule("device_id", "device id,idfa,gaid,advertising id,imei,mac address,udid,android id,device identifier", "string"),  # noqa: E501
     _rule("cookie_id", "cookie,cookie id,visitor id,anonymous id,ga client id", "string", "consent"),
     _rule("name", "first name,last name,full name,firstname,lastname,fullname,surname,given name,family name,middle name,maiden name,customer name,contact name,person name,patient name,employee name,member name,display name,legal name,cardholder name,account holder", "string"),  # noqa: E501
 )  # fmt: skip
 
 # Words that make the column a fact about the PII, not the PII itself.
 VETOES = frozenset({
-    "count", "cnt", "counts", "num", "total", "sum", "avg", "flag", "is", "has", "verified", "valid",
+    "count", "cnt", "counts", "total", "sum", "avg", "flag", "is", "has", "verified", "valid",
     "validated", "confirmed", "type", "types", "status", "length", "len", "pct", "percent", "ratio", "rate",
     "score", "domain", "provider", "format", "id", "key", "sk", "pk", "fk", "uuid", "nk", "amount", "amt",
     "balance", "limit", "fee", "fees", "price", "cost", "value", "spend", "revenue",
@@ -115,10 +115,12 @@ def _contains(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
     return any(words[i : i + size] == phrase for i in range(len(words) - size + 1))
 
 
-def _vetoed(words: tuple[str, ...], rule: _Rule, masked: bool) -> bool:
+def _vetoed(words: tuple[str, ...], rule: _Rule, phrase: tuple[str, ...], masked: bool) -> bool:
     if words[0] in ("num", "n", "count", "total", "is", "has", "avg", "sum", "pct"):
         return True
     for word in words:
+        if word in phrase:
+            continue  # part of the PII's own name (blood type)
         if word in rule.vetoes:
             return True
         if word in VETOES and word not in ("id", "key", "uuid") and not (masked and word == "type"):
@@ -142,7 +144,7 @@ def detect_by_name(name: str, data_type: str | None) -> NameMatch | None:
         return None
     for rule in RULES:
         phrase = next((p for p in rule.phrases if _contains(core, p)), None)
-        if phrase is None or _vetoed(core, rule, masked):
+        if phrase is None or _vetoed(core, rule, phrase, masked):
             continue
         fits = kind is None or kind in rule.families or "any" in rule.families
         if not fits and not (masked and kind == STRING):  # a hashed number is stored as text
