@@ -231,7 +231,9 @@ class TestColumnLineage:
     def test_downstream_kinds(self, client: TestClient) -> None:
         ingest_jaffle(client)
         amount = "urn:dab:dbt:column:jaffle_shop:stg_payments.amount"
-        response = client.get(f"{API}/columns/{amount}/lineage", params={"direction": "downstream", "depth": 1})
+        response = client.get(
+            f"{API}/columns/{amount}/lineage", params={"direction": "downstream", "depth": 1}
+        )
         kinds = {e["target"].rsplit(":", 1)[-1]: e["kind"] for e in response.json()["edges"]}
         assert kinds["orders.amount"] == "aggregation"
         assert kinds["customers.customer_lifetime_value"] == "aggregation"

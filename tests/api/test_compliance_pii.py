@@ -7,13 +7,12 @@ import copy
 from typing import Any
 
 from fastapi.testclient import TestClient
-
 from tests.api.ingest_helpers import artifacts
 
 API = "/api/v1"
 COL = "urn:dab:dbt:column:jaffle_shop:"
 CONTACTS_SQL = (
-    "with c as (select * from \"jaffle_shop\".\"staging\".\"stg_customers\")\n"
+    'with c as (select * from "jaffle_shop"."staging"."stg_customers")\n'
     "select customer_id, md5(email) as email_hash, phone_number, left(last_name, 1) as initial,\n"
     "count(*) over (partition by email) as email_dupes from c"
 )
@@ -107,11 +106,11 @@ def test_inventory_exposure_and_trace(client: TestClient) -> None:
     phone = exposed["customer_contacts.phone_number"]
     assert phone["reasons"] == ["gold_layer", "exposure"]
     assert phone["exposures"] == ["urn:dab:dbt:exposure:jaffle_shop:crm"]
-    assert [h["urn"].removeprefix(COL) for h in phone["path"]] == [
-        "raw_customers.phone" if phone["path"][0]["urn"].endswith("raw_customers.phone") else "jaffle_shop.customers.phone",
-        "stg_customers.phone_number",
-        "customer_contacts.phone_number",
-    ][-len(phone["path"]) :]
+    assert [(h["urn"].removeprefix(COL), h["kind"]) for h in phone["path"]] == [
+        ("jaffle_shop.customers.phone", None),
+        ("stg_customers.phone_number", "identity"),
+        ("customer_contacts.phone_number", "identity"),
+    ]
     assert phone["severity"] == "high" and phone["recommendation"]
 
     trace = client.get(f"{API}/compliance/pii-trace/{COL}stg_customers.email").json()

@@ -89,11 +89,7 @@ def _origin_path(urn: str, incoming: dict[str, list[tuple[str, str, str | None]]
         hops[-1]["kind"], hops[-1]["function"] = kind, function
         hops.append({"urn": source, "kind": None, "function": None})
         seen.add(source)
-    hops.reverse()
-    # Each hop's kind says how its value came from the previous hop.
-    kinds = [(h["kind"], h["function"]) for h in hops]
-    for hop, (kind, function) in zip(hops, [(None, None), *kinds[:-1]], strict=True):
-        hop["kind"], hop["function"] = kind, function
+    hops.reverse()  # origin first; each hop's kind says how its value came from the one before
     return hops
 
 

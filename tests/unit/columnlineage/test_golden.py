@@ -18,7 +18,8 @@ def _edges(sql: str) -> set[str]:
     result = derive_model_lineage(sql, SCHEMA, "duckdb")
     assert result.misses == []
     return {
-        f"{e.source.table}.{e.source.column} -> {e.target} {e.kind.value}" + (f" {e.function}" if e.function else "")
+        f"{e.source.table}.{e.source.column} -> {e.target} {e.kind.value}"
+        + (f" {e.function}" if e.function else "")
         for e in result.edges
     }
 
