@@ -7,10 +7,14 @@ Every model ends up counted as full, partial or none, each miss with its reason.
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from dab.columnlineage.kinds import MASKING_FUNCTIONS
 from dab.columnlineage.sql import ModelLineage, derive_model_lineage, table_key
@@ -53,34 +57,41 @@ def relation_key(relation_name: str) -> str:
     return table_key(_QUOTES.sub("", relation_name).split("."))
 
 
-@dataclass(slots=True)
-class Coverage:
-    """Models with full, partial and no column lineage, and every miss with its reason."""
+LINEAGE_VERSION = "1"
+"""Part of every model's input digest: bump it when derivation changes, so stored lineage is redone."""
 
-    models: int = 0
-    full: int = 0
-    partial: int = 0
-    none: int = 0
+
+@dataclass(slots=True)
+class ModelCoverage:
+    status: str  # full | partial | none
     misses: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        reasons: dict[str, int] = {}
-        for miss in self.misses:
-            reasons[miss["reason"]] = reasons.get(miss["reason"], 0) + 1
-        return {
-            "models": self.models,
-            "full": self.full,
-            "partial": self.partial,
-            "none": self.none,
-            "by_reason": dict(sorted(reasons.items())),
-            "misses": self.misses,
-        }
+        return {"status": self.status, "misses": self.misses}
+
+
+def coverage_summary(models: Mapping[str, ModelCoverage]) -> dict[str, Any]:
+    """Models with full, partial and no column lineage, and every miss with its reason."""
+    statuses = Counter(m.status for m in models.values())
+    misses = [miss for urn in sorted(models) for miss in models[urn].misses]
+    return {
+        "models": len(models),
+        "full": statuses["full"],
+        "partial": statuses["partial"],
+        "none": statuses["none"],
+        "by_reason": dict(sorted(Counter(m["reason"] for m in misses).items())),
+        "misses": misses,
+    }
 
 
 @dataclass(slots=True)
 class GraphLineage:
     edges: list[ColumnLineageEdge] = field(default_factory=list)
-    coverage: Coverage = field(default_factory=Coverage)
+    models: dict[str, ModelCoverage] = field(default_factory=dict)
+
+    @property
+    def coverage(self) -> dict[str, Any]:
+        return coverage_summary(self.models)
 
 
 class _Index:
@@ -109,6 +120,15 @@ class _Index:
                 stack.extend(self.graph.parents.get(parent, ()))
         return out
 
+    def digest(self, capsule: Capsule, dialect: str | None, masking: frozenset[str]) -> str:
+        """Everything the model's column lineage depends on; equal digests, equal lineage."""
+        parents = sorted(
+            (self.key_of.get(p, ""), p, sorted(self.columns.get(p, {}))) for p in self.readable(capsule.urn)
+        )
+        own = sorted(self.columns.get(capsule.urn, {}))
+        payload = (LINEAGE_VERSION, dialect, sorted(masking), capsule.compiled_sql, own, parents)
+        return hashlib.blake2b(orjson.dumps(payload), digest_size=16).hexdigest()
+
     def schema(self, urn: str) -> dict[str, dict[str, str]]:
         out: dict[str, dict[str, str]] = {}
         for parent in self.readable(urn):
@@ -130,6 +150,9 @@ def _edges_of(
     for output in lineage.outputs:
         if output not in targets and output != "*":
             miss("unknown_column", f"output column {output!r} is not among the model's known columns")
+    if lineage.parsed and "*" not in lineage.outputs:
+        for name in sorted(set(targets) - set(lineage.outputs)):
+            miss("unknown_column", f"column {name!r} of the model is not in its SQL's output")
     edges: list[ColumnLineageEdge] = []
     for edge in lineage.edges:
         target = targets.get(edge.target)
@@ -144,33 +167,48 @@ def _edges_of(
     return edges
 
 
+def _masking(extra: Iterable[str]) -> frozenset[str]:
+    return MASKING_FUNCTIONS | {f.lower() for f in extra}
+
+
+def _dialect(graph: Graph) -> str | None:
+    return dialect_of(graph.project.adapter_type if graph.project else None)
+
+
+def traced_models(graph: Graph) -> list[Capsule]:
+    return [c for c in graph.capsules.values() if c.capsule_type in TRACED_TYPES]
+
+
+def input_digests(graph: Graph, *, extra_masking_functions: Iterable[str] = ()) -> dict[str, str]:
+    """Per traced model, the digest of its lineage inputs (SQL, dialect, its and its parents' columns)."""
+    index, dialect, masking = _Index(graph), _dialect(graph), _masking(extra_masking_functions)
+    return {c.urn: index.digest(c, dialect, masking) for c in traced_models(graph)}
+
+
 def derive_graph_lineage(
     graph: Graph,
     *,
     only: Iterable[str] | None = None,
     extra_masking_functions: Iterable[str] = (),
 ) -> GraphLineage:
-    """Column edges of the models in ``only`` (all models when None) and their coverage."""
-    dialect = dialect_of(graph.project.adapter_type if graph.project else None)
-    masking = MASKING_FUNCTIONS | {f.lower() for f in extra_masking_functions}
+    """Column edges of the models in ``only`` (all traced models when None) and their coverage."""
+    dialect, masking = _dialect(graph), _masking(extra_masking_functions)
     index = _Index(graph)
     wanted = set(only) if only is not None else None
     out = GraphLineage()
-    for capsule in graph.capsules.values():
-        if capsule.capsule_type not in TRACED_TYPES or (wanted is not None and capsule.urn not in wanted):
+    for capsule in traced_models(graph):
+        if wanted is not None and capsule.urn not in wanted:
             continue
         lineage = derive_model_lineage(capsule.compiled_sql, index.schema(capsule.urn), dialect, masking)
-        misses: list[dict[str, str]] = []
-        for found in lineage.misses:
-            misses.append({"capsule_urn": capsule.urn, "reason": found.reason, "detail": found.detail})
+        urn = capsule.urn
+        misses = [{"capsule_urn": urn, "reason": m.reason, "detail": m.detail} for m in lineage.misses]
         edges = _edges_of(index, capsule, lineage, misses)
         out.edges.extend(edges)
-        out.coverage.models += 1
         if not lineage.parsed or (not edges and misses):
-            out.coverage.none += 1
+            status = "none"
         elif misses:
-            out.coverage.partial += 1
+            status = "partial"
         else:
-            out.coverage.full += 1
-        out.coverage.misses.extend(misses)
+            status = "full"
+        out.models[capsule.urn] = ModelCoverage(status, misses)
     return out

@@ -18,13 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dab.columnlineage.graph import derive_graph_lineage
 from dab.domain.gc_pause import gc_paused
 from dab.domain.graph import Graph
 from dab.errors import DabError, InvalidArtifact, InvalidInput, ServiceUnavailable
 from dab.ingest.dbt import LayerRules, load_artifact, parse_dbt
 from dab.platform.logging import get_logger
 from dab.platform.metrics import INGESTIONS
+from dab.services.column_lineage import derive_column_lineage, store_lineage_state
 from dab.services.graph_persistence import lock_project, persist_graph, set_last_job
 from dab.services.ingest_shortcut import input_fingerprint, last_identical_write, unchanged_stats
 from dab.services.jobs import get_job, job_summary, this_worker
@@ -144,9 +144,6 @@ def parse_artifacts(
             project_name=project_name,
             layer_rules=layer_rules,
         )
-        lineage = derive_graph_lineage(graph)
-        graph.column_edges = lineage.edges
-        graph.column_lineage_coverage = lineage.coverage.as_dict()
     run_results = docs.get("run_results") or {}
     invocation = (run_results.get("metadata") or {}).get("invocation_id")
     return graph, invocation if isinstance(invocation, str) else None
@@ -244,10 +241,12 @@ async def _write_graph(
     session: AsyncSession, parsed: ParsedJob, graph: Graph
 ) -> tuple[dict[str, Any], list[Any]]:
     with gc_paused():
+        lineage_states = await derive_column_lineage(session, graph, project=parsed.project)
         pii = await apply_pii_findings(session, graph)
         stats = await persist_graph(
             session, graph, project=parsed.project, run_invocation_id=parsed.invocation_id
         )
+        await store_lineage_state(session, lineage_states)
     stats["column_lineage"] = graph.column_lineage_coverage
     stats["pii"] = pii
     warnings = [

@@ -1,5 +1,5 @@
 """PII findings (method, confidence, evidence, masking function), manual classifications,
-the masking function of column lineage edges.
+the masking function of column lineage edges, per-model column-lineage digest and coverage.
 
 Revision ID: 0003
 Revises: 0001
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import dab.storage.records._base
 
@@ -38,9 +39,21 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("masking_function", sa.String(length=64), nullable=True))
     with op.batch_alter_table("column_lineage", schema=None) as batch_op:
         batch_op.add_column(sa.Column("function", sa.String(length=64), nullable=True))
+    with op.batch_alter_table("capsule", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("lineage_hash", sa.String(length=64), nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                "column_lineage",
+                sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+                nullable=True,
+            )
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("capsule", schema=None) as batch_op:
+        batch_op.drop_column("column_lineage")
+        batch_op.drop_column("lineage_hash")
     with op.batch_alter_table("column_lineage", schema=None) as batch_op:
         batch_op.drop_column("function")
     with op.batch_alter_table("capsule_column", schema=None) as batch_op:

@@ -71,6 +71,10 @@ class CapsuleRecord(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     subtree_hash: Mapped[str | None] = mapped_column(String(64))
     """Digest of the capsule's columns and tests: equal means re-ingestion can skip them."""
+    lineage_hash: Mapped[str | None] = mapped_column(String(64))
+    """Digest of what the model's column lineage was derived from: equal means reuse the edges."""
+    column_lineage: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    """The model's column-lineage coverage: status (full/partial/none) and misses."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -1,0 +1,105 @@
+"""Use case: the column lineage of an ingestion, re-derived only where its inputs changed.
+
+Each traced model stores the digest of what its lineage was derived from (its SQL, the dialect,
+its own and its readable parents' column names) and its coverage. A model whose digest is
+unchanged keeps its stored edges and coverage; only the others are parsed again (sqlglot is the
+expensive part of an ingestion), in a worker thread, inside the ingestion's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
+
+import anyio
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dab.columnlineage.graph import (
+    GraphLineage,
+    ModelCoverage,
+    coverage_summary,
+    derive_graph_lineage,
+    input_digests,
+)
+from dab.domain.graph import Graph
+from dab.domain.lineage import ColumnLineageEdge
+from dab.domain.lineage import TransformationKind as Kind
+from dab.storage.records import CapsuleRecord, ColumnLineageRecord
+
+C, E = CapsuleRecord, ColumnLineageRecord
+
+
+async def _stored_state(session: AsyncSession, project: str) -> dict[str, tuple[str | None, Any]]:
+    rows = await session.execute(
+        select(C.urn, C.lineage_hash, C.column_lineage).where(
+            C.project == project, C.lineage_hash.is_not(None)
+        )
+    )
+    return {urn: (digest, coverage) for urn, digest, coverage in rows}
+
+
+async def _stored_edges(
+    session: AsyncSession, project: str, graph: Graph, models: set[str]
+) -> list[ColumnLineageEdge]:
+    """Stored edges into the columns of ``models`` whose two ends are still in the graph."""
+    if not models:
+        return []
+    columns = graph.columns
+    rows = await session.execute(
+        select(E.source_urn, E.target_urn, E.transformation, E.function).where(E.project == project)
+    )
+    out = []
+    for source, target, kind, function in rows:
+        column = columns.get(target)
+        if column is not None and column.capsule_urn in models and source in columns:
+            out.append(ColumnLineageEdge(source, target, Kind(kind), function))
+    return out
+
+
+def _derive(graph: Graph, only: set[str], masking: tuple[str, ...]) -> tuple[dict[str, str], GraphLineage]:
+    digests = input_digests(graph, extra_masking_functions=masking)
+    return digests, derive_graph_lineage(graph, only=only, extra_masking_functions=masking)
+
+
+async def derive_column_lineage(
+    session: AsyncSession, graph: Graph, *, project: str, masking_functions: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    """Set ``graph.column_edges`` and its coverage; returns the per-model state to store."""
+    masking = tuple(masking_functions)
+    stored = await _stored_state(session, project)
+    digests = await anyio.to_thread.run_sync(partial(input_digests, graph, extra_masking_functions=masking))
+    reused = {urn for urn, digest in digests.items() if stored.get(urn, (None,))[0] == digest}
+    derived = await anyio.to_thread.run_sync(
+        partial(derive_graph_lineage, graph, only=set(digests) - reused, extra_masking_functions=masking)
+    )
+    models = dict(derived.models)
+    for urn in reused:
+        state = stored[urn][1] or {}
+        models[urn] = ModelCoverage(state.get("status", "none"), list(state.get("misses", [])))
+    graph.column_edges = derived.edges + await _stored_edges(session, project, graph, reused)
+    graph.column_lineage_coverage = {
+        **coverage_summary(models),
+        "reused": len(reused),
+        "derived": len(derived.models),
+    }
+    return [
+        {"capsule": urn, "digest": digests[urn], "coverage": coverage.as_dict()}
+        for urn, coverage in derived.models.items()
+    ]
+
+
+async def store_lineage_state(session: AsyncSession, states: list[dict[str, Any]]) -> None:
+    """After the capsules are written: each re-derived model's digest and coverage."""
+    if not states:
+        return
+    table: Any = C.__table__
+    stmt = (
+        update(table)
+        .where(table.c.urn == bindparam("capsule"))
+        .values(lineage_hash=bindparam("digest"), column_lineage=bindparam("coverage"))
+    )
+    conn = await session.connection()
+    for start in range(0, len(states), 5_000):
+        await conn.execute(stmt, states[start : start + 5_000])
