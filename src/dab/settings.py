@@ -44,8 +44,12 @@ class Settings(BaseSettings):
     dab_layer_rules_file: Path | None = None
     dab_rules_dir: Path | None = None
     dab_rules_config_file: Path | None = None
+    dab_pii_masking_functions: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Extra SQL function names (comma-separated) whose result counts as masked PII."""
+    dab_column_lineage_workers: int = Field(default=1, ge=1, le=64)
+    """Processes deriving column lineage at ingestion (sqlglot is CPU-bound; >1 for big projects)."""
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "dab_pii_masking_functions", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):

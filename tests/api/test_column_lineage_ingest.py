@@ -6,7 +6,6 @@ import copy
 from typing import Any
 
 from fastapi.testclient import TestClient
-
 from tests.api.ingest_helpers import artifacts
 from tests.api.test_compliance_pii import _ingest
 

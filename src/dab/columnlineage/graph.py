@@ -8,9 +8,11 @@ Every model ends up counted as full, partial or none, each miss with its reason.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -185,21 +187,41 @@ def input_digests(graph: Graph, *, extra_masking_functions: Iterable[str] = ()) 
     return {c.urn: index.digest(c, dialect, masking) for c in traced_models(graph)}
 
 
+PARALLEL_MIN_MODELS = 400
+"""Below this many models a process pool costs more (worker start-up) than it saves."""
+
+Task = tuple[str | None, dict[str, dict[str, str]], str | None, frozenset[str]]
+
+
+def _derive_task(task: Task) -> ModelLineage:
+    return derive_model_lineage(*task)
+
+
+def _derive_all(tasks: list[Task], workers: int, parallel_min: int) -> Iterable[ModelLineage]:
+    """Each model's lineage, in a pool of ``workers`` processes for big projects (sqlglot is CPU-bound)."""
+    if workers <= 1 or len(tasks) < parallel_min:
+        return [_derive_task(t) for t in tasks]
+    context = multiprocessing.get_context("spawn")  # never fork a process that runs threads
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(pool.map(_derive_task, tasks, chunksize=max(1, len(tasks) // (workers * 8))))
+
+
 def derive_graph_lineage(
     graph: Graph,
     *,
     only: Iterable[str] | None = None,
     extra_masking_functions: Iterable[str] = (),
+    workers: int = 1,
+    parallel_min: int = PARALLEL_MIN_MODELS,
 ) -> GraphLineage:
     """Column edges of the models in ``only`` (all traced models when None) and their coverage."""
     dialect, masking = _dialect(graph), _masking(extra_masking_functions)
     index = _Index(graph)
     wanted = set(only) if only is not None else None
+    models = [c for c in traced_models(graph) if wanted is None or c.urn in wanted]
+    tasks: list[Task] = [(c.compiled_sql, index.schema(c.urn), dialect, masking) for c in models]
     out = GraphLineage()
-    for capsule in traced_models(graph):
-        if wanted is not None and capsule.urn not in wanted:
-            continue
-        lineage = derive_model_lineage(capsule.compiled_sql, index.schema(capsule.urn), dialect, masking)
+    for capsule, lineage in zip(models, _derive_all(tasks, workers, parallel_min), strict=True):
         urn = capsule.urn
         misses = [{"capsule_urn": urn, "reason": m.reason, "detail": m.detail} for m in lineage.misses]
         edges = _edges_of(index, capsule, lineage, misses)
@@ -210,5 +232,5 @@ def derive_graph_lineage(
             status = "partial"
         else:
             status = "full"
-        out.models[capsule.urn] = ModelCoverage(status, misses)
+        out.models[urn] = ModelCoverage(status, misses)
     return out

@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
 from sqlglot.errors import OptimizeError, ParseError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, build_scope
+from sqlglot.schema import MappingSchema
 
 from dab.columnlineage.kinds import MASKING_FUNCTIONS, RANK, combine, hop_kind
 from dab.domain.lineage import TransformationKind as Kind
@@ -72,6 +74,12 @@ def _table_of(table: exp.Table) -> str:
     return table_key([table.catalog, table.db, table.name])
 
 
+def _schema(schema: Schema, dialect: str | None) -> MappingSchema:
+    """Keys are lower case already: where the dialect folds to lower case, skip re-normalising."""
+    lowercase = Dialect.get_or_raise(dialect).NORMALIZATION_STRATEGY is NormalizationStrategy.LOWERCASE
+    return MappingSchema(_nested_schema(schema), dialect=dialect, normalize=not lowercase)
+
+
 def _nested_schema(schema: Schema) -> dict[str, object]:
     """sqlglot's nested mapping; every key must have the same depth, the deepest wins."""
     depth = max((k.count(".") for k in schema), default=0)
@@ -92,6 +100,13 @@ class _Walker:
         self.masking = masking
         self.result = result
         self.memo: dict[tuple[int, str], Trace] = {}
+        self.tables: dict[int, str] = {}
+
+    def table(self, table: exp.Table) -> str:
+        key = self.tables.get(id(table))
+        if key is None:
+            key = self.tables[id(table)] = _table_of(table)
+        return key
 
     def miss(self, reason: str, detail: str) -> None:
         miss = Miss(reason, detail)
@@ -102,7 +117,7 @@ class _Walker:
         """Base columns behind ``column`` as seen from ``scope``, with the kind of that path."""
         source = scope.sources.get(column.table)
         if isinstance(source, exp.Table):
-            return {ColumnRef(_table_of(source), column.name.lower()): (Kind.IDENTITY, None)}
+            return {ColumnRef(self.table(source), column.name.lower()): (Kind.IDENTITY, None)}
         if isinstance(source, Scope):
             return self.trace(source, column.name.lower())
         self.miss("unknown_column", f"column {column.sql()!r} has no known source table")
@@ -165,10 +180,10 @@ class _Walker:
                 self.miss("unsupported", f"unexpanded * in {value.sql()[:80]!r}")
         return out
 
-    def row_filters(self, root: Scope) -> Trace:
+    def row_filters(self, scopes: list[Scope]) -> Trace:
         """Base columns read by WHERE / JOIN ON / GROUP BY / HAVING / QUALIFY anywhere in the query."""
         out: Trace = {}
-        for scope in root.traverse():
+        for scope in scopes:
             expression = scope.expression
             if not isinstance(expression, exp.Select):
                 continue
@@ -214,7 +229,7 @@ def _parse(sql: str, dialect: str | None, schema: Schema, result: ModelLineage) 
     try:
         return qualify(
             tree,
-            schema=_nested_schema(schema),
+            schema=_schema(schema, dialect),
             dialect=dialect,
             validate_qualify_columns=False,
             quote_identifiers=False,
@@ -244,12 +259,13 @@ def derive_model_lineage(
         return result
     result.parsed = True
     walker = _Walker(masking_functions, result)
-    unknown = {_table_of(t) for s in root.traverse() for t in s.sources.values() if isinstance(t, exp.Table)}
+    scopes = list(root.traverse())
+    unknown = {walker.table(t) for s in scopes for t in s.sources.values() if isinstance(t, exp.Table)}
     for key in sorted(unknown - schema.keys()):
         walker.miss("unknown_table", f"{key} is not in the catalog")
     first = _branches(root)[0].expression if _branches(root) else root.expression
     result.outputs = [s.alias_or_name.lower() for s in getattr(first, "selects", [])]
-    filters = walker.row_filters(root)
+    filters = walker.row_filters(scopes)
     for output in result.outputs:
         values = walker.trace(root, output)
         for ref, (kind, function) in sorted(values.items(), key=lambda i: (i[0].table, i[0].column)):

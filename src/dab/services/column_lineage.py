@@ -8,7 +8,7 @@ expensive part of an ingestion), in a worker thread, inside the ingestion's tran
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -17,7 +17,6 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.columnlineage.graph import (
-    GraphLineage,
     ModelCoverage,
     coverage_summary,
     derive_graph_lineage,
@@ -29,6 +28,14 @@ from dab.domain.lineage import TransformationKind as Kind
 from dab.storage.records import CapsuleRecord, ColumnLineageRecord
 
 C, E = CapsuleRecord, ColumnLineageRecord
+
+
+@dataclass(frozen=True)
+class LineageOptions:
+    """From the settings: extra masking function names, and processes for deriving lineage."""
+
+    masking_functions: tuple[str, ...] = ()
+    workers: int = 1
 
 
 async def _stored_state(session: AsyncSession, project: str) -> dict[str, tuple[str | None, Any]]:
@@ -58,21 +65,23 @@ async def _stored_edges(
     return out
 
 
-def _derive(graph: Graph, only: set[str], masking: tuple[str, ...]) -> tuple[dict[str, str], GraphLineage]:
-    digests = input_digests(graph, extra_masking_functions=masking)
-    return digests, derive_graph_lineage(graph, only=only, extra_masking_functions=masking)
-
-
 async def derive_column_lineage(
-    session: AsyncSession, graph: Graph, *, project: str, masking_functions: Iterable[str] = ()
+    session: AsyncSession, graph: Graph, *, project: str, options: LineageOptions | None = None
 ) -> list[dict[str, Any]]:
     """Set ``graph.column_edges`` and its coverage; returns the per-model state to store."""
-    masking = tuple(masking_functions)
+    options = options or LineageOptions()
+    masking = options.masking_functions
     stored = await _stored_state(session, project)
     digests = await anyio.to_thread.run_sync(partial(input_digests, graph, extra_masking_functions=masking))
     reused = {urn for urn, digest in digests.items() if stored.get(urn, (None,))[0] == digest}
     derived = await anyio.to_thread.run_sync(
-        partial(derive_graph_lineage, graph, only=set(digests) - reused, extra_masking_functions=masking)
+        partial(
+            derive_graph_lineage,
+            graph,
+            only=set(digests) - reused,
+            extra_masking_functions=masking,
+            workers=options.workers,
+        )
     )
     models = dict(derived.models)
     for urn in reused:

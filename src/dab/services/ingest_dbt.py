@@ -24,7 +24,7 @@ from dab.errors import DabError, InvalidArtifact, InvalidInput, ServiceUnavailab
 from dab.ingest.dbt import LayerRules, load_artifact, parse_dbt
 from dab.platform.logging import get_logger
 from dab.platform.metrics import INGESTIONS
-from dab.services.column_lineage import derive_column_lineage, store_lineage_state
+from dab.services.column_lineage import LineageOptions, derive_column_lineage, store_lineage_state
 from dab.services.graph_persistence import lock_project, persist_graph, set_last_job
 from dab.services.ingest_shortcut import input_fingerprint, last_identical_write, unchanged_stats
 from dab.services.jobs import get_job, job_summary, this_worker
@@ -203,6 +203,7 @@ class ParsedJob:
     fingerprint: str
     identical_to: tuple[str, dict[str, Any]] | None = None
     layer_rules: LayerRules | None = None
+    lineage: LineageOptions | None = None
 
 
 class JobFailed(ServiceUnavailable):
@@ -220,13 +221,18 @@ class JobFailed(ServiceUnavailable):
 
 
 async def parse_job(
-    factory: async_sessionmaker[AsyncSession], job_id: str, *, layer_rules: LayerRules | None = None
+    factory: async_sessionmaker[AsyncSession],
+    job_id: str,
+    *,
+    layer_rules: LayerRules | None = None,
+    lineage: LineageOptions | None = None,
 ) -> ParsedJob:
     """Mark the job running and parse its stored artifacts; bad input fails the job."""
     started = await _start(factory, job_id, layer_rules)
     if started.identical is not None:
         project, previous_job, stats = started.identical
-        return ParsedJob(job_id, project, None, None, started.fingerprint, (previous_job, stats), layer_rules)
+        identical = (previous_job, stats)
+        return ParsedJob(job_id, project, None, None, started.fingerprint, identical, layer_rules, lineage)
     try:
         graph, invocation = await anyio.to_thread.run_sync(
             parse_artifacts, started.artifacts, started.project_name, layer_rules
@@ -234,14 +240,18 @@ async def parse_job(
     except DabError as exc:
         raise JobFailed(await _fail(factory, job_id, exc), exc) from exc
     project = graph.project.name if graph.project else (started.project_name or "default")
-    return ParsedJob(job_id, project, graph, invocation, started.fingerprint, layer_rules=layer_rules)
+    return ParsedJob(
+        job_id, project, graph, invocation, started.fingerprint, layer_rules=layer_rules, lineage=lineage
+    )
 
 
 async def _write_graph(
     session: AsyncSession, parsed: ParsedJob, graph: Graph
 ) -> tuple[dict[str, Any], list[Any]]:
     with gc_paused():
-        lineage_states = await derive_column_lineage(session, graph, project=parsed.project)
+        lineage_states = await derive_column_lineage(
+            session, graph, project=parsed.project, options=parsed.lineage
+        )
         pii = await apply_pii_findings(session, graph)
         stats = await persist_graph(
             session, graph, project=parsed.project, run_invocation_id=parsed.invocation_id
@@ -303,10 +313,11 @@ async def run_job(
     *,
     layer_rules: LayerRules | None = None,
     on_committed: OnCommitted | None = None,
+    lineage: LineageOptions | None = None,
 ) -> dict[str, Any]:
     """Parse and write a pending job; returns the finished job (completed or failed)."""
     try:
-        parsed = await parse_job(factory, job_id, layer_rules=layer_rules)
+        parsed = await parse_job(factory, job_id, layer_rules=layer_rules, lineage=lineage)
         return await write_job(factory, parsed, on_committed=on_committed)
     except JobFailed as failed:
         return failed.summary
