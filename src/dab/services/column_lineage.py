@@ -13,7 +13,7 @@ from functools import partial
 from typing import Any
 
 import anyio
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.columnlineage.graph import (
@@ -25,6 +25,7 @@ from dab.columnlineage.graph import (
 from dab.domain.graph import Graph
 from dab.domain.lineage import ColumnLineageEdge
 from dab.domain.lineage import TransformationKind as Kind
+from dab.storage.graph_writer import update_by_urn
 from dab.storage.records import CapsuleRecord, ColumnLineageRecord
 
 C, E = CapsuleRecord, ColumnLineageRecord
@@ -94,21 +95,11 @@ async def derive_column_lineage(
         "derived": len(derived.models),
     }
     return [
-        {"capsule": urn, "digest": digests[urn], "coverage": coverage.as_dict()}
+        {"urn": urn, "lineage_hash": digests[urn], "column_lineage": coverage.as_dict()}
         for urn, coverage in derived.models.items()
     ]
 
 
 async def store_lineage_state(session: AsyncSession, states: list[dict[str, Any]]) -> None:
     """After the capsules are written: each re-derived model's digest and coverage."""
-    if not states:
-        return
-    table: Any = C.__table__
-    stmt = (
-        update(table)
-        .where(table.c.urn == bindparam("capsule"))
-        .values(lineage_hash=bindparam("digest"), column_lineage=bindparam("coverage"))
-    )
-    conn = await session.connection()
-    for start in range(0, len(states), 5_000):
-        await conn.execute(stmt, states[start : start + 5_000])
+    await update_by_urn(session, C, states, ("lineage_hash", "column_lineage"))

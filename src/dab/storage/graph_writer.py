@@ -7,7 +7,7 @@ through ON DELETE CASCADE). Runs inside the caller's transaction; never commits.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -161,6 +161,24 @@ async def _update_by_id(session: AsyncSession, record: Any, rows: Sequence[dict[
         )
         for batch in chunked(group):
             await conn.execute(stmt, list(batch))
+
+
+async def update_by_urn(
+    session: AsyncSession, record: Any, rows: Sequence[Mapping[str, Any]], fields: Sequence[str]
+) -> None:
+    """Set ``fields`` of the rows keyed by ``urn`` (every row carries ``urn`` and all the fields)."""
+    if not rows:
+        return
+    table = record.__table__
+    stmt = (
+        update(table)
+        .where(table.c.urn == bindparam("row_urn"))
+        .values({f: bindparam(f"v_{f}") for f in fields})
+    )
+    params = [{"row_urn": row["urn"], **{f"v_{f}": row[f] for f in fields}} for row in rows]
+    conn = await session.connection()
+    for batch in chunked(params):
+        await conn.execute(stmt, list(batch))
 
 
 async def _delete_by_id(session: AsyncSession, record: Any, ids: Sequence[int]) -> None:

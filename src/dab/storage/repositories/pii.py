@@ -6,10 +6,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, select, update
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dab.storage.graph_writer import update_by_urn
 from dab.storage.records import CapsuleRecord, ColumnRecord, PiiClassificationRecord, utcnow
 from dab.storage.repositories._text import chunked
 
@@ -142,15 +143,4 @@ class PiiRepository:
 
     async def write_findings(self, rows: Sequence[dict[str, Any]]) -> None:
         """Rows carry ``urn`` and every field of FINDING_FIELDS."""
-        if not rows:
-            return
-        table: Any = K.__table__
-        stmt = (
-            update(table)
-            .where(table.c.urn == bindparam("row_urn"))
-            .values({f: bindparam(f"v_{f}") for f in FINDING_FIELDS})
-        )
-        params = [{"row_urn": r["urn"], **{f"v_{f}": r[f] for f in FINDING_FIELDS}} for r in rows]
-        conn = await self._session.connection()
-        for start in range(0, len(params), 5_000):
-            await conn.execute(stmt, params[start : start + 5_000])
+        await update_by_urn(self._session, K, rows, FINDING_FIELDS)
