@@ -8,6 +8,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from tests.api.ingest_helpers import artifacts
+from tests.conftest import TEST_API_KEY
+
+from dab.api.main import create_app
+from dab.settings import Settings
 
 API = "/api/v1"
 COL = "urn:dab:dbt:column:jaffle_shop:"
@@ -172,3 +176,19 @@ def test_report_and_gauge(client: TestClient) -> None:
     counts = {g["pii_type"]: g["count"] for g in groups}
     metrics = client.get("/metrics").text
     assert f'dab_pii_column_count{{pii_type="email"}} {float(counts["email"])}' in metrics
+
+
+def test_masking_functions_from_settings(settings: Settings) -> None:
+    """DAB_PII_MASKING_FUNCTIONS: a warehouse's own masking UDF makes the column masked PII."""
+    body = _contacts_project()
+    node = body["manifest"]["nodes"]["model.jaffle_shop.customer_contacts"]
+    node["compiled_code"] = CONTACTS_SQL.replace(
+        "phone_number,", "vault_protect(phone_number) as phone_number,"
+    )
+    configured = settings.model_copy(update={"dab_pii_masking_functions": ["vault_protect"]})
+    with TestClient(create_app(configured), headers={"X-API-Key": TEST_API_KEY}) as client:
+        _ingest(client, body)
+        phone = _inventory(client)[f"{COL}customer_contacts.phone_number"]
+        assert (phone["masked"], phone["masking_function"]) == (True, "vault_protect")
+        exposed = {i["urn"] for i in client.get(f"{API}/compliance/pii-exposure").json()["data"]}
+        assert f"{COL}customer_contacts.phone_number" not in exposed

@@ -178,14 +178,18 @@ class _Started:
 
 
 async def _start(
-    factory: async_sessionmaker[AsyncSession], job_id: str, layer_rules: LayerRules | None
+    factory: async_sessionmaker[AsyncSession],
+    job_id: str,
+    layer_rules: LayerRules | None,
+    lineage: LineageOptions | None = None,
 ) -> _Started:
     async with factory.begin() as session:
         job = await get_job(session, job_id)
         job.status = "running"
         job.started_at = utcnow()
         job.worker = this_worker()
-        fingerprint = await input_fingerprint(session, job_id, job.project, layer_rules)
+        masking = lineage.masking_functions if lineage else ()
+        fingerprint = await input_fingerprint(session, job_id, job.project, layer_rules, masking)
         identical = await last_identical_write(session, fingerprint)
         artifacts = {} if identical else await load_job_artifacts(session, job_id)
         return _Started(artifacts, job.project, fingerprint, identical)
@@ -228,7 +232,7 @@ async def parse_job(
     lineage: LineageOptions | None = None,
 ) -> ParsedJob:
     """Mark the job running and parse its stored artifacts; bad input fails the job."""
-    started = await _start(factory, job_id, layer_rules)
+    started = await _start(factory, job_id, layer_rules, lineage)
     if started.identical is not None:
         project, previous_job, stats = started.identical
         identical = (previous_job, stats)

@@ -9,7 +9,7 @@ the full path, whose diff then finds what really changed.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -24,7 +24,11 @@ DIFF_KINDS = ("capsules", "columns", "tests", "lineage_edges", "column_lineage_e
 
 
 async def input_fingerprint(
-    session: AsyncSession, job_id: str, project_name: str | None, layer_rules: LayerRules | None
+    session: AsyncSession,
+    job_id: str,
+    project_name: str | None,
+    layer_rules: LayerRules | None,
+    masking_functions: Sequence[str] = (),
 ) -> str:
     digests = await session.execute(
         select(IngestionArtifactRecord.kind, IngestionArtifactRecord.sha256)
@@ -36,6 +40,7 @@ async def input_fingerprint(
         f"project={project_name}",
         f"rules={layer_rules!r}",
         f"mapping={MAPPING_VERSION!r}",
+        f"masking={sorted(masking_functions)!r}",
         __version__,
     ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
