@@ -25,7 +25,7 @@ from dab.columnlineage.graph import (
 from dab.domain.graph import Graph
 from dab.domain.lineage import ColumnLineageEdge
 from dab.domain.lineage import TransformationKind as Kind
-from dab.storage.graph_writer import update_by_urn
+from dab.storage.graph_writer import StoredEdges, update_by_urn
 from dab.storage.records import CapsuleRecord, ColumnLineageRecord
 
 C, E = CapsuleRecord, ColumnLineageRecord
@@ -48,18 +48,13 @@ async def _stored_state(session: AsyncSession, project: str) -> dict[str, tuple[
     return {urn: (digest, coverage) for urn, digest, coverage in rows}
 
 
-async def _stored_edges(
-    session: AsyncSession, project: str, graph: Graph, models: set[str]
-) -> list[ColumnLineageEdge]:
+def _reused_edges(stored: StoredEdges, graph: Graph, models: set[str]) -> list[ColumnLineageEdge]:
     """Stored edges into the columns of ``models`` whose two ends are still in the graph."""
     if not models:
         return []
     columns = graph.columns
-    rows = await session.execute(
-        select(E.source_urn, E.target_urn, E.transformation, E.function).where(E.project == project)
-    )
     out = []
-    for source, target, kind, function in rows:
+    for (source, target), (_, kind, function) in stored.items():
         column = columns.get(target)
         if column is not None and column.capsule_urn in models and source in columns:
             out.append(ColumnLineageEdge(source, target, Kind(kind), function))
@@ -67,7 +62,12 @@ async def _stored_edges(
 
 
 async def derive_column_lineage(
-    session: AsyncSession, graph: Graph, *, project: str, options: LineageOptions | None = None
+    session: AsyncSession,
+    graph: Graph,
+    *,
+    project: str,
+    stored_edges: StoredEdges,
+    options: LineageOptions | None = None,
 ) -> list[dict[str, Any]]:
     """Set ``graph.column_edges`` and its coverage; returns the per-model state to store."""
     options = options or LineageOptions()
@@ -88,7 +88,7 @@ async def derive_column_lineage(
     for urn in reused:
         state = stored[urn][1] or {}
         models[urn] = ModelCoverage(state.get("status", "none"), list(state.get("misses", [])))
-    graph.column_edges = derived.edges + await _stored_edges(session, project, graph, reused)
+    graph.column_edges = derived.edges + _reused_edges(stored_edges, graph, reused)
     graph.column_lineage_coverage = {
         **coverage_summary(models),
         "reused": len(reused),

@@ -16,7 +16,13 @@ from dab.domain.capsule import Capsule
 from dab.domain.column import Column
 from dab.domain.graph import Graph
 from dab.domain.quality import DataTest
-from dab.storage.graph_writer import Entry, sync_by_urn, sync_capsule_edges, sync_column_edges
+from dab.storage.graph_writer import (
+    Entry,
+    StoredEdges,
+    sync_by_urn,
+    sync_capsule_edges,
+    sync_column_edges,
+)
 from dab.storage.mappers import capsule_row, column_row, content_hash, test_row
 from dab.storage.records import (
     CapsuleRecord,
@@ -180,7 +186,12 @@ async def _store_subtree_digests(session: AsyncSession, subtrees: _Subtrees, urn
 
 
 async def persist_graph(
-    session: AsyncSession, graph: Graph, *, project: str, run_invocation_id: str | None = None
+    session: AsyncSession,
+    graph: Graph,
+    *,
+    project: str,
+    run_invocation_id: str | None = None,
+    stored_column_edges: StoredEdges | None = None,
 ) -> dict[str, Any]:
     """Diff-write ``graph`` as the new state of ``project``; returns per-kind stats."""
     capsules_in = graph.capsules.values()
@@ -219,6 +230,7 @@ async def persist_graph(
         session,
         ((e.source_urn, e.target_urn, e.transformation.value, e.function) for e in graph.column_edges),
         project=project,
+        stored=stored_column_edges,
     )
     tags = await sync_dbt_tag_links(
         session,

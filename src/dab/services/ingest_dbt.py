@@ -29,6 +29,7 @@ from dab.services.graph_persistence import lock_project, persist_graph, set_last
 from dab.services.ingest_shortcut import input_fingerprint, last_identical_write, unchanged_stats
 from dab.services.jobs import get_job, job_summary, this_worker
 from dab.services.pii_scan import apply_pii_findings
+from dab.storage.graph_writer import stored_column_edges
 from dab.storage.records import IngestionArtifactRecord, IngestionJobRecord, utcnow
 
 ARTIFACT_FILES = {
@@ -253,12 +254,17 @@ async def _write_graph(
     session: AsyncSession, parsed: ParsedJob, graph: Graph
 ) -> tuple[dict[str, Any], list[Any]]:
     with gc_paused():
+        stored_edges = await stored_column_edges(session, parsed.project)
         lineage_states = await derive_column_lineage(
-            session, graph, project=parsed.project, options=parsed.lineage
+            session, graph, project=parsed.project, stored_edges=stored_edges, options=parsed.lineage
         )
         pii = await apply_pii_findings(session, graph)
         stats = await persist_graph(
-            session, graph, project=parsed.project, run_invocation_id=parsed.invocation_id
+            session,
+            graph,
+            project=parsed.project,
+            run_invocation_id=parsed.invocation_id,
+            stored_column_edges=stored_edges,
         )
         await store_lineage_state(session, lineage_states)
     stats["column_lineage"] = graph.column_lineage_coverage

@@ -302,14 +302,21 @@ ColumnEdge = tuple[str, str, str, str | None]
 """(source column, target column, kind, masking function)."""
 
 
-async def sync_column_edges(session: AsyncSession, edges: Iterable[ColumnEdge], *, project: str) -> DiffStats:
+StoredEdges = dict[tuple[str, str], tuple[int, str, str | None]]
+"""(source, target) -> (row id, kind, masking function)."""
+
+
+async def stored_column_edges(session: AsyncSession, project: str) -> StoredEdges:
+    rows = await session.execute(select(*_EDGE_FIELDS).where(ColumnLineageRecord.project == project))
+    return {(source, target): (edge_id, kind, function) for edge_id, source, target, kind, function in rows}
+
+
+async def sync_column_edges(
+    session: AsyncSession, edges: Iterable[ColumnEdge], *, project: str, stored: StoredEdges | None = None
+) -> DiffStats:
     """DERIVED_FROM edges of the project: insert new pairs, update changed kinds, delete the rest."""
-    stored = {
-        (source, target): (edge_id, kind, function)
-        for edge_id, source, target, kind, function in await session.execute(
-            select(*_EDGE_FIELDS).where(ColumnLineageRecord.project == project)
-        )
-    }
+    if stored is None:
+        stored = await stored_column_edges(session, project)
     wanted = {(s, t): (k, f) for s, t, k, f in edges}
     gone = [edge_id for pair, (edge_id, _, _) in stored.items() if pair not in wanted]
     await _delete_by_id(session, ColumnLineageRecord, gone)
