@@ -24,7 +24,6 @@ from dab.domain.capsule import Capsule, CapsuleType
 from dab.domain.column import Column
 from dab.domain.graph import Graph
 from dab.domain.lineage import ColumnLineageEdge
-from dab.domain.lineage import TransformationKind as Kind
 
 # dbt adapter -> sqlglot dialect, where the names differ.
 DIALECTS = {
@@ -165,7 +164,7 @@ def _edges_of(
         if source is None:
             miss("unknown_column", f"{edge.source.table}.{edge.source.column} is not in the catalog")
             continue
-        edges.append(ColumnLineageEdge(source.urn, target.urn, Kind(edge.kind), edge.function))
+        edges.append(ColumnLineageEdge(source.urn, target.urn, edge.kind, edge.function))
     return edges
 
 

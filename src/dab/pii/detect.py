@@ -143,7 +143,8 @@ def detect_pii(
     named: dict[str, Finding] = {}
     for column in columns:
         found = from_manual(column.urn, manual[column.urn]) if column.urn in manual else None
-        found = found or from_metadata(column)
+        if found is None and (column.meta or column.tags):
+            found = from_metadata(column)
         if found is not None:
             fixed[column.urn] = found
         elif (by_name := from_name(column)) is not None:

@@ -23,8 +23,7 @@ from dab.columnlineage.graph import (
     input_digests,
 )
 from dab.domain.graph import Graph
-from dab.domain.lineage import ColumnLineageEdge
-from dab.domain.lineage import TransformationKind as Kind
+from dab.domain.lineage import KIND_BY_VALUE, ColumnLineageEdge
 from dab.storage.graph_writer import StoredEdges, update_by_urn
 from dab.storage.records import CapsuleRecord, ColumnLineageRecord
 
@@ -57,7 +56,7 @@ def _reused_edges(stored: StoredEdges, graph: Graph, models: set[str]) -> list[C
     for (source, target), (_, kind, function) in stored.items():
         column = columns.get(target)
         if column is not None and column.capsule_urn in models and source in columns:
-            out.append(ColumnLineageEdge(source, target, Kind(kind), function))
+            out.append(ColumnLineageEdge(source, target, KIND_BY_VALUE[kind], function))
     return out
 
 

@@ -253,11 +253,12 @@ async def parse_job(
 async def _write_graph(
     session: AsyncSession, parsed: ParsedJob, graph: Graph
 ) -> tuple[dict[str, Any], list[Any]]:
+    stored_edges = await stored_column_edges(session, parsed.project)
+    # Outside the GC pause: sqlglot's trees are cyclic (parent links), 10k of them must be collected.
+    lineage_states = await derive_column_lineage(
+        session, graph, project=parsed.project, stored_edges=stored_edges, options=parsed.lineage
+    )
     with gc_paused():
-        stored_edges = await stored_column_edges(session, parsed.project)
-        lineage_states = await derive_column_lineage(
-            session, graph, project=parsed.project, stored_edges=stored_edges, options=parsed.lineage
-        )
         pii = await apply_pii_findings(session, graph)
         stats = await persist_graph(
             session,

@@ -16,8 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.domain.column import Column
 from dab.domain.graph import Graph
-from dab.domain.lineage import ColumnLineageEdge
-from dab.domain.lineage import TransformationKind as Kind
+from dab.domain.lineage import KIND_BY_VALUE, ColumnLineageEdge
 from dab.pii.detect import Classification, Finding, detect_pii
 from dab.storage.records import ColumnLineageRecord, ColumnRecord
 from dab.storage.repositories.pii import FINDING_FIELDS, PiiRepository
@@ -103,7 +102,7 @@ async def rescan_project(session: AsyncSession, project: str) -> int:
     edge_rows = await session.execute(
         select(E.source_urn, E.target_urn, E.transformation, E.function).where(E.project == project)
     )
-    edges = [ColumnLineageEdge(s, t, Kind(k), f) for s, t, k, f in edge_rows]
+    edges = [ColumnLineageEdge(s, t, KIND_BY_VALUE[k], f) for s, t, k, f in edge_rows]
     apply_findings(columns, detect_pii(columns, edges, await manual_classifications(session)))
     changed = [row for c in columns if (row := _finding_row(c)) != before[c.urn]]
     await PiiRepository(session).write_findings(changed)
