@@ -59,3 +59,24 @@ def test_digest_moves_with_the_sql_and_the_parents_columns(jaffle: Graph) -> Non
     finally:
         jaffle.columns[stg] = column
         jaffle.__dict__.pop("columns_by_capsule", None)
+
+
+def test_ephemeral_parent_is_traced_through() -> None:
+    """dbt inlines an ephemeral model as a ``__dbt__cte__`` CTE: edges go to its own parents."""
+    docs = {k: orjson.loads((V12 / f"{k}.json").read_bytes()) for k in ("manifest", "catalog")}
+    nodes = docs["manifest"]["nodes"]
+    stg = nodes["model.jaffle_shop.stg_orders"]
+    stg["config"]["materialized"] = "ephemeral"
+    stg["relation_name"] = None
+    nodes["model.jaffle_shop.orders"]["compiled_code"] = (
+        f"with __dbt__cte__stg_orders as (\n{stg['compiled_code']}\n)\n"
+        "select order_id, customer_id, order_date, status from __dbt__cte__stg_orders"
+    )
+    graph = parse_dbt(docs["manifest"], docs["catalog"])
+    prefix = "urn:dab:dbt:column:jaffle_shop:"
+    edges = {
+        (e.source_urn.removeprefix(prefix), e.target_urn.removeprefix(prefix), e.transformation.value)
+        for e in derive_graph_lineage(graph, only=["urn:dab:dbt:model:jaffle_shop:orders"]).edges
+    }
+    assert ("jaffle_shop.orders.id", "orders.order_id", "identity") in edges
+    assert ("jaffle_shop.orders.user_id", "orders.customer_id", "identity") in edges
