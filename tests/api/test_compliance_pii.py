@@ -120,7 +120,14 @@ def test_inventory_exposure_and_trace(client: TestClient) -> None:
     trace = client.get(f"{API}/compliance/pii-trace/{COL}stg_customers.email").json()
     masking = {(e["target"].removeprefix(COL), e["function"]) for e in trace["masking_points"]}
     assert ("customer_contacts.email_hash", "md5") in masking
-    assert "urn:dab:dbt:exposure:jaffle_shop:crm" in trace["consumers"]
+    assert trace["consumers"] == [
+        "urn:dab:dbt:exposure:jaffle_shop:crm",
+        "urn:dab:dbt:model:jaffle_shop:customer_contacts",
+        "urn:dab:dbt:model:jaffle_shop:customers",
+    ]
+    assert trace["origins"] == [f"{COL}jaffle_shop.customers.email"]  # the source column
+    upstream = {e["source"].removeprefix(COL) for e in trace["edges"] if e["target"] == trace["root"]}
+    assert upstream == {"jaffle_shop.customers.email"}
 
 
 def test_manual_classification_wins_and_survives(client: TestClient) -> None:

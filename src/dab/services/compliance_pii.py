@@ -194,11 +194,15 @@ async def pii_trace(
         {"source": s, "target": t, "kind": k, "function": functions.get((s, t))}
         for s, t, k in sorted(up_edges | down_edges)
     ]
-    capsules = {n["capsule_urn"] for n in nodes if n.get("distance", 0) >= 0 and n.get("capsule_urn")}
+    carried = {t for _, t, k in down_edges if k in CARRYING_KINDS}  # aggregation stops the PII
+    capsules = {n["capsule_urn"] for n in nodes if n["urn"] in carried and n.get("capsule_urn")}
     fed = await _exposures_fed(session)
     consumers = sorted(capsules | {x for c in capsules for x in fed.get(c, [])})
+    pii = {n["urn"] for n in nodes if n.get("pii_type")}
+    fed_by_pii = {t for s, t, k in up_edges if k in CARRYING_KINDS and s in pii}
+    # Where the PII enters: a finding of its own, with no PII column feeding it.
     origins = [
-        n["urn"] for n in nodes if n["distance"] <= 0 and n.get("method") in ("metadata", "name", "manual")
+        n["urn"] for n in nodes if n["distance"] <= 0 and n["urn"] in pii and n["urn"] not in fed_by_pii
     ]
     return {
         "root": urn,
