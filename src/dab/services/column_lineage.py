@@ -39,7 +39,8 @@ class LineageOptions:
 
 
 async def _stored_state(session: AsyncSession, project: str) -> dict[str, tuple[str | None, Any]]:
-    rows = await session.execute(
+    conn = await session.connection()  # Core: no ORM machinery per row
+    rows = await conn.execute(
         select(C.urn, C.lineage_hash, C.column_lineage).where(
             C.project == project, C.lineage_hash.is_not(None)
         )

@@ -80,8 +80,9 @@ def _finding_row(column: Column) -> dict[str, Any]:
 
 async def rescan_project(session: AsyncSession, project: str) -> int:
     """Recompute the stored project's findings (after a manual classification); returns changes."""
+    conn = await session.connection()  # Core: no ORM machinery per row
     rows = (
-        await session.execute(
+        await conn.execute(
             select(
                 K.urn,
                 K.capsule_urn,
@@ -99,7 +100,7 @@ async def rescan_project(session: AsyncSession, project: str) -> int:
                         tags=tuple(r["dbt_tags"] or ()), is_masked=r["is_masked"])  # fmt: skip
         columns.append(column)
         before[column.urn] = {"urn": column.urn, **{f: r[f] for f in FINDING_FIELDS}}
-    edge_rows = await session.execute(
+    edge_rows = await conn.execute(
         select(E.source_urn, E.target_urn, E.transformation, E.function).where(E.project == project)
     )
     edges = [ColumnLineageEdge(s, t, KIND_BY_VALUE[k], f) for s, t, k, f in edge_rows]
