@@ -59,14 +59,25 @@ async def _reset(url: str) -> None:
     await asyncio.to_thread(migrate.upgrade, url)
 
 
+CPU: list[tuple[str, float]] = []
+"""CPU seconds of this process (all threads) per ingestion: steadier than wall time on a loaded machine."""
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 async def _ingest(url: str, artifacts: dict[str, bytes]) -> tuple[float, dict[str, object]]:
     engine = create_engine(url)
     factory = make_session_factory(engine)
+    cpu = _cpu()
     started = time.perf_counter()
     async with factory.begin() as session:
         job_id = (await create_job(session, IngestRequest(artifacts=artifacts))).id
     job = await run_job(factory, job_id)
     elapsed = time.perf_counter() - started
+    CPU.append((str(len(CPU) % 3), _cpu() - cpu))
     await engine.dispose()
     if job["status"] != "completed":
         raise SystemExit(f"ingestion failed: {job['error']}")
@@ -121,6 +132,11 @@ async def bench(url: str | None, models: int, columns: int, repeat: int) -> None
     for label, runs in (("identical bytes", again), ("regenerated, equal", fresh)):
         print(f"  {label:<19} median {statistics.median(runs):.2f} s  runs {[round(x, 2) for x in runs]}")
     print(f"  peak RSS            {peak_mb:.0f} MiB")
+    cpu = {
+        label: [round(s, 2) for k, s in CPU if k == key]
+        for key, label in (("0", "first"), ("1", "identical"), ("2", "regenerated"))
+    }
+    print(f"  CPU seconds         {cpu}")
 
 
 def main() -> None:

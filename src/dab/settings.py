@@ -55,8 +55,12 @@ class Settings(BaseSettings):
     dab_db_pool_timeout_seconds: float = 10.0
     dab_job_lease_seconds: float = 60.0
     dab_artifacts_keep_per_project: int = Field(default=20, ge=1)
+    dab_pii_masking_functions: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Extra SQL function names (comma-separated) whose result counts as masked PII."""
+    dab_column_lineage_workers: int = Field(default=1, ge=1, le=64)
+    """Processes deriving column lineage at ingestion (sqlglot is CPU-bound; >1 for big projects)."""
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "dab_pii_masking_functions", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):

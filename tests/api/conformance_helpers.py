@@ -8,8 +8,11 @@ from typing import Any
 import orjson
 from fastapi.testclient import TestClient
 
+from dab.columnlineage.graph import derive_graph_lineage
 from dab.domain.graph import Graph
 from dab.ingest.dbt import parse_dbt
+from dab.pii.detect import detect_pii
+from dab.services.pii_scan import apply_findings
 
 V12 = Path(__file__).parents[1] / "fixtures" / "dbt" / "v12"
 API = "/api/v1"
@@ -28,8 +31,12 @@ def ingest(client: TestClient, body: dict[str, Any] | None = None) -> None:
 
 
 def parsed_graph() -> Graph:
+    """The graph as ingestion stores it: parsed, with column lineage and PII findings."""
     docs = artifacts()
-    return parse_dbt(docs["manifest"], docs["catalog"], docs["run_results"], docs["sources"])
+    graph = parse_dbt(docs["manifest"], docs["catalog"], docs["run_results"], docs["sources"])
+    graph.column_edges = derive_graph_lineage(graph).edges
+    apply_findings(graph.columns.values(), detect_pii(graph.columns.values(), graph.column_edges))
+    return graph
 
 
 def evaluate(client: TestClient, **body: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 import pytest
 from fastapi.testclient import TestClient
+from tests.live_server import free_port
 
 from dab.api.main import create_app
 from dab.settings import Settings
@@ -84,18 +85,12 @@ class TestCachedReads:
         assert [c["urn"] for c in found["data"]] == [ORDERS]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def private_redis() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("redis-server is not installed")
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
         stdout=subprocess.DEVNULL,

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
 from dab.storage.db import create_engine
-from dab.storage.records import CapsuleLineageRecord, CapsuleRecord, ColumnLineageRecord
+from dab.storage.records import CapsuleLineageRecord, CapsuleRecord
 
 V12 = Path(__file__).parents[1] / "fixtures" / "dbt" / "v12"
 API = "/api/v1"
@@ -209,45 +209,37 @@ class TestCycle:
 
 
 class TestColumnLineage:
-    def test_empty_until_column_lineage_exists(self, client: TestClient) -> None:
-        ingest_jaffle(client)
-        column = "urn:dab:dbt:column:jaffle_shop:orders.order_id"
-        response = client.get(f"{API}/columns/{column}/lineage", params={"direction": "upstream"})
-        assert response.status_code == 200
-        assert [n["urn"] for n in response.json()["nodes"]] == [column]
-        assert response.json()["edges"] == []
-
-    def test_column_edges_are_followed(self, client: TestClient, database_url: str) -> None:
+    def test_derived_from_compiled_sql_at_ingestion(self, client: TestClient) -> None:
         ingest_jaffle(client)
         src = "urn:dab:dbt:column:jaffle_shop:jaffle_shop.orders.id"
         stg = "urn:dab:dbt:column:jaffle_shop:stg_orders.order_id"
         mart = "urn:dab:dbt:column:jaffle_shop:orders.order_id"
-
-        async def add_edges() -> None:
-            engine = create_engine(database_url)
-            async with engine.begin() as conn:
-                rows = [
-                    {
-                        "project": "jaffle_shop",
-                        "source_urn": src,
-                        "target_urn": stg,
-                        "transformation": "identity",
-                    },
-                    {
-                        "project": "jaffle_shop",
-                        "source_urn": stg,
-                        "target_urn": mart,
-                        "transformation": "identity",
-                    },
-                ]
-                await conn.execute(insert(ColumnLineageRecord), rows)
-            await engine.dispose()
-
-        asyncio.run(add_edges())  # foreign keys: fails if a column URN is wrong
         response = client.get(f"{API}/columns/{mart}/lineage", params={"direction": "upstream", "depth": 5})
+        assert response.status_code == 200
         body = response.json()
-        assert {n["urn"]: n["distance"] for n in body["nodes"]} == {mart: 0, stg: -1, src: -2}
-        assert {(e["source"], e["target"], e["kind"]) for e in body["edges"]} == {
-            (src, stg, "identity"),
-            (stg, mart, "identity"),
-        }
+        distances = {n["urn"]: n["distance"] for n in body["nodes"]}
+        assert distances[stg] == -1
+        assert distances[src] == -2
+        assert all(n["capsule_urn"] for n in body["nodes"])
+        edges = {(e["source"], e["target"], e["kind"]) for e in body["edges"]}
+        assert (src, stg, "identity") in edges
+        assert (stg, mart, "identity") in edges
+        # the join key of stg_payments only decides which rows reach orders.order_id
+        payments_key = "urn:dab:dbt:column:jaffle_shop:stg_payments.order_id"
+        assert (payments_key, mart, "filter") in edges
+
+    def test_downstream_kinds(self, client: TestClient) -> None:
+        ingest_jaffle(client)
+        amount = "urn:dab:dbt:column:jaffle_shop:stg_payments.amount"
+        response = client.get(
+            f"{API}/columns/{amount}/lineage", params={"direction": "downstream", "depth": 1}
+        )
+        kinds = {e["target"].rsplit(":", 1)[-1]: e["kind"] for e in response.json()["edges"]}
+        assert kinds["orders.amount"] == "aggregation"
+        assert kinds["customers.customer_lifetime_value"] == "aggregation"
+
+    def test_unknown_column_is_404(self, client: TestClient) -> None:
+        ingest_jaffle(client)
+        response = client.get(f"{API}/columns/urn:dab:dbt:column:jaffle_shop:orders.nope/lineage")
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("application/problem+json")

@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import create_async_engine
 from tests.api.gate_helpers import EXPOSURE_URN, PREFIX, base_manifest, head_manifest, write
-from tests.cli.test_serve_restart import KEY, _free_port, _server
+from tests.cli.test_serve_restart import KEY, _server
+from tests.live_server import free_port
 from tests.tools import require_executable
 
 from dab.storage.records import CapsuleDataProductRecord, DataProductRecord
@@ -134,7 +135,7 @@ def test_runbook_curl_line_against_a_live_server(tmp_path: Path) -> None:
     """The runbook's curl line, multipart files, against `dab serve`."""
     curl = require_executable("curl", "scripts/ci/install-curl.sh")
     head, base = write(tmp_path)
-    port = _free_port()
+    port = free_port()
     with _server(tmp_path, port):
         out = subprocess.run(
             [

@@ -210,18 +210,3 @@ def phone(browser: Any, live_url: str) -> Iterator[Console]:
 @pytest.fixture
 def open_ui(browser: Any, open_url: str) -> Iterator[Console]:
     yield from _console(browser, open_url, {"width": 1280, "height": 900})
-
-
-def _endpoint_missing(base: str, path: str) -> bool:
-    return httpx.get(f"{base}/api/v1{path}", headers={"X-API-Key": KEY}, timeout=30).status_code == 404
-
-
-@pytest.fixture(autouse=True)
-def _skip_until_api_lands(request: pytest.FixtureRequest) -> None:
-    """needs_pii_api / needs_products_api: skipped while this server lacks the endpoint."""
-    needs = {"needs_pii_api": "/compliance/pii-inventory", "needs_products_api": "/products"}
-    for marker, path in needs.items():
-        if request.node.get_closest_marker(marker):
-            base = request.getfixturevalue("live_url")
-            if _endpoint_missing(base, path):
-                pytest.skip(f"GET /api/v1{path} answers 404 on this server (the API has not landed)")

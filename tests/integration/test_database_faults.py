@@ -12,7 +12,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from dab.storage import migrate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from generate_dbt_project import generate_manifest
+from tests.live_server import free_port
 
 CONNECT, STATEMENT, POOL = 1.0, 2.0, 2.0
 # The slowest a request may take to give up: pre-ping of a pooled connection (statement
@@ -49,12 +49,6 @@ def _pg_bin() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return Path(found[-1]).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class PrivatePostgres:
@@ -93,7 +87,7 @@ class PrivatePostgres:
 def private_pg() -> Iterator[PrivatePostgres]:
     bin_dir = _pg_bin()
     root = Path(tempfile.mkdtemp(prefix="dab-pg-"))
-    server = PrivatePostgres(bin_dir, root, _free_port())
+    server = PrivatePostgres(bin_dir, root, free_port())
     if os.geteuid() == 0:
         shutil.chown(root, server.user)
     server.init()

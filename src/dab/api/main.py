@@ -29,6 +29,7 @@ from dab.api.routes.registry import PROTECTED_ROUTERS
 from dab.platform.cache import make_cache
 from dab.platform.logging import configure_logging, get_logger
 from dab.platform.metrics import instrument_engine
+from dab.services.column_lineage import LineageOptions
 from dab.services.layer_config import load_layer_rules
 from dab.services.startup import keep_recovering, recover_interrupted_jobs
 from dab.settings import Settings, get_settings
@@ -56,6 +57,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         generation_file=settings.cache_generation_file,
     )
     app.state.layer_rules = load_layer_rules(settings.dab_layer_rules_file)
+    app.state.lineage_options = LineageOptions(
+        tuple(settings.dab_pii_masking_functions), settings.dab_column_lineage_workers
+    )
     app.state.api_keys, generated = resolve_api_keys(settings)
     if generated:
         # Printed for the person starting the server, never written to the JSON log.

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from dab import __version__
-from dab.cli import capsules, columns, conformance, db, graph, ingest, products, search, serve, tags
+from dab.cli import capsules, columns, conformance, db, graph, ingest, pii, products, search, serve, tags
 from dab.platform.logging import configure_logging
 
 app = typer.Typer(no_args_is_help=True, help="dab, the Data Architecture Brain.", add_completion=False)
@@ -18,6 +18,7 @@ app.add_typer(conformance.app, name="conformance")
 app.command("serve")(serve.serve)
 app.add_typer(capsules.app, name="capsules")
 app.add_typer(columns.app, name="columns")
+app.add_typer(pii.app, name="pii")
 app.command("search")(search.search)
 app.add_typer(products.app, name="products")
 app.add_typer(tags.app, name="tags")

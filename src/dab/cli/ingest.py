@@ -13,6 +13,7 @@ from dab.cli._remote import RemoteClient
 from dab.cli._render import console, job_stats_table, print_json, print_rows
 from dab.cli._runtime import announce_write, fail, guarded, load_settings, run, unit_of_work
 from dab.errors import InvalidInput
+from dab.services.column_lineage import LineageOptions
 from dab.services.ingest_dbt import (
     ARTIFACT_FILES,
     IngestRequest,
@@ -26,6 +27,7 @@ from dab.services.ingest_dbt import (
 from dab.services.jobs import job_summary, list_jobs
 from dab.services.layer_config import load_layer_rules
 from dab.services.startup import recover_interrupted_jobs
+from dab.settings import Settings
 from dab.storage.db import create_engine, make_session_factory
 
 app = typer.Typer(help="Ingest metadata (dbt artifacts) into the graph.", no_args_is_help=False)
@@ -51,6 +53,10 @@ def _read(paths: dict[str, Path | None]) -> dict[str, bytes]:
 Step = Callable[[str], None]
 
 
+def _lineage(settings: Settings) -> LineageOptions:
+    return LineageOptions(tuple(settings.dab_pii_masking_functions), settings.dab_column_lineage_workers)
+
+
 async def _ingest_locally(request: IngestRequest, step: Step = lambda _: None) -> dict[str, Any]:
     """Store, parse, write: one job on the configured database, reporting each stage."""
     settings = load_settings()
@@ -69,7 +75,9 @@ async def _ingest_locally(request: IngestRequest, step: Step = lambda _: None) -
         await recover_interrupted_jobs(factory, lease_seconds=policy.lease_seconds)
         step("parsing")
         rules = load_layer_rules(settings.dab_layer_rules_file)
-        parsed = await parse_job(factory, job_id, layer_rules=rules, policy=policy)
+        parsed = await parse_job(
+            factory, job_id, layer_rules=rules, policy=policy, lineage=_lineage(settings)
+        )
         step("writing the graph")
         return await write_job(factory, parsed, on_committed=lambda: announce_write(settings), policy=policy)
     except JobFailed as failed:

@@ -23,3 +23,8 @@ class Column:
     """Set when the metadata says the column holds PII (``meta.pii``/``pii_type``/tags)."""
     semantic_type: str | None = None
     is_masked: bool = False
+    pii_method: str | None = None
+    """How pii_type was found: manual, metadata, lineage or name (``dab.pii``)."""
+    pii_confidence: float | None = None
+    pii_evidence: str | None = None
+    masking_function: str | None = None

@@ -15,6 +15,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from dab.domain.capsule import Capsule
 from dab.domain.column import Column
@@ -69,6 +70,8 @@ class Graph:
     tests: dict[str, DataTest] = field(default_factory=dict)
     project: ProjectInfo | None = None
     issues: list[IngestIssue] = field(default_factory=list)
+    column_lineage_coverage: dict[str, Any] = field(default_factory=dict)
+    """Models with full, partial and no column lineage and each miss's reason (``dab.columnlineage``)."""
 
     @cached_property
     def parents(self) -> dict[str, list[str]]:

@@ -11,6 +11,12 @@ class TransformationKind(StrEnum):
     TRANSFORMATION = "transformation"
     AGGREGATION = "aggregation"
     MASKING = "masking"
+    FILTER = "filter"
+    """Filter/join-only: the source decides which rows reach the target, not its value."""
+
+
+KIND_BY_VALUE: dict[str, TransformationKind] = {k.value: k for k in TransformationKind}
+"""Stored value -> kind; ``TransformationKind(value)`` is ~10x slower, and runs once per stored edge."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,3 +33,5 @@ class ColumnLineageEdge:
     source_urn: str
     target_urn: str
     transformation: TransformationKind = TransformationKind.IDENTITY
+    function: str | None = None
+    """The masking function, for masking edges."""

@@ -17,7 +17,13 @@ from dab.domain.capsule import Capsule
 from dab.domain.column import Column
 from dab.domain.graph import Graph
 from dab.domain.quality import DataTest
-from dab.storage.graph_writer import Entry, sync_by_urn, sync_capsule_edges
+from dab.storage.graph_writer import (
+    Entry,
+    StoredEdges,
+    sync_by_urn,
+    sync_capsule_edges,
+    sync_column_edges,
+)
 from dab.storage.mappers import capsule_row, column_row, content_hash, test_row
 from dab.storage.records import (
     CapsuleRecord,
@@ -181,7 +187,12 @@ async def _store_subtree_digests(session: AsyncSession, subtrees: _Subtrees, urn
 
 
 async def persist_graph(
-    session: AsyncSession, graph: Graph, *, project: str, run_invocation_id: str | None = None
+    session: AsyncSession,
+    graph: Graph,
+    *,
+    project: str,
+    run_invocation_id: str | None = None,
+    stored_column_edges: StoredEdges | None = None,
 ) -> dict[str, Any]:
     """Diff-write ``graph`` as the new state of ``project``; returns per-kind stats."""
     capsules_in = graph.capsules.values()
@@ -223,6 +234,12 @@ async def persist_graph(
     edges = await sync_capsule_edges(
         session, ((e.source_urn, e.target_urn) for e in graph.edges), project=project
     )
+    column_edges = await sync_column_edges(
+        session,
+        ((e.source_urn, e.target_urn, e.transformation.value, e.function) for e in graph.column_edges),
+        project=project,
+        stored=stored_column_edges,
+    )
     tags = await sync_dbt_tag_links(
         session,
         {c.urn: c.tags for c in capsules_in if c.tags},
@@ -237,6 +254,7 @@ async def persist_graph(
         "columns": columns.as_dict(),
         "tests": tests.as_dict(),
         "lineage_edges": edges.as_dict(),
+        "column_lineage_edges": column_edges.as_dict(),
         "tag_links": tags.as_dict(),
         "domains_created": domains,
         "owners_created": owners,
@@ -245,6 +263,7 @@ async def persist_graph(
             "columns": len(graph.columns),
             "tests": len(graph.tests),
             "lineage_edges": len(graph.edges),
+            "column_lineage_edges": len(graph.column_edges),
             "by_type": dict(sorted(by_type.items())),
         },
         "warnings": len(graph.issues),

@@ -24,6 +24,7 @@ from dab.errors import Conflict, DabError, InvalidArtifact, InvalidInput, Servic
 from dab.ingest.dbt import LayerRules, load_artifact, parse_dbt
 from dab.platform.logging import get_logger
 from dab.platform.metrics import INGESTIONS
+from dab.services.column_lineage import LineageOptions, derive_column_lineage, store_lineage_state
 from dab.services.graph_persistence import lock_project, persist_graph, set_last_job
 from dab.services.ingest_shortcut import input_fingerprint, last_identical_write, unchanged_stats
 from dab.services.jobs import (
@@ -34,6 +35,8 @@ from dab.services.jobs import (
     prune_artifacts,
     this_worker,
 )
+from dab.services.pii_scan import apply_pii_findings
+from dab.storage.graph_writer import stored_column_edges
 from dab.storage.records import IngestionArtifactRecord, IngestionJobRecord, utcnow
 
 ARTIFACT_FILES = {
@@ -220,14 +223,18 @@ class _Started:
 
 
 async def _start(
-    factory: async_sessionmaker[AsyncSession], job_id: str, layer_rules: LayerRules | None
+    factory: async_sessionmaker[AsyncSession],
+    job_id: str,
+    layer_rules: LayerRules | None,
+    lineage: LineageOptions | None = None,
 ) -> _Started:
     async with factory.begin() as session:
         job = await get_job(session, job_id)
         job.status = "running"
         job.started_at = utcnow()
         job.worker = this_worker()
-        fingerprint = await input_fingerprint(session, job_id, job.project, layer_rules)
+        masking = lineage.masking_functions if lineage else ()
+        fingerprint = await input_fingerprint(session, job_id, job.project, layer_rules, masking)
         identical = await last_identical_write(session, fingerprint)
         artifacts = {} if identical else await load_job_artifacts(session, job_id)
         return _Started(artifacts, job.project, fingerprint, identical)
@@ -245,6 +252,7 @@ class ParsedJob:
     fingerprint: str
     identical_to: tuple[str, dict[str, Any]] | None = None
     layer_rules: LayerRules | None = None
+    lineage: LineageOptions | None = None
 
 
 class JobFailed(ServiceUnavailable):
@@ -267,15 +275,18 @@ async def parse_job(
     *,
     layer_rules: LayerRules | None = None,
     policy: JobPolicy = JobPolicy(),
+    lineage: LineageOptions | None = None,
 ) -> ParsedJob:
     """Mark the job running and parse its stored artifacts; any failure fails the job."""
     async with job_lease(factory, job_id, policy.lease_seconds):
         try:
-            started = await _start(factory, job_id, layer_rules)
+            started = await _start(factory, job_id, layer_rules, lineage)
             if started.identical is not None:
                 project, previous_job, stats = started.identical
                 identical = (previous_job, stats)
-                return ParsedJob(job_id, project, None, None, started.fingerprint, identical, layer_rules)
+                return ParsedJob(
+                    job_id, project, None, None, started.fingerprint, identical, layer_rules, lineage
+                )
             graph, invocation = await anyio.to_thread.run_sync(
                 parse_artifacts,
                 started.artifacts,
@@ -286,15 +297,30 @@ async def parse_job(
         except Exception as exc:
             raise JobFailed(await _fail(factory, job_id, exc), exc) from exc
     project = graph.project.name if graph.project else (started.project_name or "default")
-    return ParsedJob(job_id, project, graph, invocation, started.fingerprint, layer_rules=layer_rules)
+    return ParsedJob(
+        job_id, project, graph, invocation, started.fingerprint, layer_rules=layer_rules, lineage=lineage
+    )
 
 
 async def _write_graph(
     session: AsyncSession, parsed: ParsedJob, graph: Graph
 ) -> tuple[dict[str, Any], list[Any]]:
-    stats = await persist_graph(
-        session, graph, project=parsed.project, run_invocation_id=parsed.invocation_id
+    stored_edges = await stored_column_edges(session, parsed.project)
+    # Outside the GC pause: sqlglot's trees are cyclic (parent links), 10k of them must be collected.
+    lineage_states = await derive_column_lineage(
+        session, graph, project=parsed.project, stored_edges=stored_edges, options=parsed.lineage
     )
+    pii = await apply_pii_findings(session, graph)
+    stats = await persist_graph(
+        session,
+        graph,
+        project=parsed.project,
+        run_invocation_id=parsed.invocation_id,
+        stored_column_edges=stored_edges,
+    )
+    await store_lineage_state(session, lineage_states)
+    stats["column_lineage"] = graph.column_lineage_coverage
+    stats["pii"] = pii
     warnings = [
         {"artifact": i.artifact, "json_path": i.json_path, "message": i.message} for i in graph.issues[:1000]
     ]
@@ -379,10 +405,11 @@ async def run_job(
     layer_rules: LayerRules | None = None,
     on_committed: OnCommitted | None = None,
     policy: JobPolicy = JobPolicy(),
+    lineage: LineageOptions | None = None,
 ) -> dict[str, Any]:
     """Parse and write a pending job; returns the finished job (completed or failed)."""
     try:
-        parsed = await parse_job(factory, job_id, layer_rules=layer_rules, policy=policy)
+        parsed = await parse_job(factory, job_id, layer_rules=layer_rules, policy=policy, lineage=lineage)
         return await write_job(factory, parsed, on_committed=on_committed, policy=policy)
     except JobFailed as failed:
         return failed.summary

@@ -9,7 +9,7 @@ the full path, whose diff then finds what really changed.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -20,11 +20,15 @@ from dab.ingest.dbt import LayerRules
 from dab.storage.mappers import MAPPING_VERSION
 from dab.storage.records import IngestionArtifactRecord, IngestionJobRecord, ProjectRecord
 
-DIFF_KINDS = ("capsules", "columns", "tests", "lineage_edges", "tag_links")
+DIFF_KINDS = ("capsules", "columns", "tests", "lineage_edges", "column_lineage_edges", "tag_links")
 
 
 async def input_fingerprint(
-    session: AsyncSession, job_id: str, project_name: str | None, layer_rules: LayerRules | None
+    session: AsyncSession,
+    job_id: str,
+    project_name: str | None,
+    layer_rules: LayerRules | None,
+    masking_functions: Sequence[str] = (),
 ) -> str:
     digests = await session.execute(
         select(IngestionArtifactRecord.kind, IngestionArtifactRecord.sha256)
@@ -36,6 +40,7 @@ async def input_fingerprint(
         f"project={project_name}",
         f"rules={layer_rules!r}",
         f"mapping={MAPPING_VERSION!r}",
+        f"masking={sorted(masking_functions)!r}",
         __version__,
     ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
@@ -63,6 +68,8 @@ def unchanged_stats(previous: Mapping[str, Any]) -> dict[str, Any]:
         owners_created=0,
         totals=previous.get("totals", {}),
         warnings=previous.get("warnings", 0),
+        column_lineage=previous.get("column_lineage", {}),
+        pii=previous.get("pii", {}),
         input_fingerprint=previous.get("input_fingerprint"),
         identical_to_job=previous.get("identical_to_job"),
     )

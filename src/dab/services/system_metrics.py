@@ -6,17 +6,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.platform.metrics import CAPSULE_COUNT, CONFORMANCE_SCORE, PII_COLUMN_COUNT
-from dab.storage.records import CapsuleRecord, ColumnRecord, ConformanceRunRecord
+from dab.storage.records import CapsuleRecord, ConformanceRunRecord
+from dab.storage.repositories.pii import pii_counts_by_type
 
 
 async def refresh_system_gauges(session: AsyncSession) -> None:
     capsules = await session.scalar(select(func.count()).select_from(CapsuleRecord))
     CAPSULE_COUNT.set(capsules or 0)
-    rows = await session.execute(
-        select(ColumnRecord.pii_type, func.count())
-        .where(ColumnRecord.pii_type.is_not(None))
-        .group_by(ColumnRecord.pii_type)
-    )
+    rows = await pii_counts_by_type(session)  # the PII findings (dab.pii), masked ones included
     PII_COLUMN_COUNT.clear()
     for pii_type, count in rows:
         PII_COLUMN_COUNT.labels(pii_type).set(count)

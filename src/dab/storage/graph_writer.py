@@ -7,7 +7,7 @@ through ON DELETE CASCADE). Runs inside the caller's transaction; never commits.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -16,7 +16,7 @@ from sqlalchemy import JSON, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.errors import Conflict
-from dab.storage.records import Base, CapsuleLineageRecord, utcnow
+from dab.storage.records import Base, CapsuleLineageRecord, ColumnLineageRecord, utcnow
 
 BATCH = 5_000
 T = TypeVar("T")
@@ -163,6 +163,24 @@ async def _update_by_id(session: AsyncSession, record: Any, rows: Sequence[dict[
             await conn.execute(stmt, list(batch))
 
 
+async def update_by_urn(
+    session: AsyncSession, record: Any, rows: Sequence[Mapping[str, Any]], fields: Sequence[str]
+) -> None:
+    """Set ``fields`` of the rows keyed by ``urn`` (every row carries ``urn`` and all the fields)."""
+    if not rows:
+        return
+    table = record.__table__
+    stmt = (
+        update(table)
+        .where(table.c.urn == bindparam("row_urn"))
+        .values({f: bindparam(f"v_{f}") for f in fields})
+    )
+    params = [{"row_urn": row["urn"], **{f"v_{f}": row[f] for f in fields}} for row in rows]
+    conn = await session.connection()
+    for batch in chunked(params):
+        await conn.execute(stmt, list(batch))
+
+
 async def _delete_by_id(session: AsyncSession, record: Any, ids: Sequence[int]) -> None:
     for batch in chunked(ids, 1_000):
         await session.execute(delete(record).where(record.id.in_(batch)))
@@ -276,3 +294,43 @@ async def sync_capsule_edges(
     ]
     await _insert(session, CapsuleLineageRecord, new)
     return DiffStats(created=len(new), deleted=len(gone))
+
+
+_E = ColumnLineageRecord
+_EDGE_FIELDS = (_E.id, _E.source_urn, _E.target_urn, _E.transformation, _E.function)
+ColumnEdge = tuple[str, str, str, str | None]
+"""(source column, target column, kind, masking function)."""
+
+
+StoredEdges = dict[tuple[str, str], tuple[int, str, str | None]]
+"""(source, target) -> (row id, kind, masking function)."""
+
+
+async def stored_column_edges(session: AsyncSession, project: str) -> StoredEdges:
+    conn = await session.connection()  # Core: no ORM machinery per row (464k rows at 10k models)
+    rows = await conn.execute(select(*_EDGE_FIELDS).where(ColumnLineageRecord.project == project))
+    return {(source, target): (edge_id, kind, function) for edge_id, source, target, kind, function in rows}
+
+
+async def sync_column_edges(
+    session: AsyncSession, edges: Iterable[ColumnEdge], *, project: str, stored: StoredEdges | None = None
+) -> DiffStats:
+    """DERIVED_FROM edges of the project: insert new pairs, update changed kinds, delete the rest."""
+    if stored is None:
+        stored = await stored_column_edges(session, project)
+    wanted = {(s, t): (k, f) for s, t, k, f in edges}
+    gone = [edge_id for pair, (edge_id, _, _) in stored.items() if pair not in wanted]
+    await _delete_by_id(session, ColumnLineageRecord, gone)
+    new = [
+        {"project": project, "source_urn": s, "target_urn": t, "transformation": k, "function": f}
+        for (s, t), (k, f) in sorted(wanted.items())
+        if (s, t) not in stored
+    ]
+    await _insert(session, ColumnLineageRecord, new)
+    changed = [
+        {"id": stored[pair][0], "transformation": k, "function": f}
+        for pair, (k, f) in wanted.items()
+        if pair in stored and stored[pair][1:] != (k, f)
+    ]
+    await _update_by_id(session, ColumnLineageRecord, changed)
+    return DiffStats(created=len(new), updated=len(changed), deleted=len(gone))

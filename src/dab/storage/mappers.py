@@ -111,9 +111,12 @@ def column_row(column: Column, project: str, digest: str) -> dict[str, Any]:
         "constraints": jsonable([dict(c) for c in column.constraints]),
         "stats": jsonable(dict(column.stats)),
         "pii_type": column.pii_type,
-        "pii_origin": "metadata" if column.pii_type else None,
+        "pii_origin": column.pii_method or ("metadata" if column.pii_type else None),
         "semantic_type": column.semantic_type,
         "is_masked": column.is_masked,
+        "pii_confidence": column.pii_confidence,
+        "pii_evidence": column.pii_evidence,
+        "masking_function": column.masking_function,
     }
     row["content_hash"] = digest
     return row

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -10,9 +10,11 @@ from dab.api.cached import cached_json
 from dab.api.deps import LimitQuery, OffsetQuery, SessionDep, SettingsDep
 from dab.api.schemas.catalog import ColumnDetail, ColumnRead, LineageRead
 from dab.api.schemas.common import Page
+from dab.api.schemas.compliance import ClassificationUpdate
 from dab.services import catalog_columns
 from dab.services.catalog_columns import ColumnFilters
 from dab.services.catalog_lineage import LineageDirection, column_lineage
+from dab.services.compliance_pii import classify_column
 
 QText = Annotated[str | None, Query(max_length=200, description="Substring of name, URN or description")]
 
@@ -53,6 +55,17 @@ async def get_column_lineage(
             session, urn, direction=direction, depth=depth, max_depth=settings.dab_lineage_max_depth
         ),
     )
+
+
+@router.put("/{urn:path}/classification")
+async def put_column_classification(urn: str, body: ClassificationUpdate, request: Request) -> dict[str, Any]:
+    """A manual PII classification: wins over detection and survives re-ingestion."""
+    async with request.app.state.session_factory.begin() as session:
+        out = await classify_column(
+            session, urn, pii=body.pii, pii_type=body.pii_type, masked=body.masked, reason=body.reason
+        )
+    await request.app.state.cache.bump()
+    return out
 
 
 @router.get("/{urn:path}", response_model=ColumnDetail)

@@ -154,7 +154,13 @@ async def _submit(
     async with state.session_factory.begin() as session:
         job_id = (await create_job(session, ingest)).id
     try:
-        parsed = await parse_job(state.session_factory, job_id, layer_rules=state.layer_rules, policy=policy)
+        parsed = await parse_job(
+            state.session_factory,
+            job_id,
+            layer_rules=state.layer_rules,
+            policy=policy,
+            lineage=state.lineage_options,
+        )
     except JobFailed as failed:
         raise _with_job(failed, job_id) from None
     response.headers["Location"] = f"{request.url.path.rsplit('/ingest', 1)[0]}/ingest/jobs/{job_id}"

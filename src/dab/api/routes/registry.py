@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from dab.api.routes import (
     capsules,
     columns,
+    compliance,
     conformance,
     conformance_gate,
     domains,
@@ -30,4 +31,5 @@ PROTECTED_ROUTERS: tuple[APIRouter, ...] = (
     products.router,
     tags.router,
     graph.router,
+    compliance.router,
 )

@@ -8,6 +8,8 @@ import orjson
 from fastapi import APIRouter, Query, Response
 
 from dab.api.deps import SessionDep, SettingsDep
+from dab.reports.pii_report import pii_csv, pii_html
+from dab.services.compliance_pii import pii_report
 from dab.services.reports_conformance import MEDIA_TYPES, ReportFormat, conformance_report, render_report
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -32,3 +34,20 @@ async def get_conformance_report(
         {"Content-Disposition": 'attachment; filename="conformance.csv"'} if report_format == "csv" else None
     )
     return Response(body, media_type=MEDIA_TYPES[report_format], headers=headers)
+
+
+@router.get(
+    "/pii-inventory",
+    responses={200: {"content": {"text/html": {}, "text/csv": {}, "application/json": {}}}},
+)
+async def get_pii_inventory_report(
+    session: SessionDep, report_format: Annotated[ReportFormat, Query(alias="format")] = "html"
+) -> Response:
+    """Every PII column with its type, risk, masking and evidence."""
+    report = await pii_report(session)
+    if report_format == "html":
+        return Response(pii_html(report), media_type=MEDIA_TYPES["html"])
+    if report_format == "csv":
+        headers = {"Content-Disposition": 'attachment; filename="pii-inventory.csv"'}
+        return Response(pii_csv(report["items"]), media_type=MEDIA_TYPES["csv"], headers=headers)
+    return Response(orjson.dumps(report), media_type=MEDIA_TYPES["json"])

@@ -8,6 +8,7 @@ from dab.storage.records.catalog import (
     ColumnLineageRecord,
     ColumnRecord,
     DataTestRecord,
+    PiiClassificationRecord,
     ProjectRecord,
     TestResultRecord,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "IngestionArtifactRecord",
     "IngestionJobRecord",
     "OwnerRecord",
+    "PiiClassificationRecord",
     "ProjectRecord",
     "RuleRecord",
     "TagRecord",

@@ -73,6 +73,10 @@ class CapsuleRecord(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     subtree_hash: Mapped[str | None] = mapped_column(String(64))
     """Digest of the capsule's columns and tests: equal means re-ingestion can skip them."""
+    lineage_hash: Mapped[str | None] = mapped_column(String(64))
+    """Digest of what the model's column lineage was derived from: equal means reuse the edges."""
+    column_lineage: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    """The model's column-lineage coverage: status (full/partial/none) and misses."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -94,9 +98,13 @@ class ColumnRecord(Base):
     stats: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     pii_type: Mapped[str | None] = mapped_column(String(64), index=True)
     pii_origin: Mapped[str | None] = mapped_column(String(32))
-    """Where pii_type came from: ``metadata`` (dbt), ``manual`` (API, survives re-ingestion)."""
+    """How pii_type was found: ``manual`` (API), ``metadata`` (dbt), ``lineage`` or ``name``."""
     semantic_type: Mapped[str | None] = mapped_column(String(64))
     is_masked: Mapped[bool] = mapped_column(Boolean, default=False)
+    pii_confidence: Mapped[float | None] = mapped_column(Float)
+    pii_evidence: Mapped[str | None] = mapped_column(String(1024))
+    """The meta key, the name rule, or the upstream column the finding came from."""
+    masking_function: Mapped[str | None] = mapped_column(String(64))
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -126,6 +134,23 @@ class ColumnLineageRecord(Base):
     source_urn: Mapped[str] = mapped_column(ForeignKey("capsule_column.urn", ondelete="CASCADE"))
     target_urn: Mapped[str] = mapped_column(ForeignKey("capsule_column.urn", ondelete="CASCADE"), index=True)
     transformation: Mapped[str] = mapped_column(String(32), default="identity")
+    function: Mapped[str | None] = mapped_column(String(64))
+    """The masking function of a masking edge."""
+
+
+class PiiClassificationRecord(Base):
+    """A person's PII answer for a column, keyed by URN alone: no foreign key, so it survives
+    re-ingestion and the column disappearing and coming back."""
+
+    __tablename__ = "pii_classification"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    column_urn: Mapped[str] = mapped_column(URN, unique=True)
+    is_pii: Mapped[bool] = mapped_column(Boolean)
+    pii_type: Mapped[str | None] = mapped_column(String(64))
+    is_masked: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class DataTestRecord(Base):

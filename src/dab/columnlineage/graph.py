@@ -1,0 +1,235 @@
+"""Column lineage of a whole parsed project: every model's SQL against its parents' columns.
+
+Relations in the compiled SQL are matched to capsules by their relation name; ephemeral
+parents have none (dbt inlines them as CTEs), so their own parents' tables join the schema.
+Every model ends up counted as full, partial or none, each miss with its reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from dab.columnlineage.kinds import MASKING_FUNCTIONS
+from dab.columnlineage.sql import ModelLineage, derive_model_lineage, table_key
+from dab.domain.capsule import Capsule, CapsuleType
+from dab.domain.column import Column
+from dab.domain.graph import Graph
+from dab.domain.lineage import ColumnLineageEdge
+
+# dbt adapter -> sqlglot dialect, where the names differ.
+DIALECTS = {
+    "postgres": "postgres",
+    "sqlserver": "tsql",
+    "fabric": "tsql",
+    "synapse": "tsql",
+    "databricks": "databricks",
+    "spark": "spark",
+    "redshift": "redshift",
+    "snowflake": "snowflake",
+    "bigquery": "bigquery",
+    "duckdb": "duckdb",
+    "trino": "trino",
+    "athena": "athena",
+    "clickhouse": "clickhouse",
+    "oracle": "oracle",
+    "mysql": "mysql",
+    "sqlite": "sqlite",
+    "teradata": "teradata",
+}
+_QUOTES = re.compile(r'["`\[\]]')
+TRACED_TYPES = (CapsuleType.MODEL, CapsuleType.SNAPSHOT)
+
+
+def dialect_of(adapter_type: str | None) -> str | None:
+    return DIALECTS.get((adapter_type or "").lower())
+
+
+def relation_key(relation_name: str) -> str:
+    """``"db"."schema"."t"`` / `` `p.d.t` `` -> ``db.schema.t`` (the key ``sql.table_key`` builds)."""
+    return table_key(_QUOTES.sub("", relation_name).split("."))
+
+
+LINEAGE_VERSION = "1"
+"""Part of every model's input digest: bump it when derivation changes, so stored lineage is redone."""
+
+
+@dataclass(slots=True)
+class ModelCoverage:
+    status: str  # full | partial | none
+    misses: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "misses": self.misses}
+
+
+def coverage_summary(models: Mapping[str, ModelCoverage]) -> dict[str, Any]:
+    """Models with full, partial and no column lineage, and every miss with its reason."""
+    statuses = Counter(m.status for m in models.values())
+    misses = [miss for urn in sorted(models) for miss in models[urn].misses]
+    return {
+        "models": len(models),
+        "full": statuses["full"],
+        "partial": statuses["partial"],
+        "none": statuses["none"],
+        "by_reason": dict(sorted(Counter(m["reason"] for m in misses).items())),
+        "misses": misses,
+    }
+
+
+@dataclass(slots=True)
+class GraphLineage:
+    edges: list[ColumnLineageEdge] = field(default_factory=list)
+    models: dict[str, ModelCoverage] = field(default_factory=dict)
+
+    @property
+    def coverage(self) -> dict[str, Any]:
+        return coverage_summary(self.models)
+
+
+class _Index:
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.by_key: dict[str, str] = {}
+        for capsule in graph.capsules.values():
+            if capsule.relation_name and capsule.materialization != "ephemeral":
+                self.by_key[relation_key(capsule.relation_name)] = capsule.urn
+        self.key_of = {urn: key for key, urn in self.by_key.items()}
+        self.columns: dict[str, dict[str, Column]] = {
+            urn: {c.name.lower(): c for c in cols} for urn, cols in graph.columns_by_capsule.items()
+        }
+
+    def readable(self, urn: str) -> set[str]:
+        """Capsules whose tables the SQL of ``urn`` can read: parents, through ephemeral ones."""
+        out: set[str] = set()
+        stack = list(self.graph.parents.get(urn, ()))
+        while stack:
+            parent = stack.pop()
+            if parent in out:
+                continue
+            out.add(parent)
+            capsule = self.graph.capsules.get(parent)
+            if capsule is not None and capsule.materialization == "ephemeral":
+                stack.extend(self.graph.parents.get(parent, ()))
+        return out
+
+    def digest(self, capsule: Capsule, dialect: str | None, masking: frozenset[str]) -> str:
+        """Everything the model's column lineage depends on; equal digests, equal lineage."""
+        parents = sorted(
+            (self.key_of.get(p, ""), p, sorted(self.columns.get(p, {}))) for p in self.readable(capsule.urn)
+        )
+        own = sorted(self.columns.get(capsule.urn, {}))
+        payload = (LINEAGE_VERSION, dialect, sorted(masking), capsule.compiled_sql, own, parents)
+        return hashlib.blake2b(orjson.dumps(payload), digest_size=16).hexdigest()
+
+    def schema(self, urn: str) -> dict[str, dict[str, str]]:
+        out: dict[str, dict[str, str]] = {}
+        for parent in self.readable(urn):
+            key = self.key_of.get(parent)
+            if key is not None:
+                cols = self.columns.get(parent, {})
+                out[key] = {name: c.data_type or "unknown" for name, c in cols.items()}
+        return out
+
+
+def _edges_of(
+    index: _Index, capsule: Capsule, lineage: ModelLineage, misses: list[dict[str, str]]
+) -> list[ColumnLineageEdge]:
+    targets = index.columns.get(capsule.urn, {})
+
+    def miss(reason: str, detail: str) -> None:
+        misses.append({"capsule_urn": capsule.urn, "reason": reason, "detail": detail})
+
+    for output in lineage.outputs:
+        if output not in targets and output != "*":
+            miss("unknown_column", f"output column {output!r} is not among the model's known columns")
+    if lineage.parsed and "*" not in lineage.outputs:
+        for name in sorted(set(targets) - set(lineage.outputs)):
+            miss("unknown_column", f"column {name!r} of the model is not in its SQL's output")
+    edges: list[ColumnLineageEdge] = []
+    for edge in lineage.edges:
+        target = targets.get(edge.target)
+        source_capsule = index.by_key.get(edge.source.table)
+        source = index.columns.get(source_capsule or "", {}).get(edge.source.column)
+        if target is None:
+            continue
+        if source is None:
+            miss("unknown_column", f"{edge.source.table}.{edge.source.column} is not in the catalog")
+            continue
+        edges.append(ColumnLineageEdge(source.urn, target.urn, edge.kind, edge.function))
+    return edges
+
+
+def _masking(extra: Iterable[str]) -> frozenset[str]:
+    return MASKING_FUNCTIONS | {f.lower() for f in extra}
+
+
+def _dialect(graph: Graph) -> str | None:
+    return dialect_of(graph.project.adapter_type if graph.project else None)
+
+
+def traced_models(graph: Graph) -> list[Capsule]:
+    return [c for c in graph.capsules.values() if c.capsule_type in TRACED_TYPES]
+
+
+def input_digests(graph: Graph, *, extra_masking_functions: Iterable[str] = ()) -> dict[str, str]:
+    """Per traced model, the digest of its lineage inputs (SQL, dialect, its and its parents' columns)."""
+    index, dialect, masking = _Index(graph), _dialect(graph), _masking(extra_masking_functions)
+    return {c.urn: index.digest(c, dialect, masking) for c in traced_models(graph)}
+
+
+PARALLEL_MIN_MODELS = 400
+"""Below this many models a process pool costs more (worker start-up) than it saves."""
+
+Task = tuple[str | None, dict[str, dict[str, str]], str | None, frozenset[str]]
+
+
+def _derive_task(task: Task) -> ModelLineage:
+    return derive_model_lineage(*task)
+
+
+def _derive_all(tasks: list[Task], workers: int, parallel_min: int) -> Iterable[ModelLineage]:
+    """Each model's lineage, in a pool of ``workers`` processes for big projects (sqlglot is CPU-bound)."""
+    if workers <= 1 or len(tasks) < parallel_min:
+        return [_derive_task(t) for t in tasks]
+    context = multiprocessing.get_context("spawn")  # never fork a process that runs threads
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(pool.map(_derive_task, tasks, chunksize=max(1, len(tasks) // (workers * 8))))
+
+
+def derive_graph_lineage(
+    graph: Graph,
+    *,
+    only: Iterable[str] | None = None,
+    extra_masking_functions: Iterable[str] = (),
+    workers: int = 1,
+    parallel_min: int = PARALLEL_MIN_MODELS,
+) -> GraphLineage:
+    """Column edges of the models in ``only`` (all traced models when None) and their coverage."""
+    dialect, masking = _dialect(graph), _masking(extra_masking_functions)
+    index = _Index(graph)
+    wanted = set(only) if only is not None else None
+    models = [c for c in traced_models(graph) if wanted is None or c.urn in wanted]
+    tasks: list[Task] = [(c.compiled_sql, index.schema(c.urn), dialect, masking) for c in models]
+    out = GraphLineage()
+    for capsule, lineage in zip(models, _derive_all(tasks, workers, parallel_min), strict=True):
+        urn = capsule.urn
+        misses = [{"capsule_urn": urn, "reason": m.reason, "detail": m.detail} for m in lineage.misses]
+        edges = _edges_of(index, capsule, lineage, misses)
+        out.edges.extend(edges)
+        if not lineage.parsed or (not edges and misses):
+            status = "none"
+        elif misses:
+            status = "partial"
+        else:
+            status = "full"
+        out.models[urn] = ModelCoverage(status, misses)
+    return out

@@ -1,0 +1,275 @@
+"""One model's compiled SQL + the columns of the tables it reads -> column edges and misses.
+
+sqlglot parses the SQL in the adapter's dialect and ``qualify`` expands ``*``/``t.*``, turns
+``USING`` into ``ON`` and qualifies every column against the schema. A single walk over the
+scopes then follows each output column through CTEs, subqueries and set operations to base
+tables, keeping the strongest hop kind on the way (see ``kinds``). Columns read by WHERE,
+JOIN ... ON, GROUP BY, HAVING and QUALIFY become filter edges into every output column.
+
+Example:
+    >>> schema = {"db.raw.users": {"id": "int", "email": "text"}}
+    >>> result = derive_model_lineage("select id, md5(email) as email_hash from db.raw.users", schema)
+    >>> [(e.source.column, e.target, e.kind.value, e.function) for e in result.edges]
+    [('id', 'id', 'identity', None), ('email', 'email_hash', 'masking', 'md5')]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
+from sqlglot.errors import OptimizeError, ParseError, SqlglotError
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.scope import Scope, build_scope
+from sqlglot.schema import MappingSchema
+
+from dab.columnlineage.kinds import MASKING_FUNCTIONS, RANK, combine, hop_kind
+from dab.domain.lineage import TransformationKind as Kind
+
+Schema = Mapping[str, Mapping[str, str]]
+"""Table key (``db.schema.name``, lower case) -> column name (lower case) -> data type."""
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnRef:
+    table: str
+    column: str
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedEdge:
+    source: ColumnRef
+    target: str
+    kind: Kind
+    function: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Miss:
+    """Why (part of) a model has no column lineage: reason is a stable code, detail says where."""
+
+    reason: str  # no_compiled_sql | parse_error | unknown_table | unknown_column | unsupported
+    detail: str
+
+
+@dataclass(slots=True)
+class ModelLineage:
+    outputs: list[str] = field(default_factory=list)
+    edges: list[DerivedEdge] = field(default_factory=list)
+    misses: list[Miss] = field(default_factory=list)
+    parsed: bool = False
+
+
+Trace = dict[ColumnRef, tuple[Kind, str | None]]
+
+
+def table_key(parts: list[str]) -> str:
+    return ".".join(p.lower() for p in parts if p)
+
+
+def _table_of(table: exp.Table) -> str:
+    return table_key([table.catalog, table.db, table.name])
+
+
+def _schema(schema: Schema, dialect: str | None) -> MappingSchema:
+    """Keys are lower case already: where the dialect folds to lower case, skip re-normalising."""
+    lowercase = Dialect.get_or_raise(dialect).NORMALIZATION_STRATEGY is NormalizationStrategy.LOWERCASE
+    return MappingSchema(_nested_schema(schema), dialect=dialect, normalize=not lowercase)
+
+
+def _nested_schema(schema: Schema) -> dict[str, object]:
+    """sqlglot's nested mapping; every key must have the same depth, the deepest wins."""
+    depth = max((k.count(".") for k in schema), default=0)
+    out: dict[str, object] = {}
+    for key, columns in schema.items():
+        parts = key.split(".")
+        if len(parts) != depth + 1:
+            continue
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})  # type: ignore[assignment]
+        node[parts[-1]] = dict(columns)
+    return out
+
+
+class _Walker:
+    def __init__(self, masking: frozenset[str], result: ModelLineage) -> None:
+        self.masking = masking
+        self.result = result
+        self.memo: dict[tuple[int, str], Trace] = {}
+        self.tables: dict[int, str] = {}
+
+    def table(self, table: exp.Table) -> str:
+        key = self.tables.get(id(table))
+        if key is None:
+            key = self.tables[id(table)] = _table_of(table)
+        return key
+
+    def miss(self, reason: str, detail: str) -> None:
+        miss = Miss(reason, detail)
+        if miss not in self.result.misses:
+            self.result.misses.append(miss)
+
+    def resolve(self, scope: Scope, column: exp.Column) -> Trace:
+        """Base columns behind ``column`` as seen from ``scope``, with the kind of that path."""
+        source = scope.sources.get(column.table)
+        if isinstance(source, exp.Table):
+            return {ColumnRef(self.table(source), column.name.lower()): (Kind.IDENTITY, None)}
+        if isinstance(source, Scope):
+            return self.trace(source, column.name.lower())
+        self.miss("unknown_column", f"column {column.sql()!r} has no known source table")
+        return {}
+
+    def trace(self, scope: Scope, name: str) -> Trace:
+        key = (id(scope), name)
+        if key not in self.memo:
+            self.memo[key] = {}  # a recursive CTE refers to itself: stop there
+            self.memo[key] = self._trace(scope, name)
+        return self.memo[key]
+
+    def _trace(self, scope: Scope, name: str) -> Trace:
+        if _branches(scope):
+            return self._trace_union(scope, name)
+        expression = scope.expression
+        if not isinstance(expression, exp.Select):
+            self.miss("unsupported", f"{expression.key} in place of a select")
+            return {}
+        for projection in expression.selects:
+            if projection.alias_or_name.lower() == name:
+                return self.projection(scope, projection)
+        self.miss("unknown_column", f"no column {name!r} in {expression.sql()[:80]!r}")
+        return {}
+
+    def _trace_union(self, scope: Scope, name: str) -> Trace:
+        first = _branches(scope)[0].expression
+        names = [s.alias_or_name.lower() for s in getattr(first, "selects", [])]
+        if name not in names:
+            self.miss("unknown_column", f"no column {name!r} in the set operation")
+            return {}
+        position = names.index(name)
+        out: Trace = {}
+        for branch in _branches(scope):
+            selects = getattr(branch.expression, "selects", [])
+            if position < len(selects):
+                _merge(out, self.trace(branch, selects[position].alias_or_name.lower()))
+        return out
+
+    def projection(self, scope: Scope, projection: exp.Expr) -> Trace:
+        value = projection.unalias()
+        out: Trace = {}
+        for column in value.find_all(exp.Column):
+            if column.find_ancestor(exp.Select) is not scope.expression:
+                continue  # inside a scalar subquery: traced through its own scope below
+            kind, function = hop_kind(column, value, self.masking)
+            for ref, (inner, inner_function) in self.resolve(scope, column).items():
+                path = combine(kind, inner)
+                _merge(out, {ref: (path, function if path == kind else inner_function)})
+        for subquery in value.find_all(exp.Subquery):
+            inner_scope = next((s for s in scope.subquery_scopes if s.expression is subquery.this), None)
+            selects = getattr(subquery.this, "selects", [])
+            if inner_scope is None or not selects:
+                self.miss("unsupported", f"subquery {subquery.sql()[:80]!r}")
+                continue
+            for ref, (kind, function) in self.projection(inner_scope, selects[0]).items():
+                _merge(out, {ref: (combine(Kind.TRANSFORMATION, kind), function)})
+        for star in value.find_all(exp.Star):
+            if not isinstance(star.parent, exp.Count | exp.Column):
+                self.miss("unsupported", f"unexpanded * in {value.sql()[:80]!r}")
+        return out
+
+    def row_filters(self, scopes: list[Scope]) -> Trace:
+        """Base columns read by WHERE / JOIN ON / GROUP BY / HAVING / QUALIFY anywhere in the query."""
+        out: Trace = {}
+        for scope in scopes:
+            expression = scope.expression
+            if not isinstance(expression, exp.Select):
+                continue
+            clauses = [expression.args.get(k) for k in ("where", "group", "having", "qualify")]
+            clauses += [join.args.get("on") for join in expression.args.get("joins") or ()]
+            for clause in clauses:
+                if clause is None:
+                    continue
+                for column in clause.find_all(exp.Column):
+                    if column.find_ancestor(exp.Select) is not expression:
+                        continue
+                    _merge(out, dict.fromkeys(self.resolve(scope, column), (Kind.FILTER, None)))
+        return out
+
+
+def _branches(scope: Scope) -> list[Scope]:
+    """The branches of a UNION/INTERSECT/EXCEPT scope (renamed across sqlglot versions)."""
+    if not isinstance(scope.expression, exp.SetOperation):
+        return []
+    branches = getattr(scope, "set_operation_scopes", None) or getattr(scope, "union_scopes", None)
+    return list(branches or [])
+
+
+def _merge(into: Trace, more: Trace) -> None:
+    """Parallel paths from one source: the least protective one wins (any clear path exposes)."""
+    for ref, (kind, function) in more.items():
+        current = into.get(ref)
+        if current is None or RANK[kind] < RANK[current[0]]:
+            into[ref] = (kind, function)
+
+
+def _parse(sql: str, dialect: str | None, schema: Schema, result: ModelLineage) -> exp.Expr | None:
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except ParseError as exc:
+        first = exc.errors[0] if exc.errors else {}
+        where = f"line {first.get('line')}, col {first.get('col')}: " if first else ""
+        result.misses.append(Miss("parse_error", f"{where}{first.get('description', str(exc))}"[:300]))
+        return None
+    except SqlglotError as exc:
+        result.misses.append(Miss("parse_error", str(exc)[:300]))
+        return None
+    try:
+        return qualify(
+            tree,
+            schema=_schema(schema, dialect),
+            dialect=dialect,
+            validate_qualify_columns=False,
+            quote_identifiers=False,
+            identify=False,
+        )
+    except (OptimizeError, SqlglotError) as exc:
+        result.misses.append(Miss("unsupported", f"cannot qualify: {exc}"[:300]))
+        return None
+
+
+def derive_model_lineage(
+    sql: str | None,
+    schema: Schema,
+    dialect: str | None = None,
+    masking_functions: frozenset[str] = MASKING_FUNCTIONS,
+) -> ModelLineage:
+    """Column edges of one model: output column name (lower case) <- base table columns."""
+    result = ModelLineage()
+    if not sql or not sql.strip():
+        result.misses.append(Miss("no_compiled_sql", "the model has no compiled SQL"))
+        return result
+    tree = _parse(sql, dialect, schema, result)
+    root = build_scope(tree) if tree is not None else None
+    if root is None:
+        if tree is not None:
+            result.misses.append(Miss("unsupported", f"{tree.key} is not a query"))
+        return result
+    result.parsed = True
+    walker = _Walker(masking_functions, result)
+    scopes = list(root.traverse())
+    unknown = {walker.table(t) for s in scopes for t in s.sources.values() if isinstance(t, exp.Table)}
+    for key in sorted(unknown - schema.keys()):
+        walker.miss("unknown_table", f"{key} is not in the catalog")
+    first = _branches(root)[0].expression if _branches(root) else root.expression
+    result.outputs = [s.alias_or_name.lower() for s in getattr(first, "selects", [])]
+    filters = walker.row_filters(scopes)
+    for output in result.outputs:
+        values = walker.trace(root, output)
+        for ref, (kind, function) in sorted(values.items(), key=lambda i: (i[0].table, i[0].column)):
+            result.edges.append(DerivedEdge(ref, output, kind, function))
+        for ref in sorted(filters.keys() - values.keys(), key=lambda r: (r.table, r.column)):
+            result.edges.append(DerivedEdge(ref, output, Kind.FILTER))
+    return result
