@@ -22,6 +22,7 @@ from dab.api.ratelimit import RateLimitMiddleware
 from dab.api.routes import health, metrics
 from dab.api.routes.registry import PROTECTED_ROUTERS
 from dab.platform.cache import make_cache
+from dab.services.cache_admin import database_generation
 from dab.platform.logging import configure_logging, get_logger
 from dab.platform.metrics import instrument_engine
 from dab.services.layer_config import load_layer_rules
@@ -48,7 +49,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         enabled=settings.cache_enabled,
         redis_url=settings.effective_cache_url,
         ttl_seconds=settings.cache_ttl_seconds,
-        generation_file=settings.cache_generation_file,
+        database=database_generation(app.state.session_factory, settings.cache_generation_file),
     )
     app.state.layer_rules = load_layer_rules(settings.dab_layer_rules_file)
     app.state.api_keys, generated = resolve_api_keys(settings)

@@ -10,6 +10,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from dab.storage.generation import watch_writes
+
 
 def _json_dumps(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
@@ -41,8 +43,12 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         # A small pool: opening a SQLite connection (and its thread) costs ~2.5 ms per request.
         engine = create_async_engine(url, echo=echo, pool_size=5, max_overflow=10, **_JSON)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20, **_JSON)
+    else:
+        engine = create_async_engine(
+            url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20, **_JSON
+        )
+    watch_writes(engine)  # every committed catalog write retires cached reads everywhere
+    return engine
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
