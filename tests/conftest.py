@@ -89,6 +89,7 @@ def settings(clean_database: str, tmp_path: Path) -> Settings:
         rate_limit_enabled=False,
         cache_enabled=True,
         cache_redis_url=REDIS_URL,
+        dab_metrics_cache_seconds=0,
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from limits import parse as parse_limit
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -21,7 +21,8 @@ class ConfigurationError(ValueError):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
-    environment: Literal["development", "test", "production"] = "development"
+    environment: str = "development"
+    """A free name (staging, qa, ...); only ``production`` adds stricter start-up rules."""
     database_url: str | None = None
     redis_url: str | None = None
     auth_enabled: bool = True
@@ -44,6 +45,8 @@ class Settings(BaseSettings):
     dab_layer_rules_file: Path | None = None
     dab_rules_dir: Path | None = None
     dab_rules_config_file: Path | None = None
+    dab_metrics_cache_seconds: float = 5.0
+    dab_shutdown_grace_seconds: int = 30
 
     @field_validator("api_keys", mode="before")
     @classmethod

@@ -26,7 +26,7 @@ from dab.services.cache_admin import database_generation
 from dab.platform.logging import configure_logging, get_logger
 from dab.platform.metrics import instrument_engine
 from dab.services.layer_config import load_layer_rules
-from dab.services.startup import recover_interrupted_jobs
+from dab.services.startup import interrupt_own_jobs, recover_interrupted_jobs
 from dab.settings import Settings, get_settings
 from dab.storage import migrate
 from dab.storage.db import create_engine, make_session_factory
@@ -65,8 +65,19 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await _interrupt_own_jobs(app)
         await app.state.cache.close()
         await engine.dispose()
+
+
+async def _interrupt_own_jobs(app: FastAPI) -> None:
+    try:
+        count = await interrupt_own_jobs(app.state.session_factory)
+    except (OSError, SQLAlchemyError) as exc:
+        log.warning("shutdown_database_unavailable", error=type(exc).__name__)
+        return
+    if count:
+        log.warning("shutdown_interrupted_jobs", jobs=count)
 
 
 def create_app(settings: Settings) -> FastAPI:

@@ -23,7 +23,6 @@ from dab.domain.graph import Graph
 from dab.errors import DabError, InvalidArtifact, InvalidInput, ServiceUnavailable
 from dab.ingest.dbt import LayerRules, load_artifact, parse_dbt
 from dab.platform.logging import get_logger
-from dab.platform.metrics import INGESTIONS
 from dab.services.graph_persistence import lock_project, persist_graph, set_last_job
 from dab.services.ingest_shortcut import input_fingerprint, last_identical_write, unchanged_stats
 from dab.services.jobs import get_job, job_summary, this_worker
@@ -112,7 +111,6 @@ async def record_rejected_job(
     )
     session.add(job)
     await session.flush()
-    INGESTIONS.labels(source, "failed").inc()
     return job.id
 
 
@@ -162,7 +160,6 @@ async def _fail(factory: async_sessionmaker[AsyncSession], job_id: str, exc: Exc
         job.finished_at = utcnow()
         job.error = _error_body(exc)
         summary = job_summary(job)
-    INGESTIONS.labels(summary["source"], "failed").inc()
     log.warning("ingestion_failed", job_id=job_id, error=summary["error"]["message"])
     return summary
 
@@ -283,7 +280,6 @@ async def write_job(
         if not isinstance(exc, DabError):
             log.error("ingestion_database_error", job_id=parsed.job_id, error=str(exc)[:500])
         raise JobFailed(await _fail(factory, parsed.job_id, exc), exc) from exc
-    INGESTIONS.labels(summary["source"], "completed").inc()
     log.info("ingestion_completed", job_id=parsed.job_id, project=project, stats=stats)
     if on_committed is not None:
         await on_committed()

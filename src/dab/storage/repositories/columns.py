@@ -104,3 +104,11 @@ class ColumnRepository:
             for row in (await self._session.execute(select(*columns).where(K.urn.in_(batch)))).mappings():
                 out[row["urn"]] = dict(row)
         return out
+
+
+async def count_pii_columns_by_type(session: AsyncSession) -> dict[str, int]:
+    """Columns holding personal data, by PII type (the ``dab_pii_column_count`` gauge)."""
+    rows = await session.execute(
+        select(K.pii_type, func.count()).where(K.pii_type.is_not(None)).group_by(K.pii_type)
+    )
+    return {str(pii_type): int(count) for pii_type, count in rows}
