@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from dab import __version__
-from dab.cli import capsules, columns, conformance, db, ingest, search, serve
+from dab.cli import capsules, columns, conformance, db, ingest, operations, search, serve
 from dab.platform.logging import configure_logging
 
 app = typer.Typer(no_args_is_help=True, help="dab, the Data Architecture Brain.", add_completion=False)
@@ -19,6 +19,9 @@ app.command("serve")(serve.serve)
 app.add_typer(capsules.app, name="capsules")
 app.add_typer(columns.app, name="columns")
 app.command("search")(search.search)
+app.command("backup")(operations.backup)
+app.command("restore")(operations.restore)
+app.add_typer(operations.cache_app, name="cache")
 
 
 def _version(value: bool) -> None:
