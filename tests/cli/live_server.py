@@ -37,12 +37,13 @@ def live_server(
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Yields the base URL and the process; stopped with SIGTERM (graceful) on exit."""
     port = free_port()
+    log = (home / "server.log").open("ab")  # kept for a failing test's post-mortem
     process = subprocess.Popen(
         [sys.executable, "-m", "dab", "serve", "--port", str(port), "--workers", str(workers)],
         env=server_env(home, extra_env),
         cwd=home,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -66,3 +67,4 @@ def live_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+        log.close()

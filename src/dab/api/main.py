@@ -71,6 +71,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 async def _interrupt_own_jobs(app: FastAPI) -> None:
+    # A job task cancelled at the end of the grace period may hold a connection mid-transaction
+    # (for SQLite: the write lock); closing the pool's connections releases it.
+    await app.state.engine.dispose(close=True)
     try:
         count = await interrupt_own_jobs(app.state.session_factory)
     except (OSError, SQLAlchemyError) as exc:

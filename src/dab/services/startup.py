@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dab.services.jobs import INTERRUPTED, mark_interrupted_jobs, this_worker
@@ -16,17 +16,22 @@ async def recover_interrupted_jobs(session_factory: async_sessionmaker[AsyncSess
 
 
 async def interrupt_own_jobs(session_factory: async_sessionmaker[AsyncSession]) -> int:
-    """On shutdown (SIGTERM, after in-flight requests finished): this process's unfinished jobs."""
+    """On shutdown (SIGTERM, after in-flight requests finished): this process's unfinished jobs.
+
+    One UPDATE, so it takes the write lock at once instead of upgrading a read snapshot that a
+    cancelled job's own clean-up may just have made stale.
+    """
     async with session_factory.begin() as session:
-        jobs = await session.scalars(
-            select(IngestionJobRecord).where(
+        result = await session.execute(
+            update(IngestionJobRecord)
+            .where(
                 IngestionJobRecord.status.in_(("pending", "running")),
                 IngestionJobRecord.worker == this_worker(),
             )
+            .values(
+                status="failed",
+                finished_at=utcnow(),
+                error={"message": INTERRUPTED, "artifact": None, "json_path": None},
+            )
         )
-        count = 0
-        for job in jobs:
-            job.status, job.finished_at = "failed", utcnow()
-            job.error = {"message": INTERRUPTED, "artifact": None, "json_path": None}
-            count += 1
-        return count
+        return int(getattr(result, "rowcount", 0) or 0)
