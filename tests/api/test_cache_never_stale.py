@@ -42,7 +42,9 @@ def _total(client: TestClient) -> tuple[int, str]:
     return response.json()["total"], response.headers["x-cache"]
 
 
-def _cli_ingest(monkeypatch: pytest.MonkeyPatch, settings: Settings, home: Path, redis_url: str | None) -> None:
+def _cli_ingest(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings, home: Path, redis_url: str | None
+) -> None:
     """`dab ingest` from another process's point of view: its own DAB_HOME, maybe a dead Redis."""
     monkeypatch.setenv("DATABASE_URL", str(settings.database_url))
     monkeypatch.setenv("DAB_HOME", str(home))
@@ -114,7 +116,10 @@ def test_the_runbook_pattern_delete_is_safe_and_keys_have_no_spaces(settings: Se
         assert _total(client) == (10, "miss")
         assert _total(client) == (10, "hit")
         keys = subprocess.run(
-            [redis_cli, "-u", REDIS_URL, "--scan", "--pattern", "dab:*"], capture_output=True, text=True, check=True
+            [redis_cli, "-u", REDIS_URL, "--scan", "--pattern", "dab:*"],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.splitlines()
         assert keys and all(" " not in key for key in keys), keys
         # The runbook's clean-up, as an operator types it (against our own Redis database).

@@ -50,7 +50,9 @@ def test_conformance_score_is_absent_until_a_first_full_evaluation(client: TestC
     text = client.get("/metrics").text
     assert re.search(r"^dab_conformance_score ", text, re.MULTILINE) is None  # "< 0.5" cannot fire
     assert client.post("/api/v1/ingest/dbt", params={"wait": "true"}, json=artifacts()).status_code == 201
-    evaluated = client.post("/api/v1/conformance/evaluate", json={"scope": "full", "persist_violations": True})
+    evaluated = client.post(
+        "/api/v1/conformance/evaluate", json={"scope": "full", "persist_violations": True}
+    )
     assert evaluated.status_code == 200, evaluated.text
     assert samples(client)["dab_conformance_score"] == pytest.approx(evaluated.json()["score"])
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import orjson
+from benchmarks.generate_dbt_project import generate_manifest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from tests.cli.live_server import KEY, live_server
@@ -21,8 +22,6 @@ from dab.services.jobs import this_worker
 from dab.settings import Settings
 from dab.storage.db import create_engine
 from dab.storage.records import IngestionJobRecord
-
-from benchmarks.generate_dbt_project import generate_manifest
 
 HEADERS = {"X-API-Key": KEY, "Content-Type": "application/json"}
 
@@ -48,7 +47,9 @@ def test_sigterm_lets_an_in_flight_ingestion_finish(tmp_path: Path) -> None:
     with live_server(tmp_path) as (base, server):
 
         def post() -> None:
-            response = httpx.post(f"{base}/api/v1/ingest/dbt?wait=true", content=body, headers=HEADERS, timeout=300)
+            response = httpx.post(
+                f"{base}/api/v1/ingest/dbt?wait=true", content=body, headers=HEADERS, timeout=300
+            )
             answer["status"], answer["body"] = response.status_code, response.json()
 
         thread = threading.Thread(target=post)
@@ -77,7 +78,10 @@ def test_a_job_cut_off_by_shutdown_is_marked_interrupted_and_can_be_retried(tmp_
         assert stored["status"] == "failed"
         assert "interrupted" in stored["error"]["message"]
         retried = httpx.post(
-            f"{base}/api/v1/ingest/jobs/{job['job_id']}/retry", params={"wait": "true"}, headers=HEADERS, timeout=300
+            f"{base}/api/v1/ingest/jobs/{job['job_id']}/retry",
+            params={"wait": "true"},
+            headers=HEADERS,
+            timeout=300,
         )
         assert retried.status_code in (201, 202), retried.text
 

@@ -40,7 +40,12 @@ def test_alert_rules_are_valid_and_fire_when_they_should() -> None:
 def test_dashboard_queries_only_metrics_dab_exports() -> None:
     dashboard = json.loads((ROOT / "deploy" / "grafana" / "dab-dashboard.json").read_text())
     exprs = " ".join(t["expr"] for panel in dashboard["panels"] for t in panel["targets"])
-    for name in ("dab_http_requests_total", "dab_ingestion_total", "dab_conformance_score", "dab_capsule_count"):
+    for name in (
+        "dab_http_requests_total",
+        "dab_ingestion_total",
+        "dab_conformance_score",
+        "dab_capsule_count",
+    ):
         assert name in exprs
 
 

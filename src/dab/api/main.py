@@ -22,9 +22,9 @@ from dab.api.ratelimit import RateLimitMiddleware
 from dab.api.routes import health, metrics
 from dab.api.routes.registry import PROTECTED_ROUTERS
 from dab.platform.cache import make_cache
-from dab.services.cache_admin import database_generation
 from dab.platform.logging import configure_logging, get_logger
 from dab.platform.metrics import instrument_engine
+from dab.services.cache_admin import database_generation
 from dab.services.layer_config import load_layer_rules
 from dab.services.startup import interrupt_own_jobs, recover_interrupted_jobs
 from dab.settings import Settings, get_settings

@@ -164,7 +164,9 @@ class RedisCache:
 
     backend = "redis"
 
-    def __init__(self, url: str, database: DatabaseGeneration | None = None, *, ttl_seconds: int = 300) -> None:
+    def __init__(
+        self, url: str, database: DatabaseGeneration | None = None, *, ttl_seconds: int = 300
+    ) -> None:
         self._redis: Redis = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._database = database
         self._ttl = ttl_seconds

@@ -79,7 +79,9 @@ class _SnapshotCollector(Collector):
 
     def collect(self) -> Iterator[Any]:
         snap = self._snapshot
-        ingestions = CounterMetricFamily("dab_ingestion_total", "Ingestion job count", labels=["source", "status"])
+        ingestions = CounterMetricFamily(
+            "dab_ingestion_total", "Ingestion job count", labels=["source", "status"]
+        )
         for (source, status), count in sorted(snap.ingestions.items()):
             ingestions.add_metric([source, status], count)
         yield ingestions
@@ -102,7 +104,7 @@ def exposition(snapshot: SystemSnapshot) -> bytes:
     """The text a scrape answers: every worker's instruments plus the system snapshot."""
     registry = CollectorRegistry(auto_describe=False)
     if multiprocess_dir():
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         registry.register(_Process())
     registry.register(_SnapshotCollector(snapshot))

@@ -89,7 +89,7 @@ def _bump_before_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _count_commit(session: Session) -> None:
-    global _commits_in_this_process  # noqa: PLW0603 - a process-wide counter is the point
+    global _commits_in_this_process
     if session.info.pop(WROTE, False):
         _commits_in_this_process += 1
 
@@ -98,7 +98,7 @@ def _open_connections(session: Session) -> list[Connection]:
     transaction = session.get_transaction()
     if transaction is None:
         return []
-    found = {id(entry[0]): entry[0] for entry in transaction._connections.values()}  # noqa: SLF001
+    found = {id(entry[0]): entry[0] for entry in transaction._connections.values()}
     return list(found.values())  # SessionTransaction has no public accessor for its connections
 
 

@@ -30,9 +30,11 @@ def database_file(url: str) -> Path:
 
 
 def _copy(source: Path, target: Path) -> None:
-    with contextlib.closing(sqlite3.connect(source, timeout=30)) as src:
-        with contextlib.closing(sqlite3.connect(target, timeout=30)) as dst:
-            src.backup(dst, pages=1024)
+    with (
+        contextlib.closing(sqlite3.connect(source, timeout=30)) as src,
+        contextlib.closing(sqlite3.connect(target, timeout=30)) as dst,
+    ):
+        src.backup(dst, pages=1024)
 
 
 def backup(url: str, target: Path) -> int:
@@ -61,7 +63,9 @@ def backup_revision(path: Path) -> str:
     if row is None:
         raise InvalidInput(f"{path} has no schema revision: not a dab backup", location="PATH")
     revision = str(row[0])
-    known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config("sqlite://")).walk_revisions()}
+    known = {
+        rev.revision for rev in ScriptDirectory.from_config(alembic_config("sqlite://")).walk_revisions()
+    }
     if revision not in known:
         raise InvalidInput(
             f"{path} is at schema revision {revision}, which this dab version does not know "
