@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     cache_enabled: bool = True
     cache_redis_url: str | None = None
     cache_ttl_seconds: int = 300
+    cache_key_prefix: str = "dab:"
     metrics_enabled: bool = True
     tracing_enabled: bool = False
     tracing_otlp_endpoint: str | None = None

@@ -49,6 +49,7 @@ def _cli_ingest(
     monkeypatch.setenv("DATABASE_URL", str(settings.database_url))
     monkeypatch.setenv("DAB_HOME", str(home))
     monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("CACHE_KEY_PREFIX", settings.cache_key_prefix)
     if redis_url:
         monkeypatch.setenv("CACHE_REDIS_URL", redis_url)
     else:
@@ -111,27 +112,60 @@ def test_the_runbook_pattern_delete_is_safe_and_keys_have_no_spaces(settings: Se
     if not REDIS_URL:
         pytest.skip("DAB_TEST_REDIS_URL is not set")
     redis_cli = require_executable("redis-cli", "apt-get install redis-tools")
+    prefix = settings.cache_key_prefix
     with TestClient(create_app(settings), headers={"X-API-Key": TEST_API_KEY}) as client:
         _ingest_without_orders(client)
         assert _total(client) == (10, "miss")
         assert _total(client) == (10, "hit")
         keys = subprocess.run(
-            [redis_cli, "-u", REDIS_URL, "--scan", "--pattern", "dab:*"],
+            [redis_cli, "-u", REDIS_URL, "--scan", "--pattern", f"{prefix}*"],
             capture_output=True,
             text=True,
             check=True,
         ).stdout.splitlines()
         assert keys and all(" " not in key for key in keys), keys
-        # The runbook's clean-up, as an operator types it (against our own Redis database).
+        # The runbook's clean-up, as an operator types it (with this xdist worker's key prefix).
         subprocess.run(
-            f'{redis_cli} -u {REDIS_URL} KEYS "dab:*" | xargs {redis_cli} -u {REDIS_URL} DEL',
+            f'{redis_cli} -u {REDIS_URL} KEYS "{prefix}*" | xargs {redis_cli} -u {REDIS_URL} DEL',
             shell=True,
             check=True,
             capture_output=True,
         )
         left = subprocess.run(
-            [redis_cli, "-u", REDIS_URL, "KEYS", "dab:cache:*"], capture_output=True, text=True, check=True
+            [redis_cli, "-u", REDIS_URL, "KEYS", f"{prefix}cache:*"],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.split()
         assert left == []
         assert _total(client) == (10, "miss")
         assert _total(client) == (10, "hit")
+
+
+def test_only_catalog_writes_change_the_database_generation(settings: Settings) -> None:
+    import asyncio
+
+    from dab.storage.db import create_engine, make_session_factory
+    from dab.storage.generation import read_generation
+    from dab.storage.records import DomainRecord, IngestionJobRecord
+
+    async def run() -> list[str | None]:
+        engine = create_engine(str(settings.database_url))
+        factory = make_session_factory(engine)
+        seen: list[str | None] = []
+        try:
+            for record in (
+                IngestionJobRecord(status="pending"),
+                DomainRecord(name="sales", urn="urn:dab:domain:sales"),
+            ):
+                async with factory.begin() as session:
+                    session.add(record)  # pending at commit time: flushed by the commit itself
+                async with factory() as session:
+                    seen.append((await read_generation(session))[0])
+        finally:
+            await engine.dispose()
+        return seen
+
+    after_job, after_domain = asyncio.run(run())
+    assert after_job is None  # job bookkeeping is not shown by any cached read
+    assert after_domain is not None

@@ -50,6 +50,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         redis_url=settings.effective_cache_url,
         ttl_seconds=settings.cache_ttl_seconds,
         database=database_generation(app.state.session_factory, settings.cache_generation_file),
+        prefix=settings.cache_key_prefix,
     )
     app.state.layer_rules = load_layer_rules(settings.dab_layer_rules_file)
     app.state.api_keys, generated = resolve_api_keys(settings)

@@ -38,6 +38,7 @@ def restore(path: PathArg) -> None:
             dab_home=settings.dab_home,
             redis_url=_redis(settings),
             generation_file=settings.cache_generation_file,
+            prefix=settings.cache_key_prefix,
         )
     )
     typer.echo(f"restored {out['restored']} (schema revision {out['backup_revision']}, upgraded to head)")
@@ -54,7 +55,10 @@ def clear_cache() -> None:
     async def work() -> dict[str, Any]:
         async with unit_of_work(settings) as session:
             return await clear_caches(
-                session, redis_url=_redis(settings), generation_file=settings.cache_generation_file
+                session,
+                redis_url=_redis(settings),
+                generation_file=settings.cache_generation_file,
+                prefix=settings.cache_key_prefix,
             )
 
     out = run(work)
@@ -72,7 +76,7 @@ def show_cache_stats() -> None:
 
     async def work() -> dict[str, Any]:
         async with unit_of_work(settings) as session:
-            stats = await cache_stats(session, redis_url=_redis(settings))
+            stats = await cache_stats(session, redis_url=_redis(settings), prefix=settings.cache_key_prefix)
         backend = "disabled" if not settings.cache_enabled else ("redis" if _redis(settings) else "memory")
         return {"backend": backend, "ttl_seconds": settings.cache_ttl_seconds, **stats}
 

@@ -11,7 +11,8 @@ post-write generation. The generation combines:
   ``dab cache clear``, and re-created as a *new* random token when missing, so the runbook's
   ``KEYS "dab:*" | xargs redis-cli DEL`` (or FLUSHDB) can never bring an old generation back.
 
-Keys contain no spaces: ``dab:cache:<generation>:<sha256 of the request>``. Redis failures
+Keys contain no spaces: ``dab:cache:<generation>:<sha256 of the request>`` (``dab:`` is
+``CACHE_KEY_PREFIX``). Redis failures
 degrade to a miss, never a 5xx.
 """
 
@@ -34,16 +35,14 @@ from dab.platform.logging import get_logger
 from dab.platform.metrics import CACHE_HITS, CACHE_MISSES
 
 PREFIX = "dab:"
-GENERATION_KEY = f"{PREFIX}generation"
-ENTRY_PREFIX = f"{PREFIX}cache:"
 log = get_logger("dab.cache")
 
 TokenReader = Callable[[], Awaitable[str | None]]
 CommitCounter = Callable[[], int]
 
 
-def entry_key(generation: str, key: str) -> str:
-    return f"{ENTRY_PREFIX}{generation}:{hashlib.sha256(key.encode()).hexdigest()[:40]}"
+def entry_key(generation: str, key: str, prefix: str = PREFIX) -> str:
+    return f"{prefix}cache:{generation}:{hashlib.sha256(key.encode()).hexdigest()[:40]}"
 
 
 class DatabaseGeneration:
@@ -165,9 +164,16 @@ class RedisCache:
     backend = "redis"
 
     def __init__(
-        self, url: str, database: DatabaseGeneration | None = None, *, ttl_seconds: int = 300
+        self,
+        url: str,
+        database: DatabaseGeneration | None = None,
+        *,
+        ttl_seconds: int = 300,
+        prefix: str = PREFIX,
     ) -> None:
         self._redis: Redis = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._prefix = prefix
+        self._generation_key = f"{prefix}generation"
         self._database = database
         self._ttl = ttl_seconds
         self._retry_at = 0.0
@@ -183,10 +189,10 @@ class RedisCache:
 
     async def redis_token(self) -> str:
         """The Redis generation; a missing key (deleted, flushed, evicted) becomes a new one."""
-        value = await self._redis.get(GENERATION_KEY)
+        value = await self._redis.get(self._generation_key)
         if value is None:
-            await self._redis.set(GENERATION_KEY, secrets.token_hex(8), nx=True)
-            value = await self._redis.get(GENERATION_KEY)
+            await self._redis.set(self._generation_key, secrets.token_hex(8), nx=True)
+            value = await self._redis.get(self._generation_key)
         return value.decode() if isinstance(value, bytes) else str(value)
 
     async def generation(self) -> str | None:
@@ -209,7 +215,7 @@ class RedisCache:
     async def get(self, generation: str, key: str) -> bytes | None:
         value = None
         try:
-            found = await self._redis.get(entry_key(generation, key))
+            found = await self._redis.get(entry_key(generation, key, self._prefix))
             value = found if isinstance(found, bytes) else None
         except (RedisError, OSError) as exc:
             self._failed("get", exc)
@@ -218,7 +224,7 @@ class RedisCache:
 
     async def set(self, generation: str, key: str, value: bytes) -> None:
         try:
-            await self._redis.set(entry_key(generation, key), value, ex=self._ttl)
+            await self._redis.set(entry_key(generation, key, self._prefix), value, ex=self._ttl)
         except (RedisError, OSError) as exc:
             self._failed("set", exc)
 
@@ -226,7 +232,7 @@ class RedisCache:
         if self._database:
             self._database.expire()
         try:
-            await self._redis.set(GENERATION_KEY, secrets.token_hex(8))
+            await self._redis.set(self._generation_key, secrets.token_hex(8))
             self._pending_bump = False
         except (RedisError, OSError) as exc:
             # Read nothing from Redis until the bump succeeds, or old entries would be served.
@@ -240,7 +246,7 @@ class RedisCache:
             raise ConnectionError("Redis is unreachable: nothing was cleared")
         dropped = 0
         batch: list[bytes] = []
-        async for name in self._redis.scan_iter(match=f"{ENTRY_PREFIX}*", count=1000):
+        async for name in self._redis.scan_iter(match=f"{self._prefix}cache:*", count=1000):
             batch.append(name)
             if len(batch) >= 1000:
                 dropped += await self._redis.unlink(*batch)
@@ -252,9 +258,9 @@ class RedisCache:
     async def stats(self) -> dict[str, Any]:
         token = await self.redis_token()
         entries = current = 0
-        async for name in self._redis.scan_iter(match=f"{ENTRY_PREFIX}*", count=1000):
+        async for name in self._redis.scan_iter(match=f"{self._prefix}cache:*", count=1000):
             entries += 1
-            current += name.decode().startswith(f"{ENTRY_PREFIX}{token}.")
+            current += name.decode().startswith(f"{self._prefix}cache:{token}.")
         info = await self._redis.info()
         return {
             "backend": self.backend,
@@ -315,16 +321,23 @@ def touch_generation_file(path: Path | None) -> None:
 
 
 def make_cache(
-    *, enabled: bool, redis_url: str | None, ttl_seconds: int, database: DatabaseGeneration
+    *,
+    enabled: bool,
+    redis_url: str | None,
+    ttl_seconds: int,
+    database: DatabaseGeneration,
+    prefix: str = PREFIX,
 ) -> Cache:
     if not enabled:
         return NullCache()
     if redis_url:
-        return RedisCache(redis_url, database, ttl_seconds=ttl_seconds)
+        return RedisCache(redis_url, database, ttl_seconds=ttl_seconds, prefix=prefix)
     return MemoryCache(database, ttl_seconds=ttl_seconds)
 
 
-async def announce_write(*, redis_url: str | None, generation_file: Path | None) -> None:
+async def announce_write(
+    *, redis_url: str | None, generation_file: Path | None, prefix: str = PREFIX
+) -> None:
     """For writers outside the API process (the CLI): tell servers at once.
 
     Only a speed-up: the write already changed the database generation, which every server
@@ -332,6 +345,6 @@ async def announce_write(*, redis_url: str | None, generation_file: Path | None)
     """
     touch_generation_file(generation_file)
     if redis_url:
-        cache = RedisCache(redis_url)
+        cache = RedisCache(redis_url, prefix=prefix)
         await cache.bump()
         await cache.close()

@@ -12,6 +12,7 @@ from typing import Any
 
 import anyio
 
+from dab.platform.cache import PREFIX
 from dab.services.cache_admin import clear_caches
 from dab.storage import migrate, sqlite_backup
 from dab.storage.db import create_engine, make_session_factory
@@ -23,7 +24,13 @@ async def backup_database(url: str, target: Path) -> dict[str, Any]:
 
 
 async def restore_database(
-    url: str, source: Path, *, dab_home: Path, redis_url: str | None, generation_file: Path | None
+    url: str,
+    source: Path,
+    *,
+    dab_home: Path,
+    redis_url: str | None,
+    generation_file: Path | None,
+    prefix: str = PREFIX,
 ) -> dict[str, Any]:
     """Restore ``source`` over the database at ``url``; the previous state is kept in ``dab_home``."""
     revision = await anyio.to_thread.run_sync(sqlite_backup.backup_revision, source)
@@ -37,7 +44,9 @@ async def restore_database(
     engine = create_engine(url)
     try:
         async with make_session_factory(engine).begin() as session:
-            flushed = await clear_caches(session, redis_url=redis_url, generation_file=generation_file)
+            flushed = await clear_caches(
+                session, redis_url=redis_url, generation_file=generation_file, prefix=prefix
+            )
     finally:
         await engine.dispose()
     return {

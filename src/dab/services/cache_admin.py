@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dab.platform.cache import DatabaseGeneration, RedisCache, touch_generation_file
+from dab.platform.cache import PREFIX, DatabaseGeneration, RedisCache, touch_generation_file
 from dab.storage.generation import bump_generation, local_commits, read_generation
 
 
@@ -23,7 +23,7 @@ def database_generation(
 
 
 async def clear_caches(
-    session: AsyncSession, *, redis_url: str | None, generation_file: Path | None
+    session: AsyncSession, *, redis_url: str | None, generation_file: Path | None, prefix: str = PREFIX
 ) -> dict[str, Any]:
     """Retire every cached read in every process: a new database generation (in-process caches
     of all workers notice within a second), and with Redis a new generation and no entries.
@@ -32,7 +32,7 @@ async def clear_caches(
     """
     result: dict[str, Any] = {"redis_entries_deleted": None}
     if redis_url:
-        cache = RedisCache(redis_url)
+        cache = RedisCache(redis_url, prefix=prefix)
         try:
             result["redis_entries_deleted"] = await cache.clear()
         finally:
@@ -42,7 +42,9 @@ async def clear_caches(
     return result
 
 
-async def cache_stats(session: AsyncSession, *, redis_url: str | None) -> dict[str, Any]:
+async def cache_stats(
+    session: AsyncSession, *, redis_url: str | None, prefix: str = PREFIX
+) -> dict[str, Any]:
     token, changed_at = await read_generation(session)
     stats: dict[str, Any] = {
         "database_generation": token,
@@ -50,7 +52,7 @@ async def cache_stats(session: AsyncSession, *, redis_url: str | None) -> dict[s
         "redis": None,
     }
     if redis_url:
-        cache = RedisCache(redis_url)
+        cache = RedisCache(redis_url, prefix=prefix)
         try:
             stats["redis"] = await cache.stats()
         finally:
