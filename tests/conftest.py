@@ -80,7 +80,7 @@ def clean_database(database_url: str) -> str:
 
 
 @pytest.fixture
-def settings(clean_database: str, tmp_path: Path) -> Settings:
+def settings(clean_database: str, tmp_path: Path, worker_id: str) -> Settings:
     return Settings(
         environment="test",
         database_url=clean_database,
@@ -89,6 +89,8 @@ def settings(clean_database: str, tmp_path: Path) -> Settings:
         rate_limit_enabled=False,
         cache_enabled=True,
         cache_redis_url=REDIS_URL,
+        dab_metrics_cache_seconds=0,
+        cache_key_prefix=f"dab:{worker_id}:",  # xdist workers share the test Redis database
     )
 
 

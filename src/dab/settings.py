@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal, TypedDict
+from typing import Annotated, TypedDict
 
 from limits import parse as parse_limit
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -27,7 +27,8 @@ class EngineOptions(TypedDict):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
-    environment: Literal["development", "test", "production"] = "development"
+    environment: str = "development"
+    """A free name (staging, qa, ...); only ``production`` adds stricter start-up rules."""
     database_url: str | None = None
     redis_url: str | None = None
     auth_enabled: bool = True
@@ -38,6 +39,7 @@ class Settings(BaseSettings):
     cache_enabled: bool = True
     cache_redis_url: str | None = None
     cache_ttl_seconds: int = 300
+    cache_key_prefix: str = "dab:"
     metrics_enabled: bool = True
     tracing_enabled: bool = False
     tracing_otlp_endpoint: str | None = None
@@ -59,6 +61,8 @@ class Settings(BaseSettings):
     """Extra SQL function names (comma-separated) whose result counts as masked PII."""
     dab_column_lineage_workers: int = Field(default=1, ge=1, le=64)
     """Processes deriving column lineage at ingestion (sqlglot is CPU-bound; >1 for big projects)."""
+    dab_metrics_cache_seconds: float = 5.0
+    dab_shutdown_grace_seconds: int = 30
 
     @field_validator("api_keys", "dab_pii_masking_functions", mode="before")
     @classmethod

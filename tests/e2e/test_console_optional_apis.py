@@ -21,13 +21,17 @@ def test_pii_page_shows_inventory_counts_and_exposure_paths(ui: Console) -> None
     for item in inventory["data"][:3]:
         assert region.locator("tr", has_text=item["pii_type"]).count() >= 1
     by_type = page.get_by_role("region", name="PII columns by pii type")
-    assert by_type.locator("tbody tr").count() >= 1
+    grouped = api_get(ui.base, "/compliance/pii-inventory", group_by="pii_type")["groups"]
+    assert by_type.locator("tbody tr").count() == len(grouped) >= 1
+    first_group = by_type.locator("tbody tr").first.inner_text()
+    assert grouped[0]["pii_type"] in first_group and str(grouped[0]["count"]) in first_group
     exposure = api_get(ui.base, "/compliance/pii-exposure", limit=200)
     exposures = page.get_by_role("region", name=f"Exposures ({exposure['total']})")
     assert exposures.locator("tbody tr").count() == len(exposure["data"])
     for index, item in enumerate(exposure["data"][:3]):
         steps = exposures.locator("tbody tr").nth(index).locator("ol.path li")
-        assert steps.all_inner_texts() == item["path"]
+        assert [step.get_attribute("data-urn") for step in steps.all()] == [hop["urn"] for hop in item["path"]]
+        assert steps.first.inner_text().startswith(item["path"][0]["urn"])
     ui.screenshot("pii")
     assert ui.unexpected_errors() == []
 

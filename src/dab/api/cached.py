@@ -1,7 +1,7 @@
 """Serve read endpoints through the generation-keyed cache (platform/cache.py).
 
 The key is the route path plus the sorted query parameters; the value is the response's JSON
-bytes, so a hit costs no database round trip and no serialisation. Writes bump the cache
+bytes, so a hit costs no database round trip and no serialisation. Writes change the cache
 generation, so a stale entry is never read. Only successful answers are stored.
 """
 
@@ -19,16 +19,21 @@ JSON = "application/json"
 
 def cache_key(request: Request) -> str:
     query = urlencode(sorted(request.query_params.multi_items()))
-    return f"GET {request.url.path}?{query}"
+    return f"{request.url.path}?{query}"
 
 
 async def cached_json(request: Request, produce: Callable[[], Awaitable[Any]], *, vary: str = "") -> Response:
     """``vary`` adds to the key what the answer depends on beyond the request (e.g. the minute)."""
     cache = request.app.state.cache
     key = f"{cache_key(request)}#{vary}" if vary else cache_key(request)
-    body = await cache.get(key)
-    if body is not None:
-        return Response(body, media_type=JSON, headers={"X-Cache": "hit"})
+    # Captured before the database is read: an answer is only ever filed under a generation
+    # at least as old as the data it was computed from.
+    generation = await cache.generation()
+    if generation is not None:
+        body = await cache.get(generation, key)
+        if body is not None:
+            return Response(body, media_type=JSON, headers={"X-Cache": "hit"})
     body = orjson.dumps(await produce())
-    await cache.set(key, body)
+    if generation is not None:
+        await cache.set(generation, key, body)
     return Response(body, media_type=JSON, headers={"X-Cache": "miss"})

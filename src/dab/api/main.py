@@ -29,9 +29,10 @@ from dab.api.routes.registry import PROTECTED_ROUTERS
 from dab.platform.cache import make_cache
 from dab.platform.logging import configure_logging, get_logger
 from dab.platform.metrics import instrument_engine
+from dab.services.cache_admin import database_generation
 from dab.services.column_lineage import LineageOptions
 from dab.services.layer_config import load_layer_rules
-from dab.services.startup import keep_recovering, recover_interrupted_jobs
+from dab.services.startup import interrupt_own_jobs, keep_recovering, recover_interrupted_jobs
 from dab.settings import Settings, get_settings
 from dab.storage import migrate
 from dab.storage.db import create_engine, make_session_factory
@@ -54,7 +55,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         enabled=settings.cache_enabled,
         redis_url=settings.effective_cache_url,
         ttl_seconds=settings.cache_ttl_seconds,
-        generation_file=settings.cache_generation_file,
+        database=database_generation(app.state.session_factory, settings.cache_generation_file),
+        prefix=settings.cache_key_prefix,
     )
     app.state.layer_rules = load_layer_rules(settings.dab_layer_rules_file)
     app.state.lineage_options = LineageOptions(
@@ -80,8 +82,22 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         recovery.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await recovery
+        await _interrupt_own_jobs(app)
         await app.state.cache.close()
         await engine.dispose()
+
+
+async def _interrupt_own_jobs(app: FastAPI) -> None:
+    # A job task cancelled at the end of the grace period may hold a connection mid-transaction
+    # (for SQLite: the write lock); closing the pool's connections releases it.
+    await app.state.engine.dispose(close=True)
+    try:
+        count = await interrupt_own_jobs(app.state.session_factory)
+    except (OSError, SQLAlchemyError) as exc:
+        log.warning("shutdown_database_unavailable", error=type(exc).__name__)
+        return
+    if count:
+        log.warning("shutdown_interrupted_jobs", jobs=count)
 
 
 def create_app(settings: Settings) -> FastAPI:

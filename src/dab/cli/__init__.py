@@ -8,7 +8,20 @@ from typing import Annotated
 import typer
 
 from dab import __version__
-from dab.cli import capsules, columns, conformance, db, graph, ingest, pii, products, search, serve, tags
+from dab.cli import (
+    capsules,
+    columns,
+    conformance,
+    db,
+    graph,
+    ingest,
+    operations,
+    pii,
+    products,
+    search,
+    serve,
+    tags,
+)
 from dab.platform.logging import configure_logging
 
 app = typer.Typer(no_args_is_help=True, help="dab, the Data Architecture Brain.", add_completion=False)
@@ -23,6 +36,9 @@ app.command("search")(search.search)
 app.add_typer(products.app, name="products")
 app.add_typer(tags.app, name="tags")
 app.add_typer(graph.app, name="graph")
+app.command("backup")(operations.backup)
+app.command("restore")(operations.restore)
+app.add_typer(operations.cache_app, name="cache")
 
 
 def _version(value: bool) -> None:

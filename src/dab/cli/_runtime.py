@@ -72,7 +72,9 @@ async def announce_write(settings: Settings) -> None:
     """Tell running servers' caches that the database changed under them."""
     if settings.cache_enabled:
         await cache.announce_write(
-            redis_url=settings.effective_cache_url, generation_file=settings.cache_generation_file
+            redis_url=settings.effective_cache_url,
+            generation_file=settings.cache_generation_file,
+            prefix=settings.cache_key_prefix,
         )
 
 

@@ -26,6 +26,13 @@ def downgrade_db(revision: Annotated[str, typer.Argument(help="Target revision")
     typer.echo(f"database downgraded to {revision}")
 
 
+@app.command("stamp")
+def stamp_db(revision: Annotated[str, typer.Argument(help="Revision the schema is at")] = "head") -> None:
+    """Record REVISION as applied without running anything (after restoring a schema-only dump)."""
+    migrate.stamp(load_settings().effective_database_url, revision)
+    typer.echo(f"database stamped at {revision}")
+
+
 @app.command("current")
 def current_db() -> None:
     """Print the revision the database is at."""

@@ -23,7 +23,6 @@ from dab.domain.graph import Graph, IngestIssue
 from dab.errors import Conflict, DabError, InvalidArtifact, InvalidInput, ServiceUnavailable, clip
 from dab.ingest.dbt import LayerRules, load_artifact, parse_dbt
 from dab.platform.logging import get_logger
-from dab.platform.metrics import INGESTIONS
 from dab.services.column_lineage import LineageOptions, derive_column_lineage, store_lineage_state
 from dab.services.graph_persistence import lock_project, persist_graph, set_last_job
 from dab.services.ingest_shortcut import input_fingerprint, last_identical_write, unchanged_stats
@@ -127,7 +126,6 @@ async def record_rejected_job(
     )
     session.add(job)
     await session.flush()
-    INGESTIONS.labels(source, "failed").inc()
     return job.id
 
 
@@ -209,7 +207,6 @@ async def _fail(factory: async_sessionmaker[AsyncSession], job_id: str, exc: Exc
         )
         unavailable.job_id = job_id
         raise unavailable from exc
-    INGESTIONS.labels(summary["source"], "failed").inc()
     log.warning("ingestion_failed", job_id=job_id, error=summary["error"]["message"])
     return summary
 
@@ -355,7 +352,6 @@ async def write_job(
             log.error("ingestion_write_error", job_id=parsed.job_id, error=clip(str(exc)))
         cause = _refused_value(exc) or exc
         raise JobFailed(await _fail(factory, parsed.job_id, cause), cause) from exc
-    INGESTIONS.labels(summary["source"], "completed").inc()
     log.info("ingestion_completed", job_id=parsed.job_id, project=parsed.project, stats=stats)
     if on_committed is not None:
         await on_committed()

@@ -1,13 +1,16 @@
-"""Housekeeping: jobs whose lease expired (their process died) are marked failed."""
+"""Housekeeping: jobs whose lease expired (their process died), and on shutdown this process's
+own unfinished jobs, are marked failed (interrupted), so they can be retried."""
 
 from __future__ import annotations
 
 import asyncio
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dab.platform.logging import get_logger
-from dab.services.jobs import mark_interrupted_jobs
+from dab.services.jobs import INTERRUPTED, mark_interrupted_jobs, this_worker
+from dab.storage.records import IngestionJobRecord, utcnow
 
 log = get_logger("dab.jobs")
 
@@ -28,3 +31,25 @@ async def keep_recovering(session_factory: async_sessionmaker[AsyncSession], *, 
             await recover_interrupted_jobs(session_factory, lease_seconds=lease_seconds)
         except Exception as exc:  # database down: try again next round
             log.warning("job_recovery_failed", error=type(exc).__name__)
+
+
+async def interrupt_own_jobs(session_factory: async_sessionmaker[AsyncSession]) -> int:
+    """On shutdown (SIGTERM, after in-flight requests finished): this process's unfinished jobs.
+
+    One UPDATE, so it takes the write lock at once instead of upgrading a read snapshot that a
+    cancelled job's own clean-up may just have made stale.
+    """
+    async with session_factory.begin() as session:
+        result = await session.execute(
+            update(IngestionJobRecord)
+            .where(
+                IngestionJobRecord.status.in_(("pending", "running")),
+                IngestionJobRecord.worker == this_worker(),
+            )
+            .values(
+                status="failed",
+                finished_at=utcnow(),
+                error={"message": INTERRUPTED, "artifact": None, "json_path": None},
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

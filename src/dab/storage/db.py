@@ -11,6 +11,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from dab.storage.generation import watch_writes
+
 
 def _json_dumps(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
@@ -53,23 +55,25 @@ def create_engine(
             url, echo=echo, pool_size=5, max_overflow=10, pool_timeout=pool_timeout, **_JSON
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
-    connect_args = {
-        "timeout": connect_timeout,
-        "command_timeout": statement_timeout,
-        # The server cancels too, so a statement stuck behind a lock frees its connection.
-        "server_settings": {"statement_timeout": str(int(statement_timeout * 1000))},
-    }
-    return create_async_engine(
-        url,
-        echo=echo,
-        pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=20,
-        pool_timeout=pool_timeout,
-        connect_args=connect_args,
-        **_JSON,
-    )
+    else:
+        connect_args = {
+            "timeout": connect_timeout,
+            "command_timeout": statement_timeout,
+            # The server cancels too, so a statement stuck behind a lock frees its connection.
+            "server_settings": {"statement_timeout": str(int(statement_timeout * 1000))},
+        }
+        engine = create_async_engine(
+            url,
+            echo=echo,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=20,
+            pool_timeout=pool_timeout,
+            connect_args=connect_args,
+            **_JSON,
+        )
+    watch_writes(engine)  # every committed catalog write retires cached reads everywhere
+    return engine
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

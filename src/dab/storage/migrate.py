@@ -27,6 +27,11 @@ def downgrade(database_url: str, revision: str = "-1") -> None:
     command.downgrade(alembic_config(database_url), revision)
 
 
+def stamp(database_url: str, revision: str = "head") -> None:
+    """Record ``revision`` without running migrations (a schema restored from a plain dump)."""
+    command.stamp(alembic_config(database_url), revision)
+
+
 def current(database_url: str) -> str:
     """The revision the database is at, as `alembic current` prints it."""
     buffer = io.StringIO()

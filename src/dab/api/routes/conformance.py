@@ -22,7 +22,6 @@ from dab.api.schemas.conformance import (
     ViolationStatusUpdate,
 )
 from dab.api.writes import committed
-from dab.platform.metrics import CONFORMANCE_SCORE
 from dab.services.conformance_evaluate import evaluate_conformance
 from dab.services.conformance_rules import add_rule, delete_rule, list_rules
 from dab.services.conformance_violations import change_status, latest_score, list_violations
@@ -47,10 +46,7 @@ async def evaluate_rules(body: EvaluateBody, request: Request, settings: Setting
     if not evaluation.persist:
         async with request.app.state.session_factory() as session:
             return await work(session)
-    out = await committed(request, work)
-    if evaluation.scope == "full":
-        CONFORMANCE_SCORE.set(out["score"])
-    return out
+    return await committed(request, work)
 
 
 @router.get("/score", response_model=ScoreRead)

@@ -23,9 +23,11 @@ from dab.storage.records.governance import (
     TagRecord,
 )
 from dab.storage.records.ingestion import IngestionArtifactRecord, IngestionJobRecord
+from dab.storage.records.operations import CacheGenerationRecord
 
 __all__ = [
     "Base",
+    "CacheGenerationRecord",
     "CapsuleDataProductRecord",
     "CapsuleLineageRecord",
     "CapsuleRecord",

@@ -11,12 +11,8 @@ function unavailable(what) {
 }
 
 function groupEntries(group, body) {
-  // A list of {<group> | key, count} items, or a {key: count} object under groups/counts.
-  if (Array.isArray(body?.data)) {
-    return body.data.map((item) => [item[group] ?? item.key ?? item.group ?? item.value, item.count ?? item.total]);
-  }
-  const object = body?.groups ?? body?.counts ?? {};
-  return Object.entries(object);
+  // ?group_by=<group> adds `groups`: a list of {<group>: value, count: n}.
+  return (body?.groups || []).map((item) => [item[group], item.count]);
 }
 
 function counts(group, body) {
@@ -45,12 +41,18 @@ function columnLink(urn, capsuleOf) {
   return capsule ? link(capsuleHref(capsule, urn.split(".").pop()), urn) : urn;
 }
 
+function pathStep(hop, capsuleOf) {
+  // One hop from the origin: the column, then how its value got there (identity, masking, ...).
+  const how = hop.kind ? ` (${hop.kind}${hop.function ? `: ${hop.function}` : ""})` : " (origin)";
+  return h("li", { class: "urn", "data-urn": hop.urn }, columnLink(hop.urn, capsuleOf), h("span", { class: "hop-kind" }, how));
+}
+
 function exposureTable(page, capsuleOf) {
   const rows = page.data.map((item) =>
     row(
       h("span", { class: `sev-${item.severity}` }, item.severity),
       h("span", { class: "urn" }, columnLink(item.urn, capsuleOf)),
-      h("ol", { class: "path", "aria-label": "Path from the origin" }, (item.path || []).map((urn) => h("li", { class: "urn" }, columnLink(urn, capsuleOf)))),
+      h("ol", { class: "path", "aria-label": "Path from the origin" }, (item.path || []).map((hop) => pathStep(hop, capsuleOf))),
       dash(item.recommendation),
     ),
   );

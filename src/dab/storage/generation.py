@@ -1,0 +1,122 @@
+"""The cache generation row: changed by every committed transaction that wrote catalog data.
+
+Writes are noticed on the connection (ORM and Core statements alike), so no writer has to
+remember to invalidate anything; the token changes just before the writer's commit, in the same
+transaction, so it is exactly as durable as the write itself.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.elements import TextClause
+
+from dab.storage.records import CacheGenerationRecord, utcnow
+
+ROW_ID = 1
+WROTE = "dab_wrote_catalog"
+# Bookkeeping that no cached read shows: writing it does not retire cached reads.
+UNCACHED_TABLES = frozenset({"cache_generation", "ingestion_job", "ingestion_artifact"})
+_commits_in_this_process = 0
+
+
+def new_token() -> str:
+    return secrets.token_hex(16)
+
+
+def local_commits() -> int:
+    """How many catalog-writing transactions this process committed (changes on each)."""
+    return _commits_in_this_process
+
+
+def _table_of(statement: Any) -> str | None:
+    table = getattr(statement, "table", None)
+    return getattr(table, "name", None)
+
+
+def _is_catalog_write(statement: Any) -> bool:
+    if isinstance(statement, UpdateBase):
+        return _table_of(statement) not in UNCACHED_TABLES
+    if isinstance(statement, TextClause):
+        verb = statement.text.lstrip().split(None, 1)[:1]
+        return bool(verb) and verb[0].upper() in {"INSERT", "UPDATE", "DELETE", "TRUNCATE"}
+    return False
+
+
+def _before_execute(conn: Connection, statement: Any, *_args: Any) -> None:
+    if _is_catalog_write(statement):
+        conn.info[WROTE] = True
+
+
+def _forget(conn: Connection) -> None:
+    conn.info.pop(WROTE, None)
+
+
+def watch_writes(engine: AsyncEngine) -> None:
+    """Track catalog writes on every connection of ``engine`` (idempotent)."""
+    sync_engine = engine.sync_engine
+    if not event.contains(sync_engine, "before_execute", _before_execute):
+        event.listen(sync_engine, "before_execute", _before_execute)
+        event.listen(sync_engine, "rollback", _forget)
+        event.listen(sync_engine, "commit", _forget)
+
+
+def _upsert(dialect: str, token: str) -> Any:
+    values = {"id": ROW_ID, "token": token, "changed_at": utcnow()}
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(CacheGenerationRecord).values(**values)
+    return stmt.on_conflict_do_update(
+        index_elements=["id"], set_={"token": values["token"], "changed_at": values["changed_at"]}
+    )
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_before_commit(session: Session) -> None:
+    session.flush()  # the commit's own flush comes after this hook: write pending objects first
+    for conn in _open_connections(session):
+        if conn.info.pop(WROTE, False):
+            conn.execute(_upsert(conn.dialect.name, new_token()))
+            session.info[WROTE] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _count_commit(session: Session) -> None:
+    global _commits_in_this_process
+    if session.info.pop(WROTE, False):
+        _commits_in_this_process += 1
+
+
+def _open_connections(session: Session) -> list[Connection]:
+    transaction = session.get_transaction()
+    if transaction is None:
+        return []
+    found = {id(entry[0]): entry[0] for entry in transaction._connections.values()}
+    return list(found.values())  # SessionTransaction has no public accessor for its connections
+
+
+async def bump_generation(session: AsyncSession) -> str:
+    """Retire every cached read now (``dab cache clear``, restores); returns the new token."""
+    token = new_token()
+    conn = await session.connection()
+    await conn.execute(_upsert(conn.dialect.name, token))
+    return token
+
+
+async def read_generation(session: AsyncSession) -> tuple[str | None, Any]:
+    """The current token and when it changed; ``(None, None)`` before the first write."""
+    row = (
+        await session.execute(
+            select(CacheGenerationRecord.token, CacheGenerationRecord.changed_at).where(
+                CacheGenerationRecord.id == ROW_ID
+            )
+        )
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
