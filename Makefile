@@ -8,13 +8,21 @@ PORT ?= 8000
 DEMO ?= tests/fixtures/dbt/v12
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run demo test lint check bench clean
+.PHONY: install lock run demo test lint check bench clean
 
-$(VENV)/.installed: pyproject.toml
+# Exact versions from the lock file, then dab itself without resolving anything again.
+$(VENV)/.installed: pyproject.toml requirements/dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -r requirements/dev.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
+
+# After changing dependencies in pyproject.toml: re-resolve the pinned versions.
+lock: install
+	$(PY) -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url --no-emit-find-links \
+		-o requirements/dev.lock pyproject.toml
 
 install: $(VENV)/.installed
 

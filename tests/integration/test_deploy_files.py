@@ -13,7 +13,7 @@ from tests.tools import require_executable
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS = ROOT / "deploy" / "prometheus"
-VENV_HINT = "bash scripts/ci/install-ops-tools.sh"
+VENV_HINT = "make install (dev extra); promtool: bash scripts/ci/install-ops-tools.sh"
 RUNBOOK_ALERTS = {"DABHighLatency", "DABDatabaseSlow", "DABIngestionFailures", "DABLowCacheHitRate"}
 
 
