@@ -83,23 +83,6 @@ async def _enrich(url: str) -> None:
         await conn.execute(
             insert(ColumnTagRecord), [{"column_urn": COL.format("customers.email"), "tag_id": "t1"}]
         )
-        await conn.execute(
-            insert(ColumnLineageRecord),
-            [
-                {
-                    "project": "jaffle_shop",
-                    "source_urn": COL.format("stg_orders.order_id"),
-                    "target_urn": COL.format("orders.order_id"),
-                    "transformation": "identity",
-                },
-                {
-                    "project": "jaffle_shop",
-                    "source_urn": COL.format("stg_customers.customer_id"),
-                    "target_urn": COL.format("customers.customer_id"),
-                    "transformation": "identity",
-                },
-            ],
-        )
     await engine.dispose()
 
 

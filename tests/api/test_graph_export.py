@@ -209,14 +209,20 @@ class TestConsumers:
             ).result_set
             assert names == [[HOSTILE_NAME, HOSTILE_DESCRIPTION]]
 
-    def test_json_ld_parses_with_prov_lineage(self, jaffle: TestClient) -> None:
+    def test_json_ld_parses_with_prov_lineage(self, jaffle: TestClient, settings: Any) -> None:
         require_module("rdflib", "pip install -e '.[dev]'")
         from rdflib import Graph, URIRef
         from rdflib.namespace import PROV
 
         graph = Graph().parse(data=export(jaffle, format="json-ld", **ALL), format="json-ld")
         assert (URIRef(DASHBOARD), PROV.wasDerivedFrom, URIRef(ORDERS)) in graph
-        assert len(list(graph.triples((None, PROV.wasDerivedFrom, None)))) == 8 + 1 + 2
+        # Capsule lineage (FLOWS_TO) and column lineage (DERIVED_FROM) are both PROV derivations.
+        stored = stored_graph(settings.database_url)[1]
+        lineage_edges = {(t, s) for kind, s, t in stored if kind == "FLOWS_TO"} | {
+            (s, t) for kind, s, t in stored if kind == "DERIVED_FROM"
+        }
+        assert len(lineage_edges) > 8 + 1, "jaffle_shop has column lineage"
+        assert {(str(s), str(o)) for s, _, o in graph.triples((None, PROV.wasDerivedFrom, None))} == lineage_edges
 
 
 class TestResponses:
