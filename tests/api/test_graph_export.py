@@ -222,7 +222,9 @@ class TestConsumers:
             (s, t) for kind, s, t in stored if kind == "DERIVED_FROM"
         }
         assert len(lineage_edges) > 8 + 1, "jaffle_shop has column lineage"
-        assert {(str(s), str(o)) for s, _, o in graph.triples((None, PROV.wasDerivedFrom, None))} == lineage_edges
+        assert {
+            (str(s), str(o)) for s, _, o in graph.triples((None, PROV.wasDerivedFrom, None))
+        } == lineage_edges
 
 
 class TestResponses:
