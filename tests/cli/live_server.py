@@ -1,10 +1,10 @@
-"""A real `dab serve` process on a free port, for tests that need the running server."""
+"""A real `dab serve` stopped gracefully (SIGTERM), optionally with several workers, for the
+operations tests; tests/live_server.py is the plain one (killed at the end)."""
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,15 +13,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from tests.live_server import free_port
 
 KEY = "live-server-key"
 STRIPPED = ("DATABASE_URL", "REDIS_URL", "CACHE_REDIS_URL", "PROMETHEUS_MULTIPROC_DIR")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def server_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
