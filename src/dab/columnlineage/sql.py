@@ -179,15 +179,18 @@ class _Walker:
 
     def projection(self, scope: Scope, projection: exp.Expr) -> Trace:
         value = projection.unalias()
+        if isinstance(value, exp.Column):
+            return dict(self.resolve(scope, value))  # passed through: the path keeps its own kind
+        columns, subqueries, stars = _parts(value)
         out: Trace = {}
-        for column in value.find_all(exp.Column):
+        for column in columns:
             if column.find_ancestor(exp.Select) is not scope.expression:
                 continue  # inside a scalar subquery: traced through its own scope below
             kind, function = hop_kind(column, value, self.masking)
             for ref, (inner, inner_function) in self.resolve(scope, column).items():
                 path = combine(kind, inner)
                 _merge(out, {ref: (path, function if path == kind else inner_function)})
-        for subquery in value.find_all(exp.Subquery):
+        for subquery in subqueries:
             inner_scope = next((s for s in scope.subquery_scopes if s.expression is subquery.this), None)
             selects = getattr(subquery.this, "selects", [])
             if inner_scope is None or not selects:
@@ -195,7 +198,7 @@ class _Walker:
                 continue
             for ref, (kind, function) in self.projection(inner_scope, selects[0]).items():
                 _merge(out, {ref: (combine(Kind.TRANSFORMATION, kind), function)})
-        for star in value.find_all(exp.Star):
+        for star in stars:
             if not isinstance(star.parent, exp.Count | exp.Column):
                 self.miss("unsupported", f"unexpanded * in {value.sql()[:80]!r}")
         return out
@@ -217,6 +220,21 @@ class _Walker:
                         continue
                     _merge(out, dict.fromkeys(self.resolve(scope, column), (Kind.FILTER, None)))
         return out
+
+
+def _parts(value: exp.Expr) -> tuple[list[exp.Column], list[exp.Subquery], list[exp.Star]]:
+    """Columns, subqueries and stars under ``value``, breadth first (as ``find_all``), in one pass."""
+    columns: list[exp.Column] = []
+    subqueries: list[exp.Subquery] = []
+    stars: list[exp.Star] = []
+    for node in value.walk():
+        if isinstance(node, exp.Column):
+            columns.append(node)
+        elif isinstance(node, exp.Subquery):
+            subqueries.append(node)
+        elif isinstance(node, exp.Star):
+            stars.append(node)
+    return columns, subqueries, stars
 
 
 def _branches(scope: Scope) -> list[Scope]:
