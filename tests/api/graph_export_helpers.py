@@ -83,23 +83,29 @@ async def _enrich(url: str) -> None:
         await conn.execute(
             insert(ColumnTagRecord), [{"column_urn": COL.format("customers.email"), "tag_id": "t1"}]
         )
-        await conn.execute(
-            insert(ColumnLineageRecord),
-            [
-                {
-                    "project": "jaffle_shop",
-                    "source_urn": COL.format("stg_orders.order_id"),
-                    "target_urn": COL.format("orders.order_id"),
-                    "transformation": "identity",
-                },
-                {
-                    "project": "jaffle_shop",
-                    "source_urn": COL.format("stg_customers.customer_id"),
-                    "target_urn": COL.format("customers.customer_id"),
-                    "transformation": "identity",
-                },
-            ],
+        # Ingestion derives column lineage from the compiled SQL now: add only the edges it lacks.
+        derived = set(
+            (
+                await conn.execute(select(ColumnLineageRecord.source_urn, ColumnLineageRecord.target_urn))
+            ).tuples()
         )
+        edges = [
+            {
+                "project": "jaffle_shop",
+                "source_urn": COL.format("stg_orders.order_id"),
+                "target_urn": COL.format("orders.order_id"),
+                "transformation": "identity",
+            },
+            {
+                "project": "jaffle_shop",
+                "source_urn": COL.format("stg_customers.customer_id"),
+                "target_urn": COL.format("customers.customer_id"),
+                "transformation": "identity",
+            },
+        ]
+        missing = [e for e in edges if (e["source_urn"], e["target_urn"]) not in derived]
+        if missing:
+            await conn.execute(insert(ColumnLineageRecord), missing)
     await engine.dispose()
 
 
