@@ -3,6 +3,7 @@ through the runbook's endpoints on the live app (SQLite, and PostgreSQL in CI)."
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from typing import Any
 
@@ -11,7 +12,9 @@ from tests.api.ingest_helpers import artifacts
 from tests.conftest import TEST_API_KEY
 
 from dab.api.main import create_app
+from dab.services.pii_scan import rescan_project
 from dab.settings import Settings
+from dab.storage.db import create_engine, make_session_factory
 
 API = "/api/v1"
 COL = "urn:dab:dbt:column:jaffle_shop:"
@@ -158,6 +161,39 @@ def test_manual_classification_wins_and_survives(client: TestClient) -> None:
     email = f"{COL}customers.email"
     assert client.put(f"{API}/columns/{email}/classification", json={"pii": False}).status_code == 200
     assert email not in _inventory(client)
+
+
+def _full_rescan(database_url: str) -> int:
+    """Findings a whole-project rescan would change (none when a classification's scoped rescan was exact)."""
+
+    async def run() -> int:
+        engine = create_engine(database_url)
+        async with make_session_factory(engine).begin() as session:
+            changed = await rescan_project(session, "jaffle_shop")
+        await engine.dispose()
+        return changed
+
+    return asyncio.run(run())
+
+
+def test_classification_rescans_exactly_the_downstream_columns(
+    client: TestClient, settings: Settings
+) -> None:
+    _ingest(client, _contacts_project())
+    email, email_hash = f"{COL}stg_customers.email", f"{COL}customer_contacts.email_hash"
+    assert _inventory(client)[email_hash]["method"] == "lineage"
+    response = client.put(f"{API}/columns/{email}/classification", json={"pii": False})
+    assert response.status_code == 200, response.text
+    assert response.json()["columns_changed"] >= 2  # the column and the masked hash fed by it
+    inventory = _inventory(client)
+    assert email not in inventory
+    assert inventory[email_hash]["method"] == "name"  # no PII flows in any more: its own name remains
+    assert _full_rescan(str(settings.database_url)) == 0
+
+    response = client.put(f"{API}/columns/{email}/classification", json={"pii_type": "email", "reason": "t"})
+    assert response.status_code == 200, response.text
+    assert _inventory(client)[email_hash]["method"] == "lineage"
+    assert _full_rescan(str(settings.database_url)) == 0
 
 
 def test_bad_input(client: TestClient) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 
 import sqlglot
 from sqlglot import exp
@@ -74,10 +75,19 @@ def _table_of(table: exp.Table) -> str:
     return table_key([table.catalog, table.db, table.name])
 
 
-def _schema(schema: Schema, dialect: str | None) -> MappingSchema:
+_FOLDS_TO_LOWER = (NormalizationStrategy.LOWERCASE, NormalizationStrategy.CASE_INSENSITIVE)
+
+
+@cache
+def _dialect(name: str | None) -> Dialect:
+    """One dialect object per name: sqlglot looks the name up again on every call otherwise."""
+    return Dialect.get_or_raise(name)
+
+
+def _schema(schema: Schema, dialect: Dialect) -> MappingSchema:
     """Keys are lower case already: where the dialect folds to lower case, skip re-normalising."""
-    lowercase = Dialect.get_or_raise(dialect).NORMALIZATION_STRATEGY is NormalizationStrategy.LOWERCASE
-    return MappingSchema(_nested_schema(schema), dialect=dialect, normalize=not lowercase)
+    lower = dialect.NORMALIZATION_STRATEGY in _FOLDS_TO_LOWER
+    return MappingSchema(_nested_schema(schema), dialect=dialect, normalize=not lower)
 
 
 def _nested_schema(schema: Schema) -> dict[str, object]:
@@ -101,6 +111,7 @@ class _Walker:
         self.result = result
         self.memo: dict[tuple[int, str], Trace] = {}
         self.tables: dict[int, str] = {}
+        self.by_name: dict[int, dict[str, exp.Expr]] = {}
 
     def table(self, table: exp.Table) -> str:
         key = self.tables.get(id(table))
@@ -137,11 +148,20 @@ class _Walker:
         if not isinstance(expression, exp.Select):
             self.miss("unsupported", f"{expression.key} in place of a select")
             return {}
-        for projection in expression.selects:
-            if projection.alias_or_name.lower() == name:
-                return self.projection(scope, projection)
+        projection = self.projections(scope, expression).get(name)
+        if projection is not None:
+            return self.projection(scope, projection)
         self.miss("unknown_column", f"no column {name!r} in {expression.sql()[:80]!r}")
         return {}
+
+    def projections(self, scope: Scope, select: exp.Select) -> dict[str, exp.Expr]:
+        """The select's projections by output name (the first one wins), built once per scope."""
+        found = self.by_name.get(id(scope))
+        if found is None:
+            found = self.by_name[id(scope)] = {}
+            for projection in select.selects:
+                found.setdefault(projection.alias_or_name.lower(), projection)
+        return found
 
     def _trace_union(self, scope: Scope, name: str) -> Trace:
         first = _branches(scope)[0].expression
@@ -159,15 +179,18 @@ class _Walker:
 
     def projection(self, scope: Scope, projection: exp.Expr) -> Trace:
         value = projection.unalias()
+        if isinstance(value, exp.Column):
+            return dict(self.resolve(scope, value))  # passed through: the path keeps its own kind
+        columns, subqueries, stars = _parts(value)
         out: Trace = {}
-        for column in value.find_all(exp.Column):
+        for column in columns:
             if column.find_ancestor(exp.Select) is not scope.expression:
                 continue  # inside a scalar subquery: traced through its own scope below
             kind, function = hop_kind(column, value, self.masking)
             for ref, (inner, inner_function) in self.resolve(scope, column).items():
                 path = combine(kind, inner)
                 _merge(out, {ref: (path, function if path == kind else inner_function)})
-        for subquery in value.find_all(exp.Subquery):
+        for subquery in subqueries:
             inner_scope = next((s for s in scope.subquery_scopes if s.expression is subquery.this), None)
             selects = getattr(subquery.this, "selects", [])
             if inner_scope is None or not selects:
@@ -175,7 +198,7 @@ class _Walker:
                 continue
             for ref, (kind, function) in self.projection(inner_scope, selects[0]).items():
                 _merge(out, {ref: (combine(Kind.TRANSFORMATION, kind), function)})
-        for star in value.find_all(exp.Star):
+        for star in stars:
             if not isinstance(star.parent, exp.Count | exp.Column):
                 self.miss("unsupported", f"unexpanded * in {value.sql()[:80]!r}")
         return out
@@ -199,6 +222,21 @@ class _Walker:
         return out
 
 
+def _parts(value: exp.Expr) -> tuple[list[exp.Column], list[exp.Subquery], list[exp.Star]]:
+    """Columns, subqueries and stars under ``value``, breadth first (as ``find_all``), in one pass."""
+    columns: list[exp.Column] = []
+    subqueries: list[exp.Subquery] = []
+    stars: list[exp.Star] = []
+    for node in value.walk():
+        if isinstance(node, exp.Column):
+            columns.append(node)
+        elif isinstance(node, exp.Subquery):
+            subqueries.append(node)
+        elif isinstance(node, exp.Star):
+            stars.append(node)
+    return columns, subqueries, stars
+
+
 def _branches(scope: Scope) -> list[Scope]:
     """The branches of a UNION/INTERSECT/EXCEPT scope (renamed across sqlglot versions)."""
     if not isinstance(scope.expression, exp.SetOperation):
@@ -215,7 +253,8 @@ def _merge(into: Trace, more: Trace) -> None:
             into[ref] = (kind, function)
 
 
-def _parse(sql: str, dialect: str | None, schema: Schema, result: ModelLineage) -> exp.Expr | None:
+def _parse(sql: str, name: str | None, schema: Schema, result: ModelLineage) -> exp.Expr | None:
+    dialect = _dialect(name)
     try:
         tree = sqlglot.parse_one(sql, read=dialect)
     except ParseError as exc:

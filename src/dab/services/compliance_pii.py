@@ -14,7 +14,7 @@ from dab.pii.detect import CARRYING
 from dab.pii.taxonomy import RISK_ORDER, TAXONOMY, normalize_type, risk_of
 from dab.services.catalog_capsules import page
 from dab.services.catalog_lineage import check_depth
-from dab.services.pii_scan import rescan_project
+from dab.services.pii_scan import rescan_downstream
 from dab.storage.records import CapsuleLineageRecord, CapsuleRecord, ColumnLineageRecord, ColumnRecord
 from dab.storage.repositories.columns import ColumnRepository
 from dab.storage.repositories.lineage import LineageRepository
@@ -243,7 +243,7 @@ async def classify_column(
     await repo.put_classification(
         urn, is_pii=pii, pii_type=normalized if pii else None, masked=masked if pii else False, reason=reason
     )
-    changed = await rescan_project(session, project)
+    changed = await rescan_downstream(session, urn)
     detail = (await repo.details([urn]))[urn]
     return {
         **detail,

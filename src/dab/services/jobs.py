@@ -67,14 +67,19 @@ async def job_lease(
 ) -> AsyncIterator[None]:
     """Renew the job's lease (every quarter lease, in its own transaction) while the block runs."""
 
+    async def renew_once() -> None:
+        try:
+            async with factory.begin() as session:
+                await renew_lease(session, job_id)
+        except Exception as exc:  # the database blipped (or SQLite is busy): the next one may succeed
+            log.warning("job_lease_not_renewed", job_id=job_id, error=type(exc).__name__)
+
     async def renew() -> None:
         while True:
             await asyncio.sleep(lease_seconds / 4)
-            try:
-                async with factory.begin() as session:
-                    await renew_lease(session, job_id)
-            except Exception as exc:  # the database blipped: the next renewal may succeed
-                log.warning("job_lease_not_renewed", job_id=job_id, error=type(exc).__name__)
+            # Shielded: the job ending must not cancel a renewal half-way through its transaction
+            # (that could return a connection mid-transaction to the pool); it finishes on its own.
+            await asyncio.shield(renew_once())
 
     task = asyncio.create_task(renew())
     try:
