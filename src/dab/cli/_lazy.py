@@ -84,10 +84,10 @@ _BY_NAME = {command.name: command for command in COMMANDS}
 class LazyGroup(TyperGroup):
     """Lists the table's commands by name and help; imports a command's module when it runs."""
 
-    def list_commands(self, ctx: Context) -> list[str]:
+    def list_commands(self, ctx: Context) -> list[str]:  # noqa: ARG002 - click signature
         return [command.name for command in COMMANDS]
 
-    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:  # noqa: ARG002
         """The loaded command, or a stand-in carrying the help line (for `dab --help`)."""
         loaded = self.commands.get(cmd_name)
         if loaded is not None or cmd_name not in _BY_NAME:
