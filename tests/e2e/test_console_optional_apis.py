@@ -30,7 +30,9 @@ def test_pii_page_shows_inventory_counts_and_exposure_paths(ui: Console) -> None
     assert exposures.locator("tbody tr").count() == len(exposure["data"])
     for index, item in enumerate(exposure["data"][:3]):
         steps = exposures.locator("tbody tr").nth(index).locator("ol.path li")
-        assert [step.get_attribute("data-urn") for step in steps.all()] == [hop["urn"] for hop in item["path"]]
+        assert [step.get_attribute("data-urn") for step in steps.all()] == [
+            hop["urn"] for hop in item["path"]
+        ]
         assert steps.first.inner_text().startswith(item["path"][0]["urn"])
     ui.screenshot("pii")
     assert ui.unexpected_errors() == []
