@@ -99,3 +99,6 @@ def test_unknown_command_is_a_usage_error() -> None:
     result = CliRunner().invoke(app, ["no-such-command"])
     assert result.exit_code == 2
     assert "No such command" in result.output
+    near = CliRunner().invoke(app, ["capsule"])
+    assert near.exit_code == 2
+    assert "Did you mean 'capsules'" in near.output

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from difflib import get_close_matches
 
 import typer
 import typer.main
 from typer._click import Command, Context
+from typer._click.exceptions import UsageError
 from typer.core import TyperCommand, TyperGroup
 
 
@@ -99,4 +101,10 @@ class LazyGroup(TyperGroup):
         """Running a command (or its own --help) imports its module first."""
         if args and args[0] in _BY_NAME and args[0] not in self.commands:
             self.add_command(_BY_NAME[args[0]].load(), args[0])
-        return super().resolve_command(ctx, args)
+        try:
+            return super().resolve_command(ctx, args)
+        except UsageError as error:  # typer suggests from loaded commands only: use the table
+            close = get_close_matches(args[0], list(_BY_NAME)) if args else []
+            if close and "Did you mean" not in error.message:
+                error.message = f"{error.message.rstrip('.')}. Did you mean {', '.join(map(repr, close))}?"
+            raise
