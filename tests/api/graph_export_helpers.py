@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from tests.api.test_catalog_lineage import ingest_jaffle
 
 from dab.storage.db import create_engine
@@ -83,6 +83,8 @@ async def _enrich(url: str) -> None:
         await conn.execute(
             insert(ColumnTagRecord), [{"column_urn": COL.format("customers.email"), "tag_id": "t1"}]
         )
+        # These tests count exact column edges: start from none, whatever ingestion derived.
+        await conn.execute(delete(ColumnLineageRecord))
         await conn.execute(
             insert(ColumnLineageRecord),
             [
