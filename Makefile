@@ -48,3 +48,10 @@ check: lint test
 
 clean:
 	rm -rf $(VENV) .dab .pytest_cache .mypy_cache .ruff_cache
+
+# Request path against a real uvicorn with wrk (Debian package `wrk`); short runs, one table
+# beside the runbook's "Performance Benchmarks" rows. BENCH_ARGS="--workers 2", and
+# DAB_BENCH_DATABASE_URL=postgresql+asyncpg://... for PostgreSQL.
+BENCH_ARGS ?= --models 10000 --wrk-seconds 5 --no-single-client
+bench: install
+	$(PY) benchmarks/bench_api.py $(BENCH_ARGS)

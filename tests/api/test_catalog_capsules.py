@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from tests.api.governance_helpers import add_member, create_product, enc
+
+from dab.settings import Settings
+from dab.storage.repositories.capsules import CapsuleRepository
 
 V12 = Path(__file__).parents[1] / "fixtures" / "dbt" / "v12"
 API = "/api/v1"
@@ -205,3 +211,37 @@ class TestDomains:
             response = jaffle.get(f"{API}{path}")
             assert response.status_code == 404
             assert "nowhere" in response.json()["detail"]
+
+
+async def _related_both_ways(url: str, urn: str) -> tuple[Any, Any]:
+    engine = create_async_engine(url)
+    try:
+        async with AsyncSession(engine) as session:
+            repo = CapsuleRepository(session)
+            one_trip = await repo.related(urn)
+            three_trips = (await repo.tags(urn), await repo.tests(urn), await repo.products(urn))
+            return one_trip, three_trips
+    finally:
+        await engine.dispose()
+
+
+class TestDetailInOneRoundTrip:
+    def test_union_answers_exactly_what_the_three_queries_answer(
+        self, jaffle: TestClient, settings: Settings
+    ) -> None:
+        for name, role in (("zeta", "output"), ("alpha", "input")):
+            product = create_product(jaffle, name)
+            add_member(jaffle, product["id"], ORDERS, role)
+        tag = jaffle.post(f"{API}/tags", json={"name": "certified", "category": "governance"}).json()
+        applied = jaffle.post(
+            f"{API}/tags/capsules/{enc(ORDERS)}/{tag['id']}", json={"added_by": "ops@x.org"}
+        )
+        assert applied.status_code == 201, applied.text
+        one_trip, three_trips = asyncio.run(_related_both_ways(settings.effective_database_url, ORDERS))
+        assert one_trip == three_trips
+        tags, tests, products = one_trip
+        assert len(tags) == 2 and len(tests) >= 3 and [p["name"] for p in products] == ["alpha", "zeta"]
+        assert any(t["executed_at"] is not None for t in tests)  # timestamps come back typed
+        detail = _get(jaffle, f"/capsules/{ORDERS}")
+        assert [t["urn"] for t in detail["tags"]] == [t["urn"] for t in tags]
+        assert [t["urn"] for t in detail["tests"]] == [t["urn"] for t in tests]

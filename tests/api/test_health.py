@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from dab import __version__
 from dab.api.main import create_app
@@ -63,3 +67,48 @@ class TestProblemsAndRequestIds:
     def test_request_id_is_generated_when_absent(self, client: TestClient) -> None:
         response = client.get("/api/v1/health/live")
         assert len(response.headers["x-request-id"]) == 32
+
+
+async def _set_revision(url: str, revision: str) -> str:
+    """Point alembic_version at ``revision`` (a real change the probe must notice); the old one."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            old = str(await connection.scalar(text("SELECT version_num FROM alembic_version")))
+            await connection.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
+        return old
+    finally:
+        await engine.dispose()
+
+
+class TestSharedProbe:
+    def test_requests_within_a_second_share_one_database_probe(self, settings: Settings) -> None:
+        with TestClient(create_app(settings)) as c:
+            for _ in range(20):
+                assert c.get("/api/v1/health/ready").status_code == 200
+                assert c.get("/api/v1/health").json()["database"] == "connected"
+            assert 1 <= c.app.state.health_check.probes <= 3  # type: ignore[attr-defined]
+
+    def test_liveness_does_no_probe(self, settings: Settings) -> None:
+        with TestClient(create_app(settings)) as c:
+            for _ in range(5):
+                assert c.get("/api/v1/health/live").status_code == 200
+            assert getattr(c.app.state, "health_check", None) is None  # type: ignore[attr-defined]
+
+    def test_a_cached_ok_never_hides_a_failure_for_more_than_a_second(self, settings: Settings) -> None:
+        url = settings.effective_database_url
+        with TestClient(create_app(settings)) as c:
+            assert c.get("/api/v1/health/ready").status_code == 200  # a good answer is now cached
+            head = asyncio.run(_set_revision(url, "not-this-code"))
+            try:
+                changed = time.monotonic()
+                while (response := c.get("/api/v1/health/ready")).status_code == 200:
+                    assert time.monotonic() - changed < 1.5, "a cached OK hid the failure"
+                    time.sleep(0.05)
+                assert response.status_code == 503
+                assert "not up to date" in response.json()["detail"]
+                assert c.get("/api/v1/health").json()["database"] == "unmigrated"
+            finally:
+                asyncio.run(_set_revision(url, head))
+            # A failure is never cached: recovery shows on the very next request.
+            assert c.get("/api/v1/health/ready").status_code == 200

@@ -154,6 +154,23 @@ def test_database_stopped_answers_503_then_recovers(
     _assert_recovers(app_on_private_pg)
 
 
+def test_readiness_turns_503_within_about_a_second_of_the_database_stopping(
+    app_on_private_pg: TestClient, private_pg: PrivatePostgres
+) -> None:
+    # Health probes are shared and a good answer is reused for up to a second: a cached OK must
+    # not hide the stopped database for longer than that (plus the probe's own connect timeout).
+    assert app_on_private_pg.get("/api/v1/health/ready").status_code == 200
+    private_pg.stop()
+    stopped = time.monotonic()
+    while (status := app_on_private_pg.get("/api/v1/health/ready").status_code) == 200:
+        assert time.monotonic() - stopped < 1.5, "a cached OK hid the stopped database"
+        time.sleep(0.05)
+    assert status == 503
+    assert time.monotonic() - stopped < 1.0 + CONNECT + 2
+    private_pg.start()
+    _assert_recovers(app_on_private_pg)
+
+
 def test_database_frozen_answers_503_within_the_timeouts_then_recovers(
     app_on_private_pg: TestClient, private_pg: PrivatePostgres
 ) -> None:

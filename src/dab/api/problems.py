@@ -150,6 +150,9 @@ def _database_error(request: Request, exc: Exception) -> Response:
         )
     if isinstance(exc, OUTAGE_ERRORS) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
         log.warning("database_unavailable", error_type=type(exc).__name__, path=request.url.path)
+        health_check = getattr(request.app.state, "health_check", None)
+        if health_check is not None:  # health must not keep answering a cached OK
+            health_check.invalidate()
         response = problem_response(
             request,
             503,

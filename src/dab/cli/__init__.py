@@ -8,37 +8,11 @@ from typing import Annotated
 import typer
 
 from dab import __version__
-from dab.cli import (
-    capsules,
-    columns,
-    conformance,
-    db,
-    graph,
-    ingest,
-    operations,
-    pii,
-    products,
-    search,
-    serve,
-    tags,
-)
-from dab.platform.logging import configure_logging
+from dab.cli._lazy import LazyGroup
 
-app = typer.Typer(no_args_is_help=True, help="dab, the Data Architecture Brain.", add_completion=False)
-app.add_typer(db.app, name="db")
-app.add_typer(ingest.app, name="ingest")
-app.add_typer(conformance.app, name="conformance")
-app.command("serve")(serve.serve)
-app.add_typer(capsules.app, name="capsules")
-app.add_typer(columns.app, name="columns")
-app.add_typer(pii.app, name="pii")
-app.command("search")(search.search)
-app.add_typer(products.app, name="products")
-app.add_typer(tags.app, name="tags")
-app.add_typer(graph.app, name="graph")
-app.command("backup")(operations.backup)
-app.command("restore")(operations.restore)
-app.add_typer(operations.cache_app, name="cache")
+app = typer.Typer(
+    cls=LazyGroup, no_args_is_help=True, help="dab, the Data Architecture Brain.", add_completion=False
+)
 
 
 def _version(value: bool) -> None:
@@ -55,4 +29,6 @@ def main(
 ) -> None:
     """Turn dbt metadata into a queryable property graph."""
     # Commands talk to people on stdout; the JSON log goes to stderr, warnings and worse only.
+    from dab.platform.logging import configure_logging  # structlog: only when a command runs
+
     configure_logging("WARNING", stream=sys.stderr)

@@ -72,9 +72,7 @@ async def get_capsule(session: AsyncSession, urn: str) -> dict[str, Any]:
         "execution_time": row.pop("last_run_execution_time"),
         "completed_at": row.pop("last_run_completed_at"),
     }
-    row["tags"] = await repo.tags(urn)
-    row["tests"] = await repo.tests(urn)
-    row["data_products"] = await repo.products(urn)
+    row["tags"], row["tests"], row["data_products"] = await repo.related(urn)
     return row
 
 

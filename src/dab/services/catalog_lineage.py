@@ -58,13 +58,14 @@ async def walk(repo: LineageRepository, root: str, direction: Direction, depth: 
 async def _signed_distances(
     repo: LineageRepository, root: str, direction: LineageDirection, depth: int
 ) -> dict[str, int]:
+    wanted: list[Direction] = ["upstream", "downstream"] if direction == "both" else [direction]
+    reached = await repo.reach(root, wanted, depth)
     distances: dict[str, int] = {}
-    if direction in ("upstream", "both"):
-        distances.update({u: -d for u, d in (await walk(repo, root, "upstream", depth)).distance.items()})
-    if direction in ("downstream", "both"):
-        for urn, d in (await walk(repo, root, "downstream", depth)).distance.items():
-            if urn not in distances or d <= -distances[urn]:
-                distances[urn] = d
+    for urn, d in reached.get("upstream", {}).items():
+        distances[urn] = -d
+    for urn, d in reached.get("downstream", {}).items():
+        if urn not in distances or d <= -distances[urn]:
+            distances[urn] = d
     return distances
 
 

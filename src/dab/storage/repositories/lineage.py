@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.storage.records import CapsuleLineageRecord, ColumnLineageRecord
@@ -44,3 +44,31 @@ class LineageRepository:
         """Every edge whose two ends are both in ``urns``."""
         wanted = set(urns)
         return [edge for edge in await self.neighbours(wanted, "downstream") if edge[1] in wanted]
+
+    async def reach(
+        self, root: str, directions: Collection[Direction], depth: int
+    ) -> dict[Direction, dict[str, int]]:
+        """For each direction, every node within ``depth`` edges of ``root`` and its shortest
+        distance (the root at 0): one recursive query for all directions, where a level-by-level
+        walk makes one round trip per level and direction."""
+        parts = []
+        for direction in directions:
+            near, far = (
+                (self._target, self._source) if direction == "upstream" else (self._source, self._target)
+            )
+            seed = select(literal(root).label("urn"), literal(0).label("d")).cte(
+                f"reach_{direction}", recursive=True
+            )
+            step = select(far, seed.c.d + 1).join(seed, near == seed.c.urn).where(seed.c.d < depth)
+            reached = seed.union(step)  # UNION: each (node, distance) once, so cycles end at depth
+            parts.append(
+                select(literal(direction).label("direction"), reached.c.urn, func.min(reached.c.d)).group_by(
+                    reached.c.urn
+                )
+            )
+        out: dict[Direction, dict[str, int]] = {direction: {} for direction in directions}
+        if parts:
+            stmt = parts[0] if len(parts) == 1 else union_all(*parts)
+            for direction, urn, distance in (await self._session.execute(stmt)).all():
+                out[direction][urn] = int(distance)
+        return out
