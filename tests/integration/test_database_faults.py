@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 from tests.api.ingest_helpers import artifacts
@@ -242,3 +243,63 @@ def test_database_dying_mid_write_leaves_a_job_its_lease_recovers(
             time.sleep(0.2)
         assert jobs[0]["error"]["message"].startswith("interrupted")
         assert client.get("/api/v1/capsules").json()["total"] == 0  # nothing half-written
+
+
+def _cli_ingest(private_pg: PrivatePostgres, tmp_path: Path, models: int) -> subprocess.Popen[bytes]:
+    """`dab ingest` as an operator runs it, against the private server, with short timeouts."""
+    manifest, catalog, _ = generate_manifest(models, 20, seed=5)
+    (tmp_path / "manifest.json").write_bytes(orjson.dumps(manifest))
+    (tmp_path / "catalog.json").write_bytes(orjson.dumps(catalog))
+    env = {
+        **os.environ,
+        "DATABASE_URL": private_pg.url,
+        "DAB_HOME": str(tmp_path / "home"),
+        "DAB_DB_CONNECT_TIMEOUT_SECONDS": str(CONNECT),
+        "DAB_DB_STATEMENT_TIMEOUT_SECONDS": str(STATEMENT),
+        "DAB_DB_POOL_TIMEOUT_SECONDS": str(POOL),
+    }
+    command = [sys.executable, "-m", "dab", "ingest", "--source", "dbt"]
+    command += ["--manifest", str(tmp_path / "manifest.json"), "--catalog", str(tmp_path / "catalog.json")]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_cli_write_with_the_database_down_says_so_in_one_line(
+    private_pg: PrivatePostgres, tmp_path: Path
+) -> None:
+    migrate.upgrade(private_pg.url)
+    private_pg.stop()
+    process = _cli_ingest(private_pg, tmp_path, models=20)
+    stdout, stderr = process.communicate(timeout=120)
+    message = stderr.decode().strip()
+    assert process.returncode != 0
+    assert "Traceback" not in message and "Traceback" not in stdout.decode()
+    assert len(message.splitlines()) == 1, message
+    assert "database" in message.lower(), message
+
+
+def test_cli_job_killed_while_the_database_is_down_is_recovered_later(
+    private_pg: PrivatePostgres, settings: Settings, tmp_path: Path
+) -> None:
+    migrate.upgrade(private_pg.url)
+    process = _cli_ingest(private_pg, tmp_path, models=2500)
+    try:
+        deadline = time.monotonic() + 120
+        while not _advisory_lock_held(private_pg.url):  # inside the write transaction
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        private_pg.stop()
+        process.send_signal(signal.SIGKILL)  # nothing could record the end of its job
+    finally:
+        process.wait(timeout=30)
+    private_pg.start()
+    lease = 1.0
+    time.sleep(lease + 0.5)
+    recovering = settings.model_copy(
+        update={"database_url": private_pg.url, "cache_enabled": False, "dab_job_lease_seconds": lease}
+    )
+    with TestClient(create_app(recovering), headers={"X-API-Key": TEST_API_KEY}) as client:
+        jobs = client.get("/api/v1/ingest/jobs").json()["data"]
+        assert [job["status"] for job in jobs] == ["failed"]
+        assert jobs[0]["error"]["message"].startswith("interrupted")
+        assert client.get("/api/v1/capsules").json()["total"] == 0  # the open transaction rolled back
