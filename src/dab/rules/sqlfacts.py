@@ -58,16 +58,28 @@ def _star_reads(select: exp.Select, ctes: set[str]) -> set[str]:
 
 
 def _from_ast(tree: exp.Expression) -> SqlFacts:
-    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    # One walk collects what four ``find_all`` walks did (a third of the cost of a fact).
+    ctes: set[str] = set()
+    found_tables: list[exp.Table] = []
+    selects: list[exp.Select] = []
+    joins = 0
+    for node in tree.walk():
+        if isinstance(node, exp.Table):
+            found_tables.append(node)
+        elif isinstance(node, exp.Select):
+            selects.append(node)
+        elif isinstance(node, exp.Join):
+            joins += 1
+        elif isinstance(node, exp.CTE):
+            ctes.add(node.alias_or_name.lower())
     tables: set[str] = set()
-    for table in tree.find_all(exp.Table):
+    for table in found_tables:
         if not table.db or (not table.catalog and table.name.lower() in ctes):
             continue
         tables.add(_table_name(table))
     stars: set[str] = set()
-    for select in tree.find_all(exp.Select):
+    for select in selects:
         stars |= _star_reads(select, ctes)
-    joins = len(list(tree.find_all(exp.Join)))
     return SqlFacts(joins, tuple(sorted(tables)), True, tuple(sorted(stars)))
 
 
