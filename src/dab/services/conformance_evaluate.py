@@ -17,7 +17,7 @@ from dab.errors import InvalidInput, NotFound
 from dab.rules import EvaluationResult, Rule, Scope, Violation, evaluate
 from dab.services.conformance_persist import breakdown, persist_result, tally_read, violation_fields
 from dab.services.conformance_rules import rules_in_force
-from dab.storage.graph_reader import load_graph
+from dab.services.graph_memo import stored_graph
 from dab.storage.records import CapsuleRecord, utcnow
 from dab.storage.repositories.violations import RunScope
 
@@ -133,7 +133,7 @@ async def evaluate_conformance(
     started_at, clock = utcnow(), time.perf_counter()
     rules = await rules_in_force(session, rules_dir=rules_dir, config_file=config_file)
     await _check_request(session, request, rules)
-    graph = await load_graph(session)
+    graph = await stored_graph(session)
     job = functools.partial(run_engine, graph, rules, request.engine_scope())
     result = await anyio.to_thread.run_sync(job)
     out = {"scope": request.scope_json(), **result_read(result, request.violations_limit)}

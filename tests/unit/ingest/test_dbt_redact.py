@@ -76,7 +76,7 @@ def _redact_without_prefilter(text: str) -> str:
 
 
 _SECRETISH = st.sampled_from(
-    ["password", "PaSsWd", "pwd", "secret", "token", "api-key", "ACCESS_KEY", "credentıal", "paſsword",
+    ["password", "PaSsWd", "pwd", "secret", "token", "api-key", "ACCESS_KEY", "credent\u0131al", "pa\u017fsword",
      "\u212aey", "://u:p@h", "bearer abc", "AKIAABCDEFGHIJKLMNOP", "ASIA0123456789ABCDEF", "=", ":", "'x'", " "]
 )  # fmt: skip
 

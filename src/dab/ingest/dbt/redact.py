@@ -43,7 +43,7 @@ def redact_secrets(text: str) -> str:
         >>> redact_secrets("postgres://etl:hunter2@db:5432/x password='s3cret'")
         "postgres://etl:***REDACTED***@db:5432/x password='***REDACTED***'"
     """
-    # casefold and the dotless i: the letters that (?i) matches but lower() leaves alone (ſ, K, ı)
+    # casefold, and the dotless i: (?i) matches long s, Kelvin and dotless i where lower() does not
     lowered = text.casefold().replace("\u0131", "i")
     if not any(hint in lowered for hint in _HINTS):
         return text

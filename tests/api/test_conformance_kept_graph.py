@@ -1,0 +1,64 @@
+"""The graph kept between evaluations: reused while the stored graph is unchanged, never stale."""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dab.services import graph_memo
+
+sys.path.insert(0, str(Path(__file__).parent))  # the helper module, under --import-mode=importlib
+from conformance_helpers import API, ORDERS, artifacts, evaluate, ingest
+
+
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the real graph loads of the evaluations (the loader itself runs unchanged)."""
+    calls: list[int] = []
+    real = graph_memo.load_graph
+
+    async def counted(*args: object, **kwargs: bool) -> object:
+        calls.append(1)
+        return await real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(graph_memo, "load_graph", counted)
+    return calls
+
+
+def _undocumented(client: TestClient) -> set[str]:
+    body = evaluate(client, scope="full", persist_violations=True, violations_limit=1000)
+    return {
+        v["subject_urn"] for v in body["violations"]["data"] if v["rule_id"] == "model-description-length"
+    }
+
+
+def test_persisting_results_keeps_the_graph_and_an_ingestion_replaces_it(
+    client: TestClient, loads: list[int]
+) -> None:
+    ingest(client)
+    first = evaluate(client, scope="full", persist_violations=True)
+    second = evaluate(client, scope="full", persist_violations=True)
+    assert len(loads) == 1  # the first run's persisted violations did not change the graph
+    assert second["score"] == first["score"]
+    assert second["violations"]["total"] == first["violations"]["total"]
+
+    assert ORDERS not in _undocumented(client)
+    changed = copy.deepcopy(artifacts())
+    node = next(n for n in changed["manifest"]["nodes"].values() if n.get("name") == "orders")
+    node["description"] = ""
+    ingest(client, changed)
+    assert ORDERS in _undocumented(client)  # the new graph, not the kept one
+    assert len(loads) == 2  # one more load, after the ingestion only
+
+
+def test_a_tag_written_through_the_api_replaces_the_kept_graph(client: TestClient, loads: list[int]) -> None:
+    ingest(client)
+    evaluate(client, scope="full")
+    tag = client.post(f"{API}/tags", json={"name": "kept-graph-test"})
+    assert tag.status_code == 201, tag.text
+    evaluate(client, scope="full")
+    assert len(loads) == 2
