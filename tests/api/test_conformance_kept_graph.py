@@ -62,3 +62,31 @@ def test_a_tag_written_through_the_api_replaces_the_kept_graph(client: TestClien
     assert tag.status_code == 201, tag.text
     evaluate(client, scope="full")
     assert len(loads) == 2
+
+
+def test_a_violation_seen_again_moves_only_its_run_and_time(client: TestClient) -> None:
+    """Unchanged violations are touched set-based: their run and time move, nothing else."""
+    ingest(client)
+    first = evaluate(client, scope="full", persist_violations=True, violations_limit=1000)
+    before = {
+        v["fingerprint"]: v for v in client.get(f"{API}/conformance/violations?limit=1000").json()["data"]
+    }
+    second = evaluate(client, scope="full", persist_violations=True, violations_limit=1000)
+    after = {
+        v["fingerprint"]: v for v in client.get(f"{API}/conformance/violations?limit=1000").json()["data"]
+    }
+    assert second["lifecycle"] == {
+        "opened": 0,
+        "seen_again": first["violations"]["total"],
+        "reopened": 0,
+        "resolved": 0,
+    }
+    assert before.keys() == after.keys()
+    for fingerprint, row in after.items():
+        old = before[fingerprint]
+        assert row["last_seen_at"] > old["last_seen_at"]
+        assert row["last_run_id"] == second["run_id"] != old["last_run_id"]
+        moved = {"last_seen_at", "last_run_id"}
+        assert {k: v for k, v in row.items() if k not in moved} == {
+            k: v for k, v in old.items() if k not in moved
+        }
