@@ -59,7 +59,10 @@ def main() -> None:
     else:
         url = prepare_database(pg, args.workdir)
         with server(url, args.workdir, cache=True) as base:
-            print(f"ingested {args.models} models in {ingest(base, args.models, args.columns):.1f} s", flush=True)
+            print(
+                f"ingested {args.models} models in {ingest(base, args.models, args.columns):.1f} s",
+                flush=True,
+            )
         marker.write_text(url)
     with server(url, args.workdir, cache=True) as base, httpx.Client(timeout=1800) as client:
         for call in range(1, args.calls + 1):

@@ -22,8 +22,7 @@ from dab.domain.column import Column
 from dab.domain.graph import Graph
 from dab.domain.lineage import LineageEdge
 from dab.domain.quality import DataTest, TestKind
-from dab.rules import builtin_rules, evaluate
-from dab.rules import sqlfacts
+from dab.rules import builtin_rules, evaluate, sqlfacts
 
 NS = "bench"
 PREFIX = {"bronze": "stg", "silver": "int", "gold": "fct"}
