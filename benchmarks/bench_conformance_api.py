@@ -25,19 +25,33 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_api import KEY, ingest, prepare_database, server
 
 
-def _server_peak_rss_mib() -> float:
-    """VmHWM of this process's uvicorn child (one worker: the server itself)."""
-    peak = 0.0
-    for stat in Path("/proc").glob("[0-9]*/status"):
+def _server() -> Path | None:
+    """/proc folder of this process's uvicorn child (one worker: the server itself)."""
+    for status in Path("/proc").glob("[0-9]*/status"):
         try:
-            text = stat.read_text()
-            cmdline = (stat.parent / "cmdline").read_bytes()
+            text = status.read_text()
+            cmdline = (status.parent / "cmdline").read_bytes()
         except OSError:
             continue
         fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
         if int(fields.get("PPid", "0").strip()) == os.getpid() and b"uvicorn" in cmdline:
-            peak = max(peak, int(fields.get("VmHWM", "0 kB").split()[0]) / 1024)
-    return peak
+            return status.parent
+    return None
+
+
+def _server_peak_rss_mib(proc: Path | None) -> float:
+    if proc is None:
+        return 0.0
+    fields = dict(line.split(":", 1) for line in (proc / "status").read_text().splitlines() if ":" in line)
+    return int(fields.get("VmHWM", "0 kB").split()[0]) / 1024
+
+
+def _server_cpu(proc: Path | None) -> float:
+    """User + system CPU seconds of the server so far (utime and stime of /proc/PID/stat)."""
+    if proc is None:
+        return 0.0
+    fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _load_average() -> str:
@@ -65,8 +79,9 @@ def main() -> None:
             )
         marker.write_text(url)
     with server(url, args.workdir, cache=True) as base, httpx.Client(timeout=1800) as client:
+        proc = _server()
         for call in range(1, args.calls + 1):
-            started = time.perf_counter()
+            started, used = time.perf_counter(), _server_cpu(proc)
             response = client.post(
                 f"{base}/api/v1/conformance/evaluate",
                 json={"scope": "full", "persist_violations": True, "violations_limit": 10},
@@ -76,12 +91,13 @@ def main() -> None:
             response.raise_for_status()
             body = response.json()
             print(
-                f"call {call}: {elapsed:6.2f} s (server duration_ms {body['duration_ms']}), "
+                f"call {call}: {elapsed:6.2f} s, server CPU {_server_cpu(proc) - used:5.2f} s "
+                f"(duration_ms {body['duration_ms']}), "
                 f"{body['violations']['total']} violations, score {body['score']:.4f}, "
                 f"load {_load_average()}",
                 flush=True,
             )
-        print(f"server peak RSS {_server_peak_rss_mib():.0f} MiB")
+        print(f"server peak RSS {_server_peak_rss_mib(proc):.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -27,6 +28,12 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).parent))
 from generate_dbt_project import generate_manifest
+
+
+def _children_cpu() -> float:
+    """User + system CPU seconds of finished child processes: the figure a loaded machine keeps."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _head(base: dict[str, Any], models: list[str]) -> dict[str, Any]:
@@ -63,18 +70,22 @@ def main() -> None:
         if args.sql_cache:
             command += ["--sql-cache", str(Path(tmp, "sql-cache"))]
         times: list[float] = []
+        cpu: list[float] = []
         body: dict[str, Any] = {}
         for _ in range(args.repeat):
-            start = time.perf_counter()
+            start, used = time.perf_counter(), _children_cpu()
             out = subprocess.run(command, capture_output=True, check=False)
             times.append(time.perf_counter() - start)
+            cpu.append(_children_cpu() - used)
             if out.returncode not in (0, 1):
                 raise SystemExit(out.stderr.decode())
             body = json.loads(out.stdout)
     gate = body["gate"]
     print(
         f"{args.models} models ({base_path.name} {len(base['nodes'])} nodes): gate end to end "
-        f"median {statistics.median(times):.2f}s (runs {', '.join(f'{t:.2f}' for t in times)}); "
+        f"median {statistics.median(times):.2f}s (runs {', '.join(f'{t:.2f}' for t in times)}), "
+        f"CPU median {statistics.median(cpu):.2f}s (runs {', '.join(f'{t:.2f}' for t in cpu)}), "
+        f"load {' '.join(Path('/proc/loadavg').read_text().split()[:3])}; "
         f"{len(body['rules'] if isinstance(body.get('rules'), list) else [])} rules listed; "
         f"introduced {len(gate['introduced'])}, fixed {len(gate['fixed'])}, unchanged {gate['unchanged']}, "
         f"changed {len(gate['changed']['added']) + len(gate['changed']['modified'])}, "
