@@ -1,12 +1,13 @@
 """Benchmark: the pull-request gate on two manifests of a synthetic project, end to end.
 
-Usage: python benchmarks/bench_gate.py [--models 10000] [--repeat 3]
+Usage: python benchmarks/bench_gate.py [--models 10000] [--repeat 3] [--sql-cache]
 
 Generates the base manifest with ``generate_dbt_project.generate_manifest`` and a head that
 changes the SQL of 1% of the models and adds 20 models, writes both to a temporary folder, then
 times ``dab conformance check --manifest head --baseline base --format json`` as a subprocess
 (process start, parsing both manifests, two evaluations with every built-in rule, the diff and
-the downstream impact, the JSON output) and reports the median.
+the downstream impact, the JSON output) and reports the median. ``--sql-cache`` passes a
+folder for parsed-SQL facts, as a CI job keeping it between runs would: the first run fills it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -26,6 +28,12 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).parent))
 from generate_dbt_project import generate_manifest
+
+
+def _children_cpu() -> float:
+    """User + system CPU seconds of finished child processes: the figure a loaded machine keeps."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _head(base: dict[str, Any], models: list[str]) -> dict[str, Any]:
@@ -46,6 +54,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--models", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sql-cache", action="store_true", help="keep SQL facts between runs")
     args = parser.parse_args()
     base, _, _ = generate_manifest(args.models)
     models = sorted(u for u, n in base["nodes"].items() if n.get("resource_type") == "model")
@@ -58,19 +67,25 @@ def main() -> None:
             sys.executable, "-m", "dab", "conformance", "check", "--manifest", str(head_path),
             "--baseline", str(base_path), "--format", "json", "--fail-on", "critical",
         ]  # fmt: skip
+        if args.sql_cache:
+            command += ["--sql-cache", str(Path(tmp, "sql-cache"))]
         times: list[float] = []
+        cpu: list[float] = []
         body: dict[str, Any] = {}
         for _ in range(args.repeat):
-            start = time.perf_counter()
+            start, used = time.perf_counter(), _children_cpu()
             out = subprocess.run(command, capture_output=True, check=False)
             times.append(time.perf_counter() - start)
+            cpu.append(_children_cpu() - used)
             if out.returncode not in (0, 1):
                 raise SystemExit(out.stderr.decode())
             body = json.loads(out.stdout)
     gate = body["gate"]
     print(
         f"{args.models} models ({base_path.name} {len(base['nodes'])} nodes): gate end to end "
-        f"median {statistics.median(times):.2f}s (runs {', '.join(f'{t:.2f}' for t in times)}); "
+        f"median {statistics.median(times):.2f}s (runs {', '.join(f'{t:.2f}' for t in times)}), "
+        f"CPU median {statistics.median(cpu):.2f}s (runs {', '.join(f'{t:.2f}' for t in cpu)}), "
+        f"load {' '.join(Path('/proc/loadavg').read_text().split()[:3])}; "
         f"{len(body['rules'] if isinstance(body.get('rules'), list) else [])} rules listed; "
         f"introduced {len(gate['introduced'])}, fixed {len(gate['fixed'])}, unchanged {gate['unchanged']}, "
         f"changed {len(gate['changed']['added']) + len(gate['changed']['modified'])}, "

@@ -22,8 +22,7 @@ from dab.domain.column import Column
 from dab.domain.graph import Graph
 from dab.domain.lineage import LineageEdge
 from dab.domain.quality import DataTest, TestKind
-from dab.rules import builtin_rules, evaluate
-from dab.rules.sqlfacts import sql_facts
+from dab.rules import builtin_rules, evaluate, sqlfacts
 
 NS = "bench"
 PREFIX = {"bronze": "stg", "silver": "int", "gold": "fct"}
@@ -120,7 +119,7 @@ def main(sizes: list[int]) -> None:
             capsules={u: replace(c, compiled_sql=None) for u, c in graph.capsules.items()},
             columns=graph.columns, edges=graph.edges, tests=graph.tests,
         )  # fmt: skip
-        sql_facts.cache_clear()
+        sqlfacts.forget()
         cold = _time(graph, 1)[0]
         warm = statistics.median(_time(graph, 5))
         without_sql = statistics.median(_time(no_sql, 5))

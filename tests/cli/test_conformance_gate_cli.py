@@ -17,6 +17,8 @@ from tests.api.gate_helpers import EXPOSURE_URN, PREFIX, write
 from typer.testing import CliRunner
 
 from dab.cli import app
+from dab.rules import sqlfacts
+from dab.services.sql_facts_store import FILE_NAME
 
 runner = CliRunner()
 INTRODUCED = {
@@ -141,3 +143,17 @@ class TestEvaluatorVars:
         code, out = _gate(manifests, "--dbt-project", str(project))
         assert code == 2
         assert "dbt_project.yml" in out and "vars.models_fanout_threshold" in out
+
+
+def test_sql_cache_keeps_facts_between_runs_and_changes_nothing(
+    manifests: tuple[Path, Path], tmp_path: Path
+) -> None:
+    cache = tmp_path / "sql-cache"
+    without = _json(manifests)
+    sqlfacts.forget()
+    first = _json(manifests, "--sql-cache", str(cache))
+    saved = json.loads((cache / FILE_NAME).read_bytes())
+    assert len(saved) >= 5  # one entry per distinct model SQL of both manifests
+    sqlfacts.forget()
+    second = _json(manifests, "--sql-cache", str(cache))
+    assert without == first == second

@@ -89,7 +89,11 @@ async def _evaluate_locally(body: dict[str, Any], persist: bool | None) -> dict[
     )
     async with unit_of_work(settings) as session:
         result = await evaluate_conformance(
-            session, request, rules_dir=settings.dab_rules_dir, config_file=settings.dab_rules_config_file
+            session,
+            request,
+            rules_dir=settings.dab_rules_dir,
+            config_file=settings.dab_rules_config_file,
+            sql_cache=settings.dab_home / "cache",
         )
     await announce_write(settings)  # committed: running servers must not serve the old score
     return result
@@ -199,6 +203,7 @@ class _CheckFiles:
     config: Path | None
     baseline: Path | None
     dbt_project: Path | None
+    sql_cache: Path | None = None
 
 
 def _check(files: _CheckFiles) -> CheckOutcome:
@@ -210,6 +215,7 @@ def _check(files: _CheckFiles) -> CheckOutcome:
             config_file=files.config,
             baseline=files.baseline,
             dbt_project=files.dbt_project,
+            sql_cache=files.sql_cache,
         )
     except InvalidRule as exc:
         fail(exc.detail, 2)
@@ -249,6 +255,12 @@ def check(
             "--dbt-project", dir_okay=False, help="dbt_project.yml: read dbt-project-evaluator vars"
         ),
     ] = None,
+    sql_cache: Annotated[
+        Path | None,
+        typer.Option(
+            "--sql-cache", file_okay=False, help="Folder keeping parsed-SQL facts between runs (a CI cache)"
+        ),
+    ] = None,
 ) -> None:
     """Evaluate dbt artifacts with no database or server; exit 1 on violations at/above --fail-on.
 
@@ -258,7 +270,7 @@ def check(
         fail(f"--fail-on must be one of {', '.join(SEVERITIES)}", 2)
     if output not in CHECK_FORMATS:
         fail(f"--format must be one of {', '.join(CHECK_FORMATS)}", 2)
-    files = _CheckFiles(manifest, catalog, rules or [], config, baseline, dbt_project)
+    files = _CheckFiles(manifest, catalog, rules or [], config, baseline, dbt_project, sql_cache)
     outcome = guarded(lambda: _check(files))
     failing = outcome.failing(fail_on)
     if output == "table":

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from dab.domain.capsule import Capsule
+from dab.domain.gc_pause import gc_frozen
 from dab.domain.graph import Graph
 from dab.rules.checks import CHECKS
 from dab.rules.checks.cel import cel_true
@@ -45,49 +46,51 @@ class Scope:
         return self.rule_sets is None or rule.rule_set in self.rule_sets
 
 
-Buckets = dict[tuple[str, str], list[Capsule]]
+Buckets = dict[tuple[str, str], list[Subject]]
 
 
 def _buckets(capsules: Iterable[Capsule]) -> Buckets:
-    """Capsules grouped by (type, layer), so each rule visits only the groups its ``when`` names."""
-    out: Buckets = defaultdict(list)
+    """Capsule subjects grouped by (type, layer), built once per evaluation: each rule visits only
+    the groups its ``when`` names, and the layer tally is per group, not per capsule."""
+    out: dict[tuple[str, str], list[Subject]] = defaultdict(list)
     for capsule in capsules:
-        out[(capsule.capsule_type.value, capsule.layer_value)].append(capsule)
+        out[(capsule.capsule_type.value, capsule.layer_value)].append(Subject(capsule))
     return dict(sorted(out.items()))
 
 
-def _matching(rule: Rule, buckets: Buckets) -> Iterator[Capsule]:
+def _selected(rule: Rule, buckets: Buckets) -> Iterator[tuple[str, list[Subject]]]:
+    """(layer, capsule subjects) of each group the rule's ``when`` (types, layers, access) selects."""
     when = rule.when
-    for (capsule_type, layer), capsules in buckets.items():
+    for (capsule_type, layer), subjects in buckets.items():
         if (when.capsule_types and capsule_type not in when.capsule_types) or (
             when.layers and layer not in when.layers
         ):
             continue
         if when.access:
-            yield from (c for c in capsules if (c.access or "") in when.access)
-        else:
-            yield from capsules
+            subjects = [s for s in subjects if (s.capsule.access or "") in when.access]
+        yield layer, subjects
 
 
-def _groups(
-    ctx: EvalContext, rule: Rule, buckets: Buckets, urns: frozenset[str] | None
-) -> Iterator[tuple[Capsule, Sequence[Subject]]]:
-    """Each matching capsule with its subjects (itself, or its columns), so per-capsule
-    bookkeeping (layer tallies) is done once per capsule, not once per column."""
+def _subjects(
+    ctx: EvalContext, rule: Rule, capsules: list[Subject], urns: frozenset[str] | None
+) -> list[Subject]:
+    """The rule's subjects among ``capsules``: the capsules themselves, or their columns."""
     if rule.scope == "capsule":
-        for capsule in _matching(rule, buckets):
-            if urns is None or capsule.urn in urns:
-                yield capsule, (Subject(capsule),)
-        return
-    columns = ctx.graph.columns_by_capsule
-    for capsule in _matching(rule, buckets):
-        found = columns.get(capsule.urn)
-        if not found:
-            continue
-        if urns is None or capsule.urn in urns:
-            yield capsule, [Subject(capsule, column) for column in found]
+        return capsules if urns is None else [s for s in capsules if s.capsule.urn in urns]
+    applies = CHECKS[rule.check.kind].columns
+    by_capsule = ctx.graph.columns_by_capsule
+    out: list[Subject] = []
+    for subject in capsules:
+        capsule = subject.capsule
+        if applies is None:
+            columns = ctx.column_subjects(capsule)
         else:
-            yield capsule, [Subject(capsule, c) for c in found if c.urn in urns]
+            columns = [Subject(capsule, c) for c in by_capsule.get(capsule.urn, ()) if applies(c)]
+        if urns is None or capsule.urn in urns:
+            out.extend(columns)
+        else:
+            out.extend(s for s in columns if s.urn in urns)
+    return out
 
 
 def _run_rule(
@@ -97,10 +100,9 @@ def _run_rule(
     expression = rule.when.expression
     total_applicable = total_failed = 0
     violations: list[Violation] = []
-    layer_counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for capsule, subjects in _groups(ctx, rule, buckets, scope.urns):
+    for layer, capsules in _selected(rule, buckets):
         applicable = failed = 0
-        for subject in subjects:
+        for subject in _subjects(ctx, rule, capsules, scope.urns):
             if expression is not None and not cel_true(expression, ctx, subject)[0]:
                 continue
             outcome = check(ctx, rule, subject)
@@ -111,13 +113,9 @@ def _run_rule(
                 failed += 1
                 violations.extend(_violation(rule, subject, f.detail_key, f.message) for f in outcome)
         if applicable:
-            counts = layer_counts[capsule.layer_value]
-            counts[0] += applicable
-            counts[1] += failed
+            by_layer[layer] = by_layer.get(layer, Tally()).add(applicable, failed)
             total_applicable += applicable
             total_failed += failed
-    for layer, (applicable, failed) in layer_counts.items():
-        by_layer[layer] = by_layer.get(layer, Tally()).add(applicable, failed)
     result = CheckResult(rule.rule_id, rule.rule_set, rule.severity, total_applicable, total_failed)
     return result, violations
 
@@ -163,7 +161,13 @@ def evaluate(graph: Graph, rules: Iterable[Rule], *, scope: Scope | None = None)
         >>> evaluate(Graph(), []).score
         1.0
     """
-    scope = scope or Scope()
+    # The graph is hundreds of thousands of long-lived objects: frozen, the collections that the
+    # evaluation's allocations trigger skip them (sqlglot's cyclic trees are still collected).
+    with gc_frozen():
+        return _evaluate(graph, rules, scope or Scope())
+
+
+def _evaluate(graph: Graph, rules: Iterable[Rule], scope: Scope) -> EvaluationResult:
     selected = sorted((r for r in rules if r.enabled and scope.includes_rule(r)), key=lambda r: r.rule_id)
     ensure_unique(selected)
     ctx = EvalContext(graph)

@@ -26,6 +26,7 @@ from dab.rules.gate import GateDiff, gate
 from dab.services.conformance_evaluate import result_read, violation_read
 from dab.services.conformance_rules import combine, load_rule_config
 from dab.services.layer_config import load_layer_rules
+from dab.services.sql_facts_store import load_facts, save_facts
 
 SEVERITY_RANK = {"critical": 0, "error": 1, "warning": 2, "info": 3}
 CHECK_FORMATS = ("table", "json", "sarif", "junit", "markdown")
@@ -134,19 +135,26 @@ def check_artifacts(
     layer_rules_file: Path | None = None,
     baseline: Path | None = None,
     dbt_project: Path | None = None,
+    sql_cache: Path | None = None,
 ) -> CheckOutcome:
+    """``sql_cache``: a folder keeping SQL facts between runs (a CI cache), see ``sql_facts_store``."""
     artifacts = Artifacts(
         manifest=_read(manifest, "--manifest"),
         catalog=_read(catalog, "--catalog") if catalog else None,
         baseline=_read(baseline, "--baseline") if baseline else None,
         dbt_project=_read(dbt_project, "--dbt-project") if dbt_project else None,
     )
-    return check_bytes(
+    if sql_cache is not None:
+        load_facts(sql_cache)
+    outcome = check_bytes(
         artifacts,
         extra_rules=_rule_files(rule_files),
         config=load_rule_config(config_file),
         layer_rules_file=layer_rules_file,
     )
+    if sql_cache is not None:
+        save_facts(sql_cache)
+    return outcome
 
 
 def gate_read(outcome: CheckOutcome, fail_on: str) -> dict[str, Any]:

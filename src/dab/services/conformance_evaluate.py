@@ -17,7 +17,8 @@ from dab.errors import InvalidInput, NotFound
 from dab.rules import EvaluationResult, Rule, Scope, Violation, evaluate
 from dab.services.conformance_persist import breakdown, persist_result, tally_read, violation_fields
 from dab.services.conformance_rules import rules_in_force
-from dab.storage.graph_reader import load_graph
+from dab.services.graph_memo import stored_graph
+from dab.services.sql_facts_store import load_facts, save_facts
 from dab.storage.records import CapsuleRecord, utcnow
 from dab.storage.repositories.violations import RunScope
 
@@ -122,19 +123,35 @@ def run_engine(graph: Graph, rules: tuple[Rule, ...], scope: Scope) -> Evaluatio
     return evaluate(graph, rules, scope=scope)
 
 
+def _run_with_cache(
+    graph: Graph, rules: tuple[Rule, ...], scope: Scope, sql_cache: Path | None
+) -> EvaluationResult:
+    if sql_cache is not None:
+        load_facts(sql_cache)
+    result = run_engine(graph, rules, scope)
+    if sql_cache is not None:
+        save_facts(sql_cache)
+    return result
+
+
 async def evaluate_conformance(
     session: AsyncSession,
     request: EvaluationRequest,
     *,
     rules_dir: Path | None = None,
     config_file: Path | None = None,
+    sql_cache: Path | None = None,
 ) -> dict[str, Any]:
-    """Load the graph, evaluate off the event loop, persist when asked; never commits."""
+    """Load the graph, evaluate off the event loop, persist when asked; never commits.
+
+    ``sql_cache``: a folder keeping parsed-SQL facts between processes (``sql_facts_store``), so
+    a restarted server does not parse every model again.
+    """
     started_at, clock = utcnow(), time.perf_counter()
     rules = await rules_in_force(session, rules_dir=rules_dir, config_file=config_file)
     await _check_request(session, request, rules)
-    graph = await load_graph(session)
-    job = functools.partial(run_engine, graph, rules, request.engine_scope())
+    graph = await stored_graph(session)
+    job = functools.partial(_run_with_cache, graph, rules, request.engine_scope(), sql_cache)
     result = await anyio.to_thread.run_sync(job)
     out = {"scope": request.scope_json(), **result_read(result, request.violations_limit)}
     out.update(run_id=None, persisted=False, evaluated_at=utcnow(), lifecycle=None)

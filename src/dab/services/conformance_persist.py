@@ -66,10 +66,6 @@ def violation_fields(v: Violation) -> dict[str, Any]:
     }
 
 
-def _values(v: Violation, run_id: str, now: datetime) -> dict[str, Any]:
-    return {**violation_fields(v), "last_seen_at": now, "last_run_id": run_id}
-
-
 async def persist_result(
     session: AsyncSession,
     result: EvaluationResult,
@@ -97,25 +93,34 @@ async def persist_result(
     existing = await repo.statuses()
     new_rows: dict[str, dict[str, Any]] = {}
     seen_rows: dict[str, dict[str, Any]] = {}
+    unchanged: dict[str, str] = {}
     reopened = 0
     for violation in result.violations:
-        values = _values(violation, run_id, now)
+        fields = violation_fields(violation)
         found = existing.get(violation.fingerprint)
         if found is None:
             new_rows[violation.fingerprint] = {
-                **values,
+                **fields,
+                "last_seen_at": now,
+                "last_run_id": run_id,
                 "id": new_uuid(),
                 "fingerprint": violation.fingerprint,
                 "status": "open",
                 "first_seen_at": now,
             }
             continue
-        violation_id, status = found
+        violation_id, status, content = found
+        if status != "resolved" and content == tuple(fields.values()):
+            unchanged[violation.fingerprint] = violation_id
+            continue
+        values = {**fields, "last_seen_at": now, "last_run_id": run_id, "id": violation_id}
         if status == "resolved" and violation.fingerprint not in seen_rows:
             values.update(status="open", resolved_at=None)
             reopened += 1
-        seen_rows[violation.fingerprint] = {**values, "id": violation_id}
+        seen_rows[violation.fingerprint] = values
     await repo.insert_many(list(new_rows.values()))
     await repo.update_many(list(seen_rows.values()))
+    await repo.touch(sorted(set(unchanged.values())), run_id, now)
     resolved = await repo.resolve_missing(run_id, now, run_scope)
-    return PersistOutcome(run_id, len(new_rows), len(seen_rows), reopened, resolved)
+    seen = len(seen_rows) + len(unchanged.keys() - seen_rows.keys())
+    return PersistOutcome(run_id, len(new_rows), seen, reopened, resolved)

@@ -22,9 +22,15 @@ from sqlalchemy.sql.elements import TextClause
 from dab.storage.records import CacheGenerationRecord, utcnow
 
 ROW_ID = 1
+GRAPH_ROW_ID = 2
+"""A second token in the same table, changed only by writes that can change the stored graph:
+an evaluation persisting its violations must not throw away the graph kept for the next one."""
 WROTE = "dab_wrote_catalog"
+WROTE_GRAPH = "dab_wrote_graph"
 # Bookkeeping that no cached read shows: writing it does not retire cached reads.
 UNCACHED_TABLES = frozenset({"cache_generation", "ingestion_job", "ingestion_artifact"})
+# Conformance results and rules: cached reads show them, the graph (capsules, columns, ...) does not.
+GRAPH_NEUTRAL_TABLES = UNCACHED_TABLES | {"conformance_run", "violation", "rule"}
 _commits_in_this_process = 0
 
 
@@ -42,9 +48,9 @@ def _table_of(statement: Any) -> str | None:
     return getattr(table, "name", None)
 
 
-def _is_catalog_write(statement: Any) -> bool:
+def _is_catalog_write(statement: Any, neutral: frozenset[str] = UNCACHED_TABLES) -> bool:
     if isinstance(statement, UpdateBase):
-        return _table_of(statement) not in UNCACHED_TABLES
+        return _table_of(statement) not in neutral
     if isinstance(statement, TextClause):
         verb = statement.text.lstrip().split(None, 1)[:1]
         return bool(verb) and verb[0].upper() in {"INSERT", "UPDATE", "DELETE", "TRUNCATE"}
@@ -54,10 +60,13 @@ def _is_catalog_write(statement: Any) -> bool:
 def _before_execute(conn: Connection, statement: Any, *_args: Any) -> None:
     if _is_catalog_write(statement):
         conn.info[WROTE] = True
+        if _is_catalog_write(statement, GRAPH_NEUTRAL_TABLES):
+            conn.info[WROTE_GRAPH] = True
 
 
 def _forget(conn: Connection) -> None:
     conn.info.pop(WROTE, None)
+    conn.info.pop(WROTE_GRAPH, None)
 
 
 def watch_writes(engine: AsyncEngine) -> None:
@@ -69,8 +78,8 @@ def watch_writes(engine: AsyncEngine) -> None:
         event.listen(sync_engine, "commit", _forget)
 
 
-def _upsert(dialect: str, token: str) -> Any:
-    values = {"id": ROW_ID, "token": token, "changed_at": utcnow()}
+def _upsert(dialect: str, token: str, row_id: int = ROW_ID) -> Any:
+    values = {"id": row_id, "token": token, "changed_at": utcnow()}
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(CacheGenerationRecord).values(**values)
     return stmt.on_conflict_do_update(
@@ -85,6 +94,8 @@ def _bump_before_commit(session: Session) -> None:
         if conn.info.pop(WROTE, False):
             conn.execute(_upsert(conn.dialect.name, new_token()))
             session.info[WROTE] = True
+        if conn.info.pop(WROTE_GRAPH, False):
+            conn.execute(_upsert(conn.dialect.name, new_token(), GRAPH_ROW_ID))
 
 
 @event.listens_for(Session, "after_commit")
@@ -107,16 +118,23 @@ async def bump_generation(session: AsyncSession) -> str:
     token = new_token()
     conn = await session.connection()
     await conn.execute(_upsert(conn.dialect.name, token))
+    await conn.execute(_upsert(conn.dialect.name, new_token(), GRAPH_ROW_ID))
     return token
 
 
-async def read_generation(session: AsyncSession) -> tuple[str | None, Any]:
+async def read_generation(session: AsyncSession, row_id: int = ROW_ID) -> tuple[str | None, Any]:
     """The current token and when it changed; ``(None, None)`` before the first write."""
     row = (
         await session.execute(
             select(CacheGenerationRecord.token, CacheGenerationRecord.changed_at).where(
-                CacheGenerationRecord.id == ROW_ID
+                CacheGenerationRecord.id == row_id
             )
         )
     ).first()
     return (row[0], row[1]) if row else (None, None)
+
+
+async def read_graph_token(session: AsyncSession) -> str | None:
+    """The graph's token (see ``GRAPH_ROW_ID``); ``None`` before the first graph write since it
+    was introduced, when nothing may be kept."""
+    return (await read_generation(session, GRAPH_ROW_ID))[0]

@@ -229,11 +229,14 @@ async def _project_info(session: AsyncSession, project: str | None) -> ProjectIn
     return None
 
 
-async def load_graph(session: AsyncSession, project: str | None = None) -> Graph:
+async def load_graph(
+    session: AsyncSession, project: str | None = None, *, column_edges: bool = True
+) -> Graph:
     """The stored graph of one project, or of every project when ``project`` is None.
 
     Rows become domain objects in a worker thread: on a big graph that is seconds of CPU the
-    event loop (health, reads) must not wait for.
+    event loop (health, reads) must not wait for. ``column_edges=False`` leaves out column
+    lineage (about 2 edges per column), which no conformance rule reads.
     """
     js = _Json()
     capsules = await _rows(session, _in_project(select(*CAPSULE_COLUMNS), C.project, project))
@@ -242,10 +245,9 @@ async def load_graph(session: AsyncSession, project: str | None = None) -> Graph
     graph.columns = await to_thread.run_sync(_columns, columns, js)
     edges = await _rows(session, _in_project(select(*EDGE_COLUMNS), EDGE.project, project))
     graph.edges = [LineageEdge(s, t, e) for s, t, e in edges]
-    column_edges = await _rows(
-        session, _in_project(select(*COLUMN_EDGE_COLUMNS), COLUMN_EDGE.project, project)
-    )
-    graph.column_edges = [ColumnLineageEdge(s, t, TRANSFORMATIONS[k]) for s, t, k in column_edges]
+    if column_edges:
+        rows = await _rows(session, _in_project(select(*COLUMN_EDGE_COLUMNS), COLUMN_EDGE.project, project))
+        graph.column_edges = [ColumnLineageEdge(s, t, TRANSFORMATIONS[k]) for s, t, k in rows]
     tests = await _rows(session, _in_project(select(*TEST_COLUMNS), T.project, project))
     graph.tests = await to_thread.run_sync(lambda: {r.urn: _test(r, js) for r in tests})
     graph.project = await _project_info(session, project)

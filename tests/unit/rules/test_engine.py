@@ -13,6 +13,8 @@ from scenarios import broken, conforming
 from dab.domain.graph import Graph
 from dab.errors import InvalidRule
 from dab.rules import Check, Rule, Scope, Severity, When, builtin_rules, evaluate, fingerprint
+from dab.rules.checks import CHECKS
+from dab.rules.context import EvalContext, Subject
 
 
 def _rule(rule_id: str, severity: Severity, field_name: str, *, capsule_types: tuple[str, ...] = ()) -> Rule:
@@ -114,3 +116,29 @@ class TestScope:
         src = make_source(name="raw.a", fresh=False)
         result = evaluate(make_graph([src]), builtin_rules(), scope=Scope(urns=frozenset({src.urn})))
         assert {v.subject_urn for v in result.violations} == {src.urn}
+
+
+class TestColumnPrefilter:
+    """A check's ``columns`` filter lets the engine skip columns; it must reject only columns the
+    check itself would call not applicable, or the engine would drop real checks."""
+
+    @given(
+        pii_type=st.one_of(st.none(), st.sampled_from(["", " ", "unknown", "email", "PHONE"])),
+        is_masked=st.booleans(),
+        description=st.one_of(st.none(), st.text(max_size=3)),
+    )
+    @settings(max_examples=60, deadline=None)
+    def test_filtered_out_columns_are_not_applicable(
+        self, pii_type: str | None, is_masked: bool, description: str | None
+    ) -> None:
+        capsule = make_capsule(name="a", layer="gold")
+        column = dataclasses.replace(
+            make_column(capsule, "c"), pii_type=pii_type, is_masked=is_masked, description=description
+        )
+        ctx = EvalContext(make_graph([capsule]))
+        filtered = [(kind, spec) for kind, spec in CHECKS.items() if spec.columns is not None]
+        assert filtered, "no check declares a column filter any more: drop this test"
+        for kind, spec in filtered:
+            rule = Rule(kind, kind, Severity.INFO, "t", "t", Check(kind, {}), "", scope="column")
+            if spec.columns is not None and not spec.columns(column):
+                assert spec.fn(ctx, rule, Subject(capsule, column)) is None, kind

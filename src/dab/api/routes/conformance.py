@@ -41,6 +41,7 @@ async def evaluate_rules(body: EvaluateBody, request: Request, settings: Setting
             evaluation,
             rules_dir=settings.dab_rules_dir,
             config_file=settings.dab_rules_config_file,
+            sql_cache=settings.dab_home / "cache",
         )
 
     if not evaluation.persist:

@@ -22,6 +22,9 @@ _ASSIGNMENT = re.compile(
 _URL_PASSWORD = re.compile(r"(://[^\s:/@'\"]+:)([^\s@/'\"]+)(@)")
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*")
 _AWS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")
+# Every pattern above needs one of these (case-folded) in the text: most strings hold none, and
+# a few substring searches are far cheaper than four regex substitutions (182k strings at 10k models).
+_HINTS = ("pass", "pwd", "secret", "token", "key", "credential", "://", "bearer", "akia", "asia")
 _SECRET_KEY = re.compile(rf"(?i)(?:^|[\W_])(?:{_KEY_WORDS})$")
 
 
@@ -40,6 +43,10 @@ def redact_secrets(text: str) -> str:
         >>> redact_secrets("postgres://etl:hunter2@db:5432/x password='s3cret'")
         "postgres://etl:***REDACTED***@db:5432/x password='***REDACTED***'"
     """
+    # casefold, and the dotless i: (?i) matches long s, Kelvin and dotless i where lower() does not
+    lowered = text.casefold().replace("\u0131", "i")
+    if not any(hint in lowered for hint in _HINTS):
+        return text
     text = _URL_PASSWORD.sub(rf"\g<1>{REDACTED}\g<3>", text)
     text = _ASSIGNMENT.sub(_assignment, text)
     text = _BEARER.sub(rf"\g<1>{REDACTED}", text)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from dab.domain.capsule import Capsule, CapsuleType
+from dab.domain.column import Column
 from dab.rules.context import EvalContext, Subject
 from dab.rules.model import Failure, Rule
 
@@ -30,6 +31,9 @@ class CheckSpec:
     fn: CheckFn
     scopes: tuple[str, ...] = ("capsule",)
     params: Mapping[str, Param] = field(default_factory=dict)
+    columns: Callable[[Column], bool] | None = None
+    """For column checks: the columns ``fn`` can apply to (it returns ``None`` for the others), so
+    the engine skips the rest without making them subjects: most columns hold no PII."""
 
 
 def param(rule: Rule, name: str, default: Any) -> Any:

@@ -12,11 +12,6 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-import celpy
-from celpy.adapter import json_to_cel
-from celpy.celparser import CELParseError
-from celpy.evaluation import CELEvalError
-
 from dab.domain.capsule import Capsule
 from dab.domain.column import Column
 from dab.errors import InvalidRule
@@ -24,14 +19,25 @@ from dab.rules.checks.base import CheckSpec, Outcome, Param, fail, label, param
 from dab.rules.context import EvalContext, Subject
 from dab.rules.model import Rule
 
-_ENV = celpy.Environment()
+# cel-python is imported, and its environment built, on the first CEL expression: no built-in
+# rule uses CEL, and both cost a CLI run (the PR gate) a few hundred ms of CPU.
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Any:
+    import celpy
+
+    return celpy.Environment()
 
 
 @lru_cache(maxsize=1024)
 def compile_cel(expression: str) -> Any:
     """Compile a CEL expression once; raises ``ValueError`` with the parser's message."""
+    from celpy.celparser import CELParseError
+
+    env = _environment()
     try:
-        return _ENV.program(_ENV.compile(expression))
+        return env.program(env.compile(expression))
     except CELParseError as exc:
         raise ValueError(str(exc).splitlines()[0] if str(exc) else "syntax error") from exc
 
@@ -88,6 +94,8 @@ def column_map(column: Column) -> dict[str, Any]:
 
 
 def activation(ctx: EvalContext, subject: Subject) -> dict[str, Any]:
+    from celpy.adapter import json_to_cel
+
     capsule = ctx.cel_capsules.get(subject.capsule.urn)
     if capsule is None:
         capsule = ctx.cel_capsules[subject.capsule.urn] = json_to_cel(capsule_map(ctx, subject.capsule))
@@ -99,6 +107,8 @@ def activation(ctx: EvalContext, subject: Subject) -> dict[str, Any]:
 
 def cel_true(expression: str, ctx: EvalContext, subject: Subject) -> tuple[bool, str]:
     """Evaluate to ``(is_true, error)``; an evaluation error counts as false."""
+    from celpy.evaluation import CELEvalError
+
     try:
         result = compile_cel(expression).evaluate(activation(ctx, subject))
     except CELEvalError as exc:
