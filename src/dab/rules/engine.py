@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from dab.domain.capsule import Capsule
+from dab.domain.capsule import DBT_TYPES, Capsule
 from dab.domain.graph import Graph
 from dab.rules.checks import CHECKS
 from dab.rules.checks.cel import cel_true
@@ -59,9 +59,8 @@ def _buckets(capsules: Iterable[Capsule]) -> Buckets:
 def _matching(rule: Rule, buckets: Buckets) -> Iterator[Capsule]:
     when = rule.when
     for (capsule_type, layer), capsules in buckets.items():
-        if (when.capsule_types and capsule_type not in when.capsule_types) or (
-            when.layers and layer not in when.layers
-        ):
+        wanted = when.capsule_types or DBT_TYPES  # unnamed: dbt definitions only, never jobs/datasets
+        if capsule_type not in wanted or (when.layers and layer not in when.layers):
             continue
         if when.access:
             yield from (c for c in capsules if (c.access or "") in when.access)

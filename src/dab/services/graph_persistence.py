@@ -25,6 +25,7 @@ from dab.storage.graph_writer import (
     sync_column_edges,
 )
 from dab.storage.mappers import capsule_row, column_row, content_hash, test_row
+from dab.storage.provenance import hand_over, reclaim
 from dab.storage.records import (
     CapsuleRecord,
     CapsuleRunRecord,
@@ -194,8 +195,14 @@ async def persist_graph(
     run_invocation_id: str | None = None,
     stored_column_edges: StoredEdges | None = None,
 ) -> dict[str, Any]:
-    """Diff-write ``graph`` as the new state of ``project``; returns per-kind stats."""
+    """Diff-write ``graph`` as the new state of ``project``; returns per-kind stats.
+
+    A snapshot: what the graph no longer holds is removed, except nodes another source also
+    asserts, which are handed to it (``storage/provenance.py``).
+    """
     capsules_in = graph.capsules.values()
+    reclaimed = await reclaim(session, project, "dbt", graph.capsules)
+    handed_over = await hand_over(session, project, graph.capsules)
     domains = await ensure_named(
         session, DomainRecord, (c.domain.value for c in capsules_in if c.domain.value)
     )
@@ -267,4 +274,5 @@ async def persist_graph(
             "by_type": dict(sorted(by_type.items())),
         },
         "warnings": len(graph.issues),
+        "provenance": {"handed_over": handed_over, "reclaimed": reclaimed},
     }
