@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from anyio import to_thread
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dab.domain.column import Column
 from dab.domain.urns import column_urn_of
@@ -53,6 +53,23 @@ async def ingest_lineage_events(session: AsyncSession, events: Sequence[Any]) ->
     out.update(await _write(session, batch))
     await w.record_events(session, fresh)
     return out
+
+
+async def ingest_lineage_batches(
+    factory: async_sessionmaker[AsyncSession], events: Sequence[Any], *, batch_size: int = 1_000
+) -> dict[str, Any]:
+    """Apply many events (a file) in batches, one transaction each; sums what was applied.
+
+    Re-running after a failure is safe: batches already written are recognised as duplicates.
+    """
+    totals: dict[str, int] = {"received": 0, "applied": 0, "duplicates": 0, "batches": 0}
+    for start in range(0, len(events), batch_size):
+        async with factory.begin() as session:
+            out = await ingest_lineage_events(session, events[start : start + batch_size])
+        totals["batches"] += 1
+        for key in ("received", "applied", "duplicates"):
+            totals[key] += out[key]
+    return totals
 
 
 async def _write(session: AsyncSession, batch: LineageBatch) -> dict[str, Any]:
