@@ -15,7 +15,7 @@ from anyio import to_thread
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dab.domain.column import Column
-from dab.domain.urns import column_urn_of
+from dab.domain.urns import column_urn_of, encode_component
 from dab.errors import InvalidInput
 from dab.ingest.openlineage import SOURCE, LineageBatch, collect, validate_events
 from dab.ingest.openlineage.parser import TERMINAL, dataset_capsule
@@ -81,7 +81,8 @@ async def _write(session: AsyncSession, batch: LineageBatch) -> dict[str, Any]:
 
     own = [dataset_capsule(d) for d in batch.datasets.values() if d.urn not in resolved]
     await w.upsert_capsules(session, [*batch.jobs.values(), *own], PROJECT)
-    await w.assert_nodes(session, [*batch.jobs, *map(node, batch.datasets)], source=SOURCE, project=PROJECT)
+    # The source's own nodes say so through their owner; another source's nodes get a row.
+    await w.assert_nodes(session, resolved.values(), source=SOURCE, project=PROJECT)
     columns, skipped = await _columns(session, batch, resolved)
     await w.upsert_edges(
         session, {(node(s), node(t)) for s, t in batch.edges}, source=SOURCE, project=PROJECT
@@ -116,20 +117,29 @@ async def _columns(
     session: AsyncSession, batch: LineageBatch, resolved: dict[str, str]
 ) -> tuple[dict[tuple[str, str], str], int]:
     """Column URN per (dataset, lower-cased field). A dbt node's columns are dbt's to declare:
-    fields it does not have are skipped (counted), never added under a dbt URN."""
+    fields it does not have are skipped (counted), never added under a dbt URN. The event
+    source's own columns are written when new or when the event brings a new type or text."""
     capsules = {resolved.get(ds, ds) for ds, _ in batch.fields}
     stored = await w.stored_columns(session, capsules)
     now = utcnow()
+    prefixes: dict[str, str] = {}
     urns: dict[tuple[str, str], str] = {}
     rows = []
     skipped = 0
     for (dataset, lowered), field in sorted(batch.fields.items()):
         capsule = resolved.get(dataset, dataset)
-        urn = stored.get((capsule, lowered))
-        if urn is None and dataset in resolved:
+        known = stored.get((capsule, lowered))
+        if known is None and dataset in resolved:
             skipped += 1
             continue
-        urns[(dataset, lowered)] = urn = urn or column_urn_of(capsule, field.name)
+        if known is not None:
+            urns[(dataset, lowered)] = known[0]
+            if (field.data_type or known[1]) == known[1] and (field.description or known[2]) == known[2]:
+                continue
+        elif capsule not in prefixes:
+            prefixes[capsule] = column_urn_of(capsule, "")
+        urn = known[0] if known else prefixes[capsule] + encode_component(field.name)
+        urns[(dataset, lowered)] = urn
         if dataset not in resolved:
             column = Column(
                 urn=urn,

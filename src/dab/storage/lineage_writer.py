@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.domain.capsule import DBT_TYPES, CapsuleType
@@ -46,20 +46,24 @@ async def _upsert(
     """INSERT ... ON CONFLICT (keys) DO NOTHING, or DO UPDATE ``set_`` (kw) when given."""
     if not rows:
         return
-    stmt = dialect_insert(session, record)
+    # Core on the table, not the ORM: an ORM bulk INSERT ... ON CONFLICT costs ~10x per row.
+    stmt = dialect_insert(session, record.__table__)
     set_ = kw.pop("set_", None)
     if set_ is None:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
     else:
         stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=set_(stmt.excluded), **kw)
+    conn = await session.connection()
     for batch in chunked(sorted(rows, key=lambda r: tuple(str(r[k]) for k in keys)), 1_000):
-        await session.execute(stmt, list(batch))
+        await conn.execute(stmt, list(batch))
 
 
 async def ensure_source_project(session: AsyncSession, project: str, source: str) -> None:
     """The project an incremental source writes under; a dbt project of that name is a conflict."""
-    await _upsert(session, ProjectRecord, [{"name": project, "source": source}], ["name"])
     owner = await session.scalar(select(ProjectRecord.source).where(ProjectRecord.name == project))
+    if owner is None:
+        await _upsert(session, ProjectRecord, [{"name": project, "source": source}], ["name"])
+        owner = await session.scalar(select(ProjectRecord.source).where(ProjectRecord.name == project))
     if owner != source:
         raise Conflict(f"project {project!r} belongs to source {owner!r}; {source} cannot write it")
 
@@ -109,22 +113,31 @@ async def match_relations(session: AsyncSession, wanted: Sequence[RelationQuery]
     return {ol_urn: urn for ol_urn, (_, urn) in found.items()}
 
 
-async def upsert_capsules(session: AsyncSession, capsules: Iterable[Any], project: str) -> None:
+async def upsert_capsules(session: AsyncSession, capsules: Iterable[Any], project: str) -> int:
+    """Insert new capsules; a known one is written only when its description changed.
+
+    Events repeat the same jobs and datasets over and over: comparing first keeps a batch's
+    writes to what is new (SQLite pays for every row an upsert touches). Returns rows written.
+    """
+    wanted = {c.urn: c for c in capsules}
+    known: dict[str, str | None] = {}
+    for batch in chunked(sorted(wanted), 500):
+        found = await session.execute(select(C.urn, C.description).where(C.urn.in_(batch)))
+        known.update({urn: text for urn, text in found})  # noqa: C416 - Row -> tuple
     now = utcnow()
-    rows = []
-    for capsule in capsules:
-        row = capsule_row(capsule, project, "", column_count=0, pii_count=0)
-        rows.append({**row, "created_at": now, "updated_at": now})
+    rows = [
+        {**capsule_row(c, project, "", column_count=0, pii_count=0), "created_at": now, "updated_at": now}
+        for urn, c in wanted.items()
+        if urn not in known or (c.description and c.description != known[urn])
+    ]
     await _upsert(
         session,
         C,
         rows,
         ["urn"],
-        set_=lambda ex: {
-            "updated_at": ex.updated_at,
-            "description": func.coalesce(ex.description, C.description),
-        },
+        set_=lambda ex: {"updated_at": ex.updated_at, "description": ex.description},
     )
+    return len(rows)
 
 
 async def assert_nodes(session: AsyncSession, urns: Iterable[str], *, source: str, project: str) -> None:
@@ -133,16 +146,21 @@ async def assert_nodes(session: AsyncSession, urns: Iterable[str], *, source: st
     await _upsert(session, SourceAssertionRecord, rows, ["subject_urn", "source"])
 
 
-async def stored_columns(session: AsyncSession, capsules: Collection[str]) -> dict[tuple[str, str], str]:
-    """(capsule URN, lower-cased column name) -> column URN, for the given capsules."""
-    out: dict[tuple[str, str], str] = {}
+StoredColumn = tuple[str, str | None, str | None]
+"""(URN, data type, description) of a stored column."""
+
+
+async def stored_columns(
+    session: AsyncSession, capsules: Collection[str]
+) -> dict[tuple[str, str], StoredColumn]:
+    """(capsule URN, lower-cased column name) -> the stored column, for the given capsules."""
+    out: dict[tuple[str, str], StoredColumn] = {}
+    r = ColumnRecord
     for batch in chunked(sorted(capsules), 500):
         rows = await session.execute(
-            select(ColumnRecord.capsule_urn, ColumnRecord.name, ColumnRecord.urn).where(
-                ColumnRecord.capsule_urn.in_(batch)
-            )
+            select(r.capsule_urn, r.name, r.urn, r.data_type, r.description).where(r.capsule_urn.in_(batch))
         )
-        out.update({(capsule, name.lower()): urn for capsule, name, urn in rows})
+        out.update({(capsule, name.lower()): (urn, kind, text) for capsule, name, urn, kind, text in rows})
     return out
 
 
@@ -198,7 +216,9 @@ async def upsert_column_edges(
         rows,
         ["source_urn", "target_urn"],
         set_=lambda ex: {"transformation": ex.transformation},
-        where=ColumnLineageRecord.source == source,
+        # Only a changed kind is written: an unchanged row must not be rewritten by every event.
+        where=(ColumnLineageRecord.source == source)
+        & (ColumnLineageRecord.transformation != literal_column("excluded.transformation")),
     )
 
 
@@ -234,7 +254,14 @@ async def upsert_runs(session: AsyncSession, runs: Sequence[RunRow]) -> None:
 
 async def set_last_runs(session: AsyncSession, runs: Sequence[RunRow]) -> None:
     """A capsule's last run is the latest finished one (events may arrive out of order)."""
-    finished = [r for r in runs if r.completed_at is not None]
+    latest: dict[str, RunRow] = {}
+    for run in runs:
+        if run.completed_at is not None and (
+            run.capsule_urn not in latest
+            or (latest[run.capsule_urn].completed_at or run.completed_at) <= run.completed_at
+        ):
+            latest[run.capsule_urn] = run
+    finished = list(latest.values())
     if not finished:
         return
     table: Any = C.__table__

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from dab.domain.capsule import Capsule, CapsuleType
@@ -42,10 +43,12 @@ def _parts(name: str) -> tuple[str, ...]:
     return tuple(name.split(".")) or (name,)
 
 
+@lru_cache(maxsize=65_536)  # the same few namespaces and names recur in every event
 def job_urn(namespace: str, name: str) -> str:
     return capsule_urn(SOURCE, CapsuleType.JOB.value, namespace, _parts(name))
 
 
+@lru_cache(maxsize=65_536)
 def dataset_urn(namespace: str, name: str) -> str:
     return capsule_urn(SOURCE, CapsuleType.DATASET.value, namespace, _parts(name))
 
