@@ -217,6 +217,32 @@ class TestAcrossSources:
         _, edges = lineage(client, STG, "upstream")
         assert {(JOB, SOURCE), (SOURCE, STG)} <= edges
 
+    def test_events_before_dbt_declares_the_relation_are_adopted(self, client: TestClient) -> None:
+        post(client, loader_events(str(uuid.uuid4())))  # no dbt project yet: a dataset of its own
+        stand_in = "urn:dab:openlineage:dataset:duckdb%3A%2F%2Fjaffle_shop:jaffle_shop.raw.raw_customers"
+        assert capsule(client, stand_in)["capsule_type"] == "dataset"
+        job = ingest_dbt(client, artifacts())
+        assert job["stats"]["provenance"]["adopted"] == [stand_in]
+        assert client.get(f"/api/v1/capsules/{path(stand_in)}").status_code == 404
+        assert capsule(client, SOURCE)["asserted_by"] == ["dbt", "openlineage"]
+        _, edges = lineage(client, STG, "upstream")
+        assert {(CRM_TABLE, JOB), (JOB, SOURCE), (SOURCE, STG)} <= edges
+        first_name = "urn:dab:dbt:column:jaffle_shop:jaffle_shop.customers.first_name"
+        response = client.get(f"/api/v1/columns/{path(first_name)}/lineage", params={"direction": "upstream"})
+        assert {e["source"] for e in response.json()["edges"]} == {
+            CRM_TABLE.replace(":dataset:", ":column:") + ".first_name"
+        }
+        again = ingest_dbt(client, artifacts())  # nothing left to adopt
+        assert again["stats"].get("provenance", {}).get("adopted", []) == []
+
+    def test_a_dbt_project_cannot_take_the_event_sources_name(self, client: TestClient) -> None:
+        post(client, loader_events(str(uuid.uuid4())))
+        response = client.post(
+            "/api/v1/ingest/dbt", params={"wait": "true"}, json={**artifacts(), "project_name": "openlineage"}
+        )
+        assert response.status_code == 409, response.text
+        assert capsule(client, JOB)["asserted_by"] == ["openlineage"]
+
     def test_unrelated_engine_is_not_the_same_node(self, client: TestClient) -> None:
         ingest_dbt(client, artifacts())
         other = dataset("snowflake://acme", "jaffle_shop.raw.raw_customers")

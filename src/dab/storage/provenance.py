@@ -12,12 +12,23 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.domain.capsule import CapsuleType
+from dab.domain.relations import namespace_scheme, relation_key, schemes_agree
 from dab.storage.graph_writer import chunked
-from dab.storage.records import CapsuleRecord, ColumnRecord, DataTestRecord, SourceAssertionRecord
+from dab.storage.records import (
+    CapsuleLineageRecord,
+    CapsuleRecord,
+    CapsuleRunRecord,
+    ColumnLineageRecord,
+    ColumnRecord,
+    DataTestRecord,
+    SourceAssertionRecord,
+    utcnow,
+)
+from dab.storage.repositories._upsert import dialect_insert
 
 C = CapsuleRecord
 A = SourceAssertionRecord
@@ -74,3 +85,99 @@ async def asserted_by(session: AsyncSession, urns: Iterable[str]) -> dict[str, l
         ):
             out.setdefault(urn, set()).add(source)
     return {urn: sorted(sources) for urn, sources in out.items()}
+
+
+async def adopt_datasets(session: AsyncSession, graph: Any, project: str) -> list[str]:
+    """Datasets another source created before dbt declared the same relation become the dbt
+    node: their edges, column edges (by column name) and runs move to it, the other source's
+    assertion is recorded on it, and the stand-in dataset is deleted. Returns the adopted URNs."""
+    adapter = graph.project.adapter_type if graph.project else None
+    by_key: dict[str, str] = {}
+    for capsule in sorted(graph.capsules.values(), key=lambda c: (_RANK.get(c.capsule_type.value, 9), c.urn)):
+        key = relation_key(capsule.relation_name)
+        if key and capsule.capsule_type.value in _RANK:
+            by_key.setdefault(key, capsule.urn)
+    if not by_key:
+        return []
+    rows = await session.execute(
+        select(C.urn, C.relation_key, C.namespace, C.source, C.project).where(
+            C.capsule_type == CapsuleType.DATASET.value, C.relation_key.is_not(None), C.project != project
+        )
+    )
+    adopted = []
+    for urn, key, namespace, source, owner in rows.all():
+        target = by_key.get(key or "")
+        if target is None or urn == target or not schemes_agree(adapter, namespace_scheme(namespace)):
+            continue
+        await _merge(session, urn, target, graph.columns_by_capsule.get(target, ()))
+        await session.execute(
+            dialect_insert(session, A.__table__).on_conflict_do_nothing(
+                index_elements=["subject_urn", "source"]
+            ),
+            [{"subject_urn": target, "source": source, "project": owner, "asserted_at": utcnow()}],
+        )
+        adopted.append(urn)
+    return adopted
+
+
+_RANK = {"model": 0, "snapshot": 1, "source": 2, "seed": 3}
+
+
+async def _merge(session: AsyncSession, old: str, new: str, columns: Iterable[Any]) -> None:
+    renamed = {c.name.lower(): c.urn for c in columns}
+    found = await session.execute(
+        select(ColumnRecord.urn, ColumnRecord.name).where(ColumnRecord.capsule_urn == old)
+    )
+    old_columns: dict[str, str] = {urn: name for urn, name in found}  # noqa: C416 - Row -> tuple
+    moved = {urn: renamed[name.lower()] for urn, name in old_columns.items() if name.lower() in renamed}
+    e = CapsuleLineageRecord
+    edges = await session.execute(
+        select(e.project, e.source_urn, e.target_urn, e.edge_type, e.source).where(
+            or_(e.source_urn == old, e.target_urn == old)
+        )
+    )
+    await _insert_ignoring(
+        session,
+        e,
+        [
+            {"project": p, "source_urn": new if s == old else s, "target_urn": new if t == old else t,
+             "edge_type": kind, "source": src}
+            for p, s, t, kind, src in edges
+        ],
+        ["source_urn", "target_urn", "edge_type"],
+    )  # fmt: skip
+    if old_columns:
+        ce = ColumnLineageRecord
+        column_edges = await session.execute(
+            select(ce.project, ce.source_urn, ce.target_urn, ce.transformation, ce.function, ce.source).where(
+                or_(ce.source_urn.in_(list(old_columns)), ce.target_urn.in_(list(old_columns)))
+            )
+        )
+        rows = []
+        for p, s, t, kind, function, src in column_edges:
+            s2, t2 = moved.get(s, s), moved.get(t, t)
+            if s2 in old_columns or t2 in old_columns:
+                continue  # a field dbt does not have: dbt declares this node's columns
+            rows.append({"project": p, "source_urn": s2, "target_urn": t2, "transformation": kind,
+                         "function": function, "source": src})  # fmt: skip
+        await _insert_ignoring(session, ce, rows, ["source_urn", "target_urn"])
+    r = CapsuleRunRecord
+    runs = await session.execute(
+        select(r.invocation_id, r.status, r.execution_time, r.completed_at).where(r.capsule_urn == old)
+    )
+    await _insert_ignoring(
+        session,
+        r,
+        [{"capsule_urn": new, "invocation_id": i, "status": st, "execution_time": x, "completed_at": at}
+         for i, st, x, at in runs],
+        ["capsule_urn", "invocation_id"],
+    )  # fmt: skip
+    await session.execute(delete(C).where(C.urn == old))  # its columns, edges and runs cascade
+
+
+async def _insert_ignoring(
+    session: AsyncSession, record: Any, rows: list[dict[str, Any]], keys: list[str]
+) -> None:
+    if rows:
+        stmt = dialect_insert(session, record.__table__).on_conflict_do_nothing(index_elements=keys)
+        await session.execute(stmt, rows)
