@@ -162,6 +162,7 @@ class TestInvalidEvents:
             (lambda e: e.update(eventType="DONE"), "$[1].eventType"),
             (lambda e: e["outputs"].append({"namespace": "x"}), "$[1].outputs[0]"),
             (lambda e: e.update(eventTime="yesterday"), "$[1].eventTime"),
+            (lambda e: e.update(eventTime="2026-06-30T23:59:60Z"), "$[1].eventTime"),
         ],
     )
     def test_refused_naming_the_json_path_and_nothing_stored(

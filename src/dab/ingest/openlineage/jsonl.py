@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 
 from dab.errors import InvalidInput
-from dab.ingest.openlineage.validate import validate_event
+from dab.ingest.openlineage.parser import checked_key
 
 
 def read_events(data: bytes, name: str = "events") -> list[Any]:
@@ -22,7 +22,7 @@ def read_events(data: bytes, name: str = "events") -> list[Any]:
         except orjson.JSONDecodeError as exc:
             raise InvalidInput(f"{where}: not valid JSON ({exc})", location=where) from exc
         try:
-            validate_event(event)
+            checked_key(event)
         except InvalidInput as exc:
             raise InvalidInput(f"{where}: {exc.detail}", location=f"{where}:{exc.location}") from exc
         events.append(event)

@@ -17,6 +17,7 @@ from dab.domain.capsule import Capsule, CapsuleType
 from dab.domain.lineage import TransformationKind
 from dab.domain.relations import namespace_scheme, relation_key
 from dab.domain.urns import capsule_urn
+from dab.errors import InvalidInput
 from dab.ingest.openlineage.validate import validate_event
 
 SOURCE = "openlineage"
@@ -125,7 +126,7 @@ def dataset_capsule(ref: DatasetRef) -> Capsule:
 
 
 def _event_time(event: Mapping[str, Any]) -> datetime:
-    when = datetime.fromisoformat(event["eventTime"])
+    when = datetime.fromisoformat(event["eventTime"].upper())  # RFC 3339 allows "t" and "z"
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
 
 
@@ -232,16 +233,22 @@ def transformation_kind(
     )
 
 
+def checked_key(event: Any, prefix: str = "$") -> str:
+    """Validate one event (errors name ``prefix`` + the JSON path) and return its key."""
+    validate_event(event, prefix)
+    try:
+        return event_key(event)
+    except ValueError as exc:  # RFC 3339 but not a Python time, e.g. a leap second
+        where = f"{prefix}.eventTime"
+        raise InvalidInput(f"{where}: {event['eventTime']!r} cannot be used ({exc})", location=where) from exc
+
+
 def validate_events(events: Iterable[Any]) -> list[tuple[str, Mapping[str, Any]]]:
     """Every event checked (the first invalid one raises, naming ``$[i].path``), with its key.
 
     The whole batch is validated before anything is collected, so an invalid batch asserts nothing.
     """
-    out = []
-    for index, event in enumerate(events):
-        validate_event(event, f"$[{index}]")
-        out.append((event_key(event), event))
-    return out
+    return [(checked_key(event, f"$[{index}]"), event) for index, event in enumerate(events)]
 
 
 def collect(events: Iterable[Mapping[str, Any]]) -> LineageBatch:
