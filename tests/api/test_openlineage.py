@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import copy
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
 from tests.api.conformance_helpers import evaluate
+from tests.api.governance_helpers import add_member, create_product
 from tests.api.ingest_helpers import artifacts, snapshot
 from tests.api.openlineage_helpers import CRM, dataset, loader_events, run_event
+
+from dab.api.deps import get_clock
 
 LINEAGE = "/api/v1/lineage"
 JOB = "urn:dab:openlineage:job:airbyte:load_customers"
@@ -267,3 +271,20 @@ class TestAcrossSources:
         assert found["total"] > 0  # the dbt project still breaks rules: the evaluation ran
         subjects = [v["subject_urn"] for v in found["data"]]
         assert not [s for s in subjects if s.startswith("urn:dab:openlineage:")]
+
+
+class TestRunHistoryFeedsProducts:
+    def test_job_runs_count_for_freshness_and_availability(self, client: TestClient) -> None:
+        post(client, loader_events(str(uuid.uuid4())))  # COMPLETE at 08:05
+        post(client, run_event("FAIL", time="2026-11-30T09:00:00+00:00"))
+        now = datetime(2026, 11, 30, 12, 5, tzinfo=UTC)
+        client.app.dependency_overrides[get_clock] = lambda: now  # type: ignore[attr-defined]
+        try:
+            product = create_product(client, "Loads", slo_freshness_hours=6, slo_availability_percent=90)
+            add_member(client, str(product["id"]), JOB, "output")
+            body = client.get(f"/api/v1/products/{product['id']}/slo-status").json()
+        finally:
+            client.app.dependency_overrides.clear()  # type: ignore[attr-defined]
+        assert body["freshness"]["actual"] == 4.0  # the last successful run finished at 08:05
+        assert body["availability"]["actual"] == 50.0
+        assert body["availability"]["evidence"]["by_status"] == {"error": 1, "success": 1}
