@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
-import pytest
 from typer.testing import CliRunner
 
 from dab.cli import app
-from dab.settings import get_settings
 
 V12 = Path(__file__).resolve().parents[1] / "fixtures" / "dbt" / "v12"
 runner = CliRunner()
-
-
-@pytest.fixture
-def env(clean_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("DATABASE_URL", clean_database)
-    monkeypatch.setenv("DAB_HOME", str(tmp_path))
-    monkeypatch.delenv("DAB_API_URL", raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def _ingest(*extra: str) -> object:

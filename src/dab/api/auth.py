@@ -1,4 +1,5 @@
-"""API-key authentication: ``X-API-Key`` on every route but health, metrics and docs."""
+"""API-key authentication: ``X-API-Key`` (or ``Authorization: Bearer``) on every route but
+health, metrics and docs."""
 
 from __future__ import annotations
 
@@ -53,10 +54,19 @@ def key_matches(candidate: str, keys: list[str]) -> bool:
     return matched
 
 
+def bearer_key(authorization: str | bytes | None) -> str | None:
+    """The key of ``Authorization: Bearer KEY``: how the OpenLineage client sends its api_key."""
+    if isinstance(authorization, bytes):
+        authorization = authorization.decode("latin-1")
+    scheme, _, key = (authorization or "").partition(" ")
+    return key.strip() or None if scheme.lower() == "bearer" else None
+
+
 async def require_api_key(request: Request, api_key: Annotated[str | None, Depends(API_KEY_HEADER)]) -> None:
     state = request.app.state
     if not state.settings.auth_enabled:
         return
+    api_key = api_key or bearer_key(request.headers.get("authorization"))
     if not api_key:
         raise Unauthorized("missing X-API-Key header")
     if not key_matches(api_key, state.api_keys):

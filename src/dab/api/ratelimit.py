@@ -16,7 +16,7 @@ from limits.storage import storage_from_string
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from dab.api.auth import key_matches
+from dab.api.auth import bearer_key, key_matches
 from dab.api.problems import problem_response
 from dab.platform.logging import get_logger
 
@@ -32,7 +32,9 @@ STORAGE_TIMEOUT_SECONDS = 0.25
 def _client_key(scope: Scope) -> str:
     """A valid API key has its own budget; anything else (no key, a wrong key) is counted per
     client address, so sending a different wrong key each time is throttled all the same."""
-    api_key = dict(scope["headers"]).get(b"x-api-key")
+    headers = dict(scope["headers"])
+    bearer = bearer_key(headers.get(b"authorization"))
+    api_key = headers.get(b"x-api-key") or (bearer.encode("latin-1") if bearer else None)
     app = scope.get("app")
     keys: list[str] = getattr(getattr(app, "state", None), "api_keys", [])
     if api_key and key_matches(api_key.decode("latin-1"), keys):

@@ -64,12 +64,21 @@ COMMANDS: tuple[LazyCommand, ...] = (
         "Replace the embedded database with backup PATH; running servers serve it at once.",
     ),
     LazyCommand("db", _cli("db"), "Database schema migrations (Alembic)."),
-    LazyCommand("ingest", _cli("ingest"), "Ingest metadata (dbt artifacts) into the graph."),
+    LazyCommand(
+        "ingest", _cli("ingest"), "Ingest metadata (dbt artifacts, OpenLineage events) into the graph."
+    ),
+    LazyCommand(
+        "sources",
+        _cli("sources", "sources"),
+        "List the registered ingestion sources and how their writes behave.",
+    ),
     LazyCommand(
         "conformance", _cli("conformance"), "Conformance: evaluate rules, read the score and the violations."
     ),
     LazyCommand(
-        "capsules", _cli("capsules"), "Browse capsules (models, sources, seeds, snapshots, exposures)."
+        "capsules",
+        _cli("capsules"),
+        "Browse capsules (dbt models, sources, seeds, snapshots, exposures; jobs and datasets).",
     ),
     LazyCommand("columns", _cli("columns"), "Browse columns."),
     LazyCommand("pii", _cli("pii"), "Where PII is, where it flows, where it is exposed."),

@@ -18,7 +18,8 @@ from dab.services.catalog_impact import capsule_impact
 from dab.services.catalog_lineage import LineageDirection, capsule_lineage
 
 app = typer.Typer(
-    help="Browse capsules (models, sources, seeds, snapshots, exposures).", no_args_is_help=True
+    help="Browse capsules (dbt models, sources, seeds, snapshots, exposures; jobs and datasets).",
+    no_args_is_help=True,
 )
 
 ApiUrl = Annotated[str | None, typer.Option("--api-url", envvar="DAB_API_URL", help="Ask this dab server")]

@@ -8,11 +8,15 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from typer._click import Command, Context
+from typer.core import TyperGroup
 
 from dab.cli._remote import RemoteClient
 from dab.cli._render import console, job_stats_table, print_json, print_rows
 from dab.cli._runtime import announce_write, fail, guarded, load_settings, run, unit_of_work
+from dab.cli.ingest_events import ingest_openlineage
 from dab.errors import InvalidInput
+from dab.ingest.sources import get_source
 from dab.services.column_lineage import LineageOptions
 from dab.services.ingest_dbt import (
     ARTIFACT_FILES,
@@ -30,7 +34,23 @@ from dab.services.startup import recover_interrupted_jobs
 from dab.settings import Settings
 from dab.storage.db import create_engine, make_session_factory
 
-app = typer.Typer(help="Ingest metadata (dbt artifacts) into the graph.", no_args_is_help=False)
+
+class _IngestGroup(TyperGroup):
+    """``dab ingest --source openlineage FILE``: a file after ``--source openlineage`` is the
+    ``openlineage`` command's argument, not a command name."""
+
+    def resolve_command(self, ctx: Context, args: list[str]) -> tuple[str | None, Command | None, list[str]]:
+        if args and args[0] not in self.commands and ctx.params.get("source") == "openlineage":
+            return "openlineage", self.commands["openlineage"], args
+        return super().resolve_command(ctx, args)
+
+
+app = typer.Typer(
+    help="Ingest metadata (dbt artifacts, OpenLineage events) into the graph.",
+    no_args_is_help=False,
+    cls=_IngestGroup,
+)
+app.command("openlineage")(ingest_openlineage)
 
 ApiUrl = Annotated[
     str | None, typer.Option("--api-url", envvar="DAB_API_URL", help="Send to this dab server")
@@ -152,7 +172,9 @@ Output = Annotated[str, typer.Option("--format", help="table or json")]
 @app.callback(invoke_without_command=True)
 def ingest(
     ctx: typer.Context,
-    source: Annotated[str | None, typer.Option(help="Metadata source (dbt)")] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Metadata source: dbt or openlineage (`dab sources`)")
+    ] = None,
     manifest: FileOpt = None,
     catalog: FileOpt = None,
     run_results: Annotated[Path | None, typer.Option("--run-results", dir_okay=False)] = None,
@@ -162,16 +184,15 @@ def ingest(
     api_key: ApiKey = None,
     output: Output = "table",
 ) -> None:
-    """Ingest artifacts: `dab ingest --source dbt --manifest PATH [--catalog PATH] ...`."""
+    """Ingest artifacts: `dab ingest --source dbt --manifest PATH [--catalog PATH] ...`,
+    or events: `dab ingest --source openlineage FILE.jsonl`."""
     if ctx.invoked_subcommand is not None:
         return
-    if source != "dbt":
-        fail(
-            "--source dbt is required (the only source so far)"
-            if source is None
-            else f"unknown --source {source!r}; supported: dbt",
-            2,
-        )
+    if source is None:
+        fail("--source is required: dbt or openlineage (see `dab sources`)", 2)
+    spec = guarded(lambda: get_source(source))
+    if spec.name == "openlineage":
+        fail("--source openlineage needs the events file: dab ingest --source openlineage FILE.jsonl", 2)
     paths = {"manifest": manifest, "catalog": catalog, "run_results": run_results, "sources": sources}
     ingest_dbt_files(paths, project_name, api_url, api_key, output)
 

@@ -1,4 +1,5 @@
-"""Capsules: the data assets of the graph (models, sources, seeds, snapshots, exposures)."""
+"""Capsules: the data assets of the graph (dbt models, sources, seeds, snapshots, exposures;
+OpenLineage jobs and datasets)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,24 @@ class CapsuleType(StrEnum):
     SEED = "seed"
     SNAPSHOT = "snapshot"
     EXPOSURE = "exposure"
+    JOB = "job"
+    """A process seen by an event source (an OpenLineage job: a loader, an Airflow task, ...)."""
+    DATASET = "dataset"
+    """A relation or file seen by an event source that no dbt project declares (yet)."""
+
+
+DBT_TYPES: frozenset[str] = frozenset(
+    t.value
+    for t in (
+        CapsuleType.MODEL,
+        CapsuleType.SOURCE,
+        CapsuleType.SEED,
+        CapsuleType.SNAPSHOT,
+        CapsuleType.EXPOSURE,
+    )
+)
+"""The types a conformance rule that names no ``capsule_types`` applies to: the built-in rules
+judge dbt definitions (descriptions, owners, tests, SQL), which jobs and datasets do not have."""
 
 
 class Layer(StrEnum):

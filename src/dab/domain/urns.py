@@ -129,3 +129,14 @@ def parse_column_urn(urn: str) -> ColumnUrn:
 def column_capsule_name(urn: str) -> str:
     """The dotted capsule name part of a column URN (``customers`` for ``...:customers.id``)."""
     return parse_column_urn(urn).capsule_name_parts[-1]
+
+
+def column_urn_of(capsule: str, column: str) -> str:
+    """The URN of column ``column`` of the capsule with URN ``capsule`` (any source).
+
+    Example:
+        >>> column_urn_of("urn:dab:dbt:source:shop:raw.orders", "id")
+        'urn:dab:dbt:column:shop:raw.orders.id'
+    """
+    parsed = parse_capsule_urn(capsule)
+    return column_urn(parsed.source, parsed.namespace, parsed.name_parts, column)

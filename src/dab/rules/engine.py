@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from dab.domain.capsule import Capsule
+from dab.domain.capsule import DBT_TYPES, Capsule
 from dab.domain.gc_pause import gc_frozen
 from dab.domain.graph import Graph
 from dab.rules.checks import CHECKS
@@ -62,9 +62,8 @@ def _selected(rule: Rule, buckets: Buckets) -> Iterator[tuple[str, list[Subject]
     """(layer, capsule subjects) of each group the rule's ``when`` (types, layers, access) selects."""
     when = rule.when
     for (capsule_type, layer), subjects in buckets.items():
-        if (when.capsule_types and capsule_type not in when.capsule_types) or (
-            when.layers and layer not in when.layers
-        ):
+        wanted = when.capsule_types or DBT_TYPES  # unnamed: dbt definitions only, never jobs/datasets
+        if capsule_type not in wanted or (when.layers and layer not in when.layers):
             continue
         if when.access:
             subjects = [s for s in subjects if (s.capsule.access or "") in when.access]

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.errors import NotFound
+from dab.storage.provenance import asserted_by
 from dab.storage.repositories.capsules import CapsuleFilters, CapsuleRepository
 from dab.storage.repositories.columns import ColumnFilters, ColumnRepository
 
@@ -62,7 +63,8 @@ async def require_capsule(repo: CapsuleRepository, urn: str) -> None:
 
 
 async def get_capsule(session: AsyncSession, urn: str) -> dict[str, Any]:
-    """Everything known about one capsule, with its tags, tests, products and last run."""
+    """Everything known about one capsule, with its tags, tests, products, last run and the
+    sources that assert it (``asserted_by``: the owner's and any other's, e.g. dbt + openlineage)."""
     repo = CapsuleRepository(session)
     row = await repo.get_detail(urn)
     if row is None:
@@ -73,6 +75,7 @@ async def get_capsule(session: AsyncSession, urn: str) -> dict[str, Any]:
         "completed_at": row.pop("last_run_completed_at"),
     }
     row["tags"], row["tests"], row["data_products"] = await repo.related(urn)
+    row["asserted_by"] = (await asserted_by(session, [urn])).get(urn, [row["source"]])
     return row
 
 

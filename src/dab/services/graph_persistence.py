@@ -17,6 +17,7 @@ from dab.domain.capsule import Capsule
 from dab.domain.column import Column
 from dab.domain.graph import Graph
 from dab.domain.quality import DataTest
+from dab.errors import Conflict
 from dab.storage.graph_writer import (
     Entry,
     StoredEdges,
@@ -25,6 +26,7 @@ from dab.storage.graph_writer import (
     sync_column_edges,
 )
 from dab.storage.mappers import capsule_row, column_row, content_hash, test_row
+from dab.storage.provenance import adopt_datasets, hand_over, reclaim
 from dab.storage.records import (
     CapsuleRecord,
     CapsuleRunRecord,
@@ -60,7 +62,15 @@ async def lock_project(session: AsyncSession, project: str) -> str | None:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(ProjectRecord).values(name=project)
     await session.execute(stmt.on_conflict_do_update(index_elements=["name"], set_={"name": project}))
-    return await session.scalar(select(ProjectRecord.last_job_id).where(ProjectRecord.name == project))
+    row = (
+        await session.execute(
+            select(ProjectRecord.source, ProjectRecord.last_job_id).where(ProjectRecord.name == project)
+        )
+    ).one()
+    if row.source != "dbt":  # a snapshot of it would delete everything that source wrote
+        raise Conflict(f"project name {project!r} is taken by the {row.source} source; choose another")
+    last_job: str | None = row.last_job_id
+    return last_job
 
 
 async def set_last_job(session: AsyncSession, project: str, job_id: str) -> None:
@@ -194,8 +204,14 @@ async def persist_graph(
     run_invocation_id: str | None = None,
     stored_column_edges: StoredEdges | None = None,
 ) -> dict[str, Any]:
-    """Diff-write ``graph`` as the new state of ``project``; returns per-kind stats."""
+    """Diff-write ``graph`` as the new state of ``project``; returns per-kind stats.
+
+    A snapshot: what the graph no longer holds is removed, except nodes another source also
+    asserts, which are handed to it (``storage/provenance.py``).
+    """
     capsules_in = graph.capsules.values()
+    reclaimed = await reclaim(session, project, "dbt", graph.capsules)
+    handed_over = await hand_over(session, project, graph.capsules)
     domains = await ensure_named(
         session, DomainRecord, (c.domain.value for c in capsules_in if c.domain.value)
     )
@@ -248,6 +264,7 @@ async def persist_graph(
     )
     await _record_history(session, graph, run_invocation_id)
     await _update_project(session, graph, project)
+    adopted = await adopt_datasets(session, graph, project)
     by_type = Counter(c.capsule_type.value for c in capsules_in)
     return {
         "capsules": capsules.as_dict(),
@@ -267,4 +284,5 @@ async def persist_graph(
             "by_type": dict(sorted(by_type.items())),
         },
         "warnings": len(graph.issues),
+        "provenance": {"handed_over": handed_over, "reclaimed": reclaimed, "adopted": adopted},
     }

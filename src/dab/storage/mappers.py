@@ -12,6 +12,7 @@ import orjson
 from dab.domain.capsule import Capsule, Freshness
 from dab.domain.column import Column
 from dab.domain.quality import DataTest
+from dab.domain.relations import relation_key
 
 _HASH_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
@@ -65,6 +66,7 @@ def capsule_row(
         "database_name": capsule.database,
         "schema_name": capsule.schema,
         "relation_name": capsule.relation_name,
+        "relation_key": relation_key(capsule.relation_name),
         "materialization": capsule.materialization,
         "path": capsule.path,
         "layer": capsule.layer_value,

@@ -13,6 +13,7 @@ from dab.api.routes import (
     domains,
     graph,
     ingest,
+    lineage,
     products,
     reports,
     search,
@@ -21,6 +22,7 @@ from dab.api.routes import (
 
 PROTECTED_ROUTERS: tuple[APIRouter, ...] = (
     ingest.router,
+    lineage.router,
     capsules.router,
     columns.router,
     domains.router,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class CapsuleRead(BaseModel):
@@ -77,6 +77,7 @@ class CapsuleDetail(CapsuleRead):
     meta: dict[str, Any]
     created_at: datetime
     last_run: LastRun
+    asserted_by: list[str] = Field(description="Sources asserting this node: dbt, openlineage, ...")
     tags: list[TagLink]
     tests: list[TestRead]
     data_products: list[ProductLink]

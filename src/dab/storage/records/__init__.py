@@ -8,8 +8,10 @@ from dab.storage.records.catalog import (
     ColumnLineageRecord,
     ColumnRecord,
     DataTestRecord,
+    LineageEventRecord,
     PiiClassificationRecord,
     ProjectRecord,
+    SourceAssertionRecord,
     TestResultRecord,
 )
 from dab.storage.records.conformance import ConformanceRunRecord, RuleRecord, ViolationRecord
@@ -42,10 +44,12 @@ __all__ = [
     "DomainRecord",
     "IngestionArtifactRecord",
     "IngestionJobRecord",
+    "LineageEventRecord",
     "OwnerRecord",
     "PiiClassificationRecord",
     "ProjectRecord",
     "RuleRecord",
+    "SourceAssertionRecord",
     "TagRecord",
     "TestResultRecord",
     "ViolationRecord",

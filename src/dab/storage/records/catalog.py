@@ -42,6 +42,8 @@ class CapsuleRecord(Base):
     database_name: Mapped[str | None] = mapped_column(String(255))
     schema_name: Mapped[str | None] = mapped_column(String(255))
     relation_name: Mapped[str | None] = mapped_column(String(1024))
+    relation_key: Mapped[str | None] = mapped_column(String(1024), index=True)
+    """``database.schema.table`` lower-cased, quotes stripped: how other sources find this node."""
     materialization: Mapped[str | None] = mapped_column(String(64))
     path: Mapped[str | None] = mapped_column(String(1024))
     layer: Mapped[str] = mapped_column(String(16), index=True, default="unknown")
@@ -121,6 +123,8 @@ class CapsuleLineageRecord(Base):
     source_urn: Mapped[str] = mapped_column(ForeignKey("capsule.urn", ondelete="CASCADE"))
     target_urn: Mapped[str] = mapped_column(ForeignKey("capsule.urn", ondelete="CASCADE"), index=True)
     edge_type: Mapped[str] = mapped_column(String(32), default="FLOWS_TO")
+    source: Mapped[str] = mapped_column(String(32), default="dbt")
+    """The ingestion source that asserted the edge (``dab.ingest.sources``)."""
 
 
 class ColumnLineageRecord(Base):
@@ -136,6 +140,34 @@ class ColumnLineageRecord(Base):
     transformation: Mapped[str] = mapped_column(String(32), default="identity")
     function: Mapped[str | None] = mapped_column(String(64))
     """The masking function of a masking edge."""
+    source: Mapped[str] = mapped_column(String(32), default="dbt")
+
+
+class SourceAssertionRecord(Base):
+    """A source other than the node's owner says the node exists (e.g. an OpenLineage job
+    writes the relation of a dbt source). Keyed by URN with no foreign key, like tag links:
+    when the owner drops the node, the node is handed to an asserting source instead of deleted."""
+
+    __tablename__ = "source_assertion"
+    __table_args__ = (UniqueConstraint("subject_urn", "source"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject_urn: Mapped[str] = mapped_column(URN, index=True)
+    source: Mapped[str] = mapped_column(String(32))
+    project: Mapped[str] = mapped_column(String(255))
+    """The project the asserting source writes under (the node's owner after a hand-over)."""
+    asserted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LineageEventRecord(Base):
+    """Keys of the OpenLineage events already applied: a re-sent event changes nothing."""
+
+    __tablename__ = "lineage_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_key: Mapped[str] = mapped_column(String(600), unique=True)
+    """run id + event type + event time (UTC), see ``dab.ingest.openlineage.parser.event_key``."""
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class PiiClassificationRecord(Base):

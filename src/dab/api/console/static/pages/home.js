@@ -4,7 +4,7 @@ import { SignInRequired, api, apiOptional } from "../api.js";
 import { capsuleHref, fmtPercent, h, row, table } from "../dom.js";
 
 const LAYERS = ["bronze", "silver", "gold", "unknown"];
-const TYPES = ["model", "source", "seed", "snapshot", "exposure"];
+const TYPES = ["model", "source", "seed", "snapshot", "exposure", "job", "dataset"];
 const SEARCH_KINDS = new Set(["capsule", "column"]);
 
 function hitHref(hit) {

@@ -1,0 +1,117 @@
+"""OpenLineage ingestion through the API: 10,000 events in batches of 100 against a real
+`uvicorn dab.api.main:app`, one client posting batch after batch.
+
+Events are START + COMPLETE pairs of runs of 500 jobs, each reading two of 1,500 tables and
+writing a third, with a 10-field schema facet and a 5-field columnLineage facet on the output.
+Reports events/s over the whole load, the median and p95 latency of one batch, then the same
+events sent again (all duplicates).
+
+    python benchmarks/bench_openlineage.py
+    python benchmarks/bench_openlineage.py --database-url postgresql+asyncpg://dab:dab@127.0.0.1:5432/dab
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from bench_api import KEY, prepare_database, server
+
+NS = "postgres://warehouse.example.com:5432"
+FACET = {"_producer": "https://example.com/bench", "_schemaURL": "https://openlineage.io/spec/facets/x.json"}
+
+
+def _table(i: int) -> str:
+    return f"analytics.raw.table_{i:04d}"
+
+
+def _output(i: int, inputs: list[int]) -> dict[str, Any]:
+    fields = [{"name": f"col_{c}", "type": "integer"} for c in range(10)]
+    lineage = {
+        f"col_{c}": {
+            "inputFields": [
+                {"namespace": NS, "name": _table(inputs[c % 2]), "field": f"col_{c}",
+                 "transformations": [{"type": "DIRECT", "subtype": "IDENTITY"}]}
+            ]
+        }
+        for c in range(5)
+    }  # fmt: skip
+    return {
+        "namespace": NS,
+        "name": _table(i),
+        "facets": {"schema": {**FACET, "fields": fields}, "columnLineage": {**FACET, "fields": lineage}},
+    }
+
+
+def events(count: int, rng: random.Random) -> list[dict[str, Any]]:
+    out = []
+    for run in range(count // 2):
+        job = run % 500
+        inputs = rng.sample(range(1500), 2)
+        target = (job * 3) % 1500
+        run_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        for state, minute in (("START", 0), ("COMPLETE", 5)):
+            out.append(
+                {
+                    "eventType": state,
+                    "eventTime": f"2026-11-{1 + run // 2000:02d}T{run % 24:02d}:{minute:02d}:{run % 60:02d}Z",
+                    "producer": "https://example.com/bench",
+                    "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+                    "run": {"runId": run_id},
+                    "job": {"namespace": "airflow", "name": f"dag_{job // 10}.task_{job}"},
+                    "inputs": [{"namespace": NS, "name": _table(i)} for i in inputs],
+                    "outputs": [_output(target, inputs)],
+                }
+            )
+    return out
+
+
+def post_all(base: str, all_events: list[dict[str, Any]], batch: int) -> tuple[float, list[float], int]:
+    latencies: list[float] = []
+    applied = 0
+    with httpx.Client(base_url=base, headers={"X-API-Key": KEY}, timeout=120) as client:
+        start = time.perf_counter()
+        for i in range(0, len(all_events), batch):
+            t0 = time.perf_counter()
+            response = client.post("/api/v1/lineage", json=all_events[i : i + batch])
+            latencies.append(time.perf_counter() - t0)
+            response.raise_for_status()
+            applied += response.json()["applied"]
+        return time.perf_counter() - start, latencies, applied
+
+
+def _p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[18] if len(samples) >= 20 else max(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--database-url", default=None, help="PostgreSQL base URL (default: SQLite file)")
+    args = parser.parse_args()
+    load = events(args.events, random.Random(16))
+    with tempfile.TemporaryDirectory() as folder:
+        workdir = Path(folder)
+        url = prepare_database(args.database_url, workdir)
+        engine = "postgresql" if args.database_url else "sqlite"
+        with server(url, workdir, cache=True) as base:
+            for label in ("first delivery", "sent again (duplicates)"):
+                total, latencies, applied = post_all(base, load, args.batch)
+                median_ms = statistics.median(latencies) * 1000
+                print(
+                    f"{engine} {label}: {len(load)} events in {len(latencies)} batches of {args.batch}: "
+                    f"{len(load) / total:,.0f} events/s (target 2,000), batch median {median_ms:.1f} ms, "
+                    f"p95 {_p95(latencies) * 1000:.1f} ms, applied {applied}"
+                )
+
+
+if __name__ == "__main__":
+    main()

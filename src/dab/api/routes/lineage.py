@@ -1,0 +1,63 @@
+"""OpenLineage events in (``POST /lineage``) and the registered ingestion sources (``GET /sources``).
+
+``/lineage`` is what the ``openlineage-python`` client's HTTP transport posts to (``url`` = the
+dab base URL, ``endpoint`` = ``api/v1/lineage``, its api_key auth sends ``Authorization: Bearer``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import orjson
+from fastapi import APIRouter, Request
+
+from dab.api.schemas.lineage import LineageResult, SourceRead
+from dab.api.writes import committed
+from dab.errors import InvalidInput
+from dab.ingest.sources import SOURCES
+from dab.services.ingest_openlineage import ingest_lineage_events
+
+router = APIRouter(tags=["ingestion"])
+
+_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "description": "One OpenLineage RunEvent, DatasetEvent or JobEvent, or an array of them",
+                "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}],
+            }
+        }
+    },
+}
+
+
+def _events(raw: bytes) -> list[Any]:
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"request body is not valid JSON ({exc})", location="body") from exc
+    return document if isinstance(document, list) else [document]
+
+
+@router.post("/lineage", response_model=LineageResult, openapi_extra={"requestBody": _BODY})
+async def post_lineage(request: Request) -> dict[str, Any]:
+    """Apply OpenLineage events (one, or a batch as a JSON array); re-sent events change nothing."""
+    events = await anyio.to_thread.run_sync(_events, await request.body())
+    return await committed(request, lambda session: ingest_lineage_events(session, events))
+
+
+@router.get("/sources", response_model=list[SourceRead])
+async def list_sources() -> list[dict[str, Any]]:
+    """The registered ingestion sources and how their writes behave (snapshot or incremental)."""
+    return [
+        {
+            "name": s.name,
+            "semantics": s.semantics.value,
+            "summary": s.summary,
+            "inputs": s.inputs,
+            "api": s.api,
+        }
+        for s in SOURCES
+    ]

@@ -1,0 +1,155 @@
+"""Use case: apply a batch of OpenLineage events to the graph (an incremental source).
+
+The whole batch is validated first (an invalid event refuses the batch, naming its JSON path,
+and nothing is stored); events already applied (same run id, event type and event time) are
+skipped; the rest are written set-based in the caller's transaction. Datasets that name the
+relation of a stored dbt source/seed/model/snapshot are that node (``match_relations``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from anyio import to_thread
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dab.domain.column import Column
+from dab.domain.urns import column_urn_of, encode_component
+from dab.errors import InvalidInput
+from dab.ingest.openlineage import SOURCE, LineageBatch, collect, validate_events
+from dab.ingest.openlineage.parser import TERMINAL, dataset_capsule
+from dab.storage import lineage_writer as w
+from dab.storage.mappers import column_row
+from dab.storage.records import utcnow
+
+PROJECT = "openlineage"
+"""The project OpenLineage nodes and edges are written under (``capsule.project``)."""
+MAX_EVENTS = 10_000
+"""Events per request: bigger batches belong in several requests (or ``dab ingest`` of a file)."""
+
+
+async def ingest_lineage_events(session: AsyncSession, events: Sequence[Any]) -> dict[str, Any]:
+    """Validate, de-duplicate and write ``events``; returns what was applied."""
+    if not events:
+        raise InvalidInput("no OpenLineage events in the body", location="body")
+    if len(events) > MAX_EVENTS:
+        raise InvalidInput(f"{len(events)} events in one request; at most {MAX_EVENTS}", location="body")
+    checked = await to_thread.run_sync(validate_events, events)
+    await w.ensure_source_project(session, PROJECT, SOURCE)
+    known = await w.known_events(session, {key for key, _ in checked})
+    fresh: dict[str, Any] = {}
+    for key, event in checked:
+        if key not in known:
+            fresh.setdefault(key, event)
+    out: dict[str, Any] = {
+        "received": len(events),
+        "applied": len(fresh),
+        "duplicates": len(events) - len(fresh),
+    }
+    if not fresh:
+        return out
+    batch = await to_thread.run_sync(collect, list(fresh.values()))
+    out.update(await _write(session, batch))
+    await w.record_events(session, fresh)
+    return out
+
+
+async def ingest_lineage_batches(
+    factory: async_sessionmaker[AsyncSession], events: Sequence[Any], *, batch_size: int = 1_000
+) -> dict[str, Any]:
+    """Apply many events (a file) in batches, one transaction each; sums what was applied.
+
+    Re-running after a failure is safe: batches already written are recognised as duplicates.
+    """
+    totals: dict[str, int] = {"received": 0, "applied": 0, "duplicates": 0, "batches": 0}
+    for start in range(0, len(events), batch_size):
+        async with factory.begin() as session:
+            out = await ingest_lineage_events(session, events[start : start + batch_size])
+        totals["batches"] += 1
+        for key in ("received", "applied", "duplicates"):
+            totals[key] += out[key]
+    return totals
+
+
+async def _write(session: AsyncSession, batch: LineageBatch) -> dict[str, Any]:
+    queries = [w.RelationQuery(d.urn, d.relation, d.scheme) for d in batch.datasets.values() if d.relation]
+    resolved = await w.match_relations(session, queries)
+
+    def node(urn: str) -> str:
+        return resolved.get(urn, urn)
+
+    own = [dataset_capsule(d) for d in batch.datasets.values() if d.urn not in resolved]
+    await w.upsert_capsules(session, [*batch.jobs.values(), *own], PROJECT)
+    # The source's own nodes say so through their owner; another source's nodes get a row.
+    await w.assert_nodes(session, resolved.values(), source=SOURCE, project=PROJECT)
+    columns, skipped = await _columns(session, batch, resolved)
+    await w.upsert_edges(
+        session, {(node(s), node(t)) for s, t in batch.edges}, source=SOURCE, project=PROJECT
+    )
+    column_edges = []
+    for edge in batch.field_edges.values():
+        source = columns.get((edge.source_dataset, edge.source_field.lower()))
+        target = columns.get((edge.target_dataset, edge.target_field.lower()))
+        if source and target and source != target:
+            column_edges.append((source, target, edge.kind.value))
+    await w.upsert_column_edges(session, column_edges, source=SOURCE, project=PROJECT)
+    runs = []
+    for run in batch.runs:
+        done = run.event_time if run.status in TERMINAL else None
+        runs.append(w.RunRow(run.job_urn, run.run_id, run.status, done))
+        if done is not None:  # a finished run is a data arrival for what it wrote
+            runs.extend(w.RunRow(node(o), run.run_id, run.status, done) for o in run.outputs)
+    await w.upsert_runs(session, runs)
+    await w.set_last_runs(session, runs)
+    return {
+        "jobs": len(batch.jobs),
+        "datasets": len(batch.datasets),
+        "matched_dbt_nodes": dict(sorted(resolved.items())),
+        "lineage_edges": len(batch.edges),
+        "column_lineage_edges": len(column_edges),
+        "fields_not_in_dbt": skipped,
+        "runs": len(batch.runs),
+    }
+
+
+async def _columns(
+    session: AsyncSession, batch: LineageBatch, resolved: dict[str, str]
+) -> tuple[dict[tuple[str, str], str], int]:
+    """Column URN per (dataset, lower-cased field). A dbt node's columns are dbt's to declare:
+    fields it does not have are skipped (counted), never added under a dbt URN. The event
+    source's own columns are written when new or when the event brings a new type or text."""
+    capsules = {resolved.get(ds, ds) for ds, _ in batch.fields}
+    stored = await w.stored_columns(session, capsules)
+    now = utcnow()
+    prefixes: dict[str, str] = {}
+    urns: dict[tuple[str, str], str] = {}
+    rows = []
+    skipped = 0
+    for (dataset, lowered), field in sorted(batch.fields.items()):
+        capsule = resolved.get(dataset, dataset)
+        known = stored.get((capsule, lowered))
+        if known is None and dataset in resolved:
+            skipped += 1
+            continue
+        if known is not None:
+            urns[(dataset, lowered)] = known[0]
+            if (field.data_type or known[1]) == known[1] and (field.description or known[2]) == known[2]:
+                continue
+        elif capsule not in prefixes:
+            prefixes[capsule] = column_urn_of(capsule, "")
+        urn = known[0] if known else prefixes[capsule] + encode_component(field.name)
+        urns[(dataset, lowered)] = urn
+        if dataset not in resolved:
+            column = Column(
+                urn=urn,
+                capsule_urn=capsule,
+                name=field.name,
+                description=field.description,
+                data_type=field.data_type,
+                ordinal=field.ordinal or None,
+            )
+            rows.append({**column_row(column, PROJECT, ""), "created_at": now, "updated_at": now})
+    await w.upsert_columns(session, rows)
+    await w.count_columns(session, {row["capsule_urn"] for row in rows})
+    return urns, skipped

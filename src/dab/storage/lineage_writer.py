@@ -1,0 +1,282 @@
+"""Write what OpenLineage events assert: upserts only, never a delete (incremental source).
+
+Every statement is set-based over the whole batch (one per table), with ``ON CONFLICT`` so
+re-sent events and concurrent batches naming the same nodes never fail. Rows are sorted by key
+so that two PostgreSQL transactions lock them in the same order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, literal_column, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dab.domain.capsule import DBT_TYPES, CapsuleType
+from dab.domain.relations import schemes_agree
+from dab.errors import Conflict
+from dab.storage.graph_writer import chunked
+from dab.storage.mappers import capsule_row
+from dab.storage.records import (
+    CapsuleLineageRecord,
+    CapsuleRecord,
+    CapsuleRunRecord,
+    ColumnLineageRecord,
+    ColumnRecord,
+    LineageEventRecord,
+    ProjectRecord,
+    SourceAssertionRecord,
+    utcnow,
+)
+from dab.storage.repositories._upsert import dialect_insert
+
+C = CapsuleRecord
+_MATCHABLE = sorted(DBT_TYPES - {CapsuleType.EXPOSURE.value})
+_PREFERENCE = {"model": 0, "snapshot": 1, "source": 2, "seed": 3}
+"""When several dbt nodes name one relation: a model or snapshot builds it; a loader writes a
+source (a seed naming the same table is dbt loading it, the rarer case)."""
+
+
+async def _upsert(
+    session: AsyncSession, record: Any, rows: Sequence[Mapping[str, Any]], keys: Sequence[str], **kw: Any
+) -> None:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING, or DO UPDATE ``set_`` (kw) when given."""
+    if not rows:
+        return
+    # Core on the table, not the ORM: an ORM bulk INSERT ... ON CONFLICT costs ~10x per row.
+    stmt = dialect_insert(session, record.__table__)
+    set_ = kw.pop("set_", None)
+    if set_ is None:
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+    else:
+        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=set_(stmt.excluded), **kw)
+    conn = await session.connection()
+    for batch in chunked(sorted(rows, key=lambda r: tuple(str(r[k]) for k in keys)), 1_000):
+        await conn.execute(stmt, list(batch))
+
+
+async def ensure_source_project(session: AsyncSession, project: str, source: str) -> None:
+    """The project an incremental source writes under; a dbt project of that name is a conflict."""
+    owner = await session.scalar(select(ProjectRecord.source).where(ProjectRecord.name == project))
+    if owner is None:
+        await _upsert(session, ProjectRecord, [{"name": project, "source": source}], ["name"])
+        owner = await session.scalar(select(ProjectRecord.source).where(ProjectRecord.name == project))
+    if owner != source:
+        raise Conflict(f"project {project!r} belongs to source {owner!r}; {source} cannot write it")
+
+
+async def known_events(session: AsyncSession, keys: Collection[str]) -> set[str]:
+    out: set[str] = set()
+    for batch in chunked(sorted(keys), 500):
+        out.update(
+            await session.scalars(
+                select(LineageEventRecord.event_key).where(LineageEventRecord.event_key.in_(batch))
+            )
+        )
+    return out
+
+
+async def record_events(session: AsyncSession, keys: Iterable[str]) -> None:
+    now = utcnow()
+    await _upsert(
+        session, LineageEventRecord, [{"event_key": k, "received_at": now} for k in set(keys)], ["event_key"]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RelationQuery:
+    urn: str
+    relation: str
+    scheme: str
+
+
+async def match_relations(session: AsyncSession, wanted: Sequence[RelationQuery]) -> dict[str, str]:
+    """The stored dbt node each dataset names (same relation key, agreeing engine), by dataset URN."""
+    by_key: dict[str, list[RelationQuery]] = {}
+    for query in wanted:
+        by_key.setdefault(query.relation, []).append(query)
+    found: dict[str, tuple[int, str]] = {}
+    for batch in chunked(sorted(by_key), 500):
+        rows = await session.execute(
+            select(C.urn, C.capsule_type, C.relation_key, ProjectRecord.adapter_type)
+            .join(ProjectRecord, ProjectRecord.name == C.project)
+            .where(C.relation_key.in_(batch), C.capsule_type.in_(_MATCHABLE), C.source == "dbt")
+        )
+        for urn, capsule_type, key, adapter in rows:
+            for query in by_key.get(key or "", ()):
+                rank = (_PREFERENCE.get(capsule_type, 9), urn)
+                if schemes_agree(adapter, query.scheme) and rank < found.get(query.urn, (99, "")):
+                    found[query.urn] = rank
+    return {ol_urn: urn for ol_urn, (_, urn) in found.items()}
+
+
+async def upsert_capsules(session: AsyncSession, capsules: Iterable[Any], project: str) -> int:
+    """Insert new capsules; a known one is written only when its description changed.
+
+    Events repeat the same jobs and datasets over and over: comparing first keeps a batch's
+    writes to what is new (SQLite pays for every row an upsert touches). Returns rows written.
+    """
+    wanted = {c.urn: c for c in capsules}
+    known: dict[str, str | None] = {}
+    for batch in chunked(sorted(wanted), 500):
+        found = await session.execute(select(C.urn, C.description).where(C.urn.in_(batch)))
+        known.update({urn: text for urn, text in found})  # noqa: C416 - Row -> tuple
+    now = utcnow()
+    rows = [
+        {**capsule_row(c, project, "", column_count=0, pii_count=0), "created_at": now, "updated_at": now}
+        for urn, c in wanted.items()
+        if urn not in known or (c.description and c.description != known[urn])
+    ]
+    await _upsert(
+        session,
+        C,
+        rows,
+        ["urn"],
+        set_=lambda ex: {"updated_at": ex.updated_at, "description": ex.description},
+    )
+    return len(rows)
+
+
+async def assert_nodes(session: AsyncSession, urns: Iterable[str], *, source: str, project: str) -> None:
+    now = utcnow()
+    rows = [{"subject_urn": u, "source": source, "project": project, "asserted_at": now} for u in set(urns)]
+    await _upsert(session, SourceAssertionRecord, rows, ["subject_urn", "source"])
+
+
+StoredColumn = tuple[str, str | None, str | None]
+"""(URN, data type, description) of a stored column."""
+
+
+async def stored_columns(
+    session: AsyncSession, capsules: Collection[str]
+) -> dict[tuple[str, str], StoredColumn]:
+    """(capsule URN, lower-cased column name) -> the stored column, for the given capsules."""
+    out: dict[tuple[str, str], StoredColumn] = {}
+    r = ColumnRecord
+    for batch in chunked(sorted(capsules), 500):
+        rows = await session.execute(
+            select(r.capsule_urn, r.name, r.urn, r.data_type, r.description).where(r.capsule_urn.in_(batch))
+        )
+        out.update({(capsule, name.lower()): (urn, kind, text) for capsule, name, urn, kind, text in rows})
+    return out
+
+
+async def upsert_columns(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    await _upsert(
+        session,
+        ColumnRecord,
+        rows,
+        ["urn"],
+        set_=lambda ex: {
+            "data_type": func.coalesce(ex.data_type, ColumnRecord.data_type),
+            "description": func.coalesce(ex.description, ColumnRecord.description),
+            "updated_at": ex.updated_at,
+        },
+    )
+
+
+async def count_columns(session: AsyncSession, capsules: Collection[str]) -> None:
+    """Keep ``capsule.column_count`` true for the event source's own capsules."""
+    count = select(func.count(ColumnRecord.id)).where(ColumnRecord.capsule_urn == C.urn).scalar_subquery()
+    for batch in chunked(sorted(capsules), 500):
+        await session.execute(update(C).where(C.urn.in_(batch)).values(column_count=count))
+
+
+async def upsert_edges(
+    session: AsyncSession, pairs: Iterable[tuple[str, str]], *, source: str, project: str
+) -> None:
+    rows = [
+        {"project": project, "source_urn": s, "target_urn": t, "edge_type": "FLOWS_TO", "source": source}
+        for s, t in set(pairs)
+    ]
+    await _upsert(session, CapsuleLineageRecord, rows, ["source_urn", "target_urn", "edge_type"])
+
+
+async def upsert_column_edges(
+    session: AsyncSession, edges: Iterable[tuple[str, str, str]], *, source: str, project: str
+) -> None:
+    """(source column, target column, kind); an edge this source asserted before takes the new kind."""
+    rows = [
+        {
+            "project": project,
+            "source_urn": s,
+            "target_urn": t,
+            "transformation": k,
+            "function": None,
+            "source": source,
+        }
+        for s, t, k in edges
+    ]
+    await _upsert(
+        session,
+        ColumnLineageRecord,
+        rows,
+        ["source_urn", "target_urn"],
+        set_=lambda ex: {"transformation": ex.transformation},
+        # Only a changed kind is written: an unchanged row must not be rewritten by every event.
+        where=(ColumnLineageRecord.source == source)
+        & (ColumnLineageRecord.transformation != literal_column("excluded.transformation")),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    capsule_urn: str
+    run_id: str
+    status: str
+    completed_at: datetime | None
+
+
+async def upsert_runs(session: AsyncSession, runs: Sequence[RunRow]) -> None:
+    """One history row per capsule and run; a late START never overwrites a finished run."""
+    rows = [
+        {
+            "capsule_urn": r.capsule_urn,
+            "invocation_id": r.run_id,
+            "status": r.status,
+            "execution_time": None,
+            "completed_at": r.completed_at,
+        }
+        for r in runs
+    ]
+    await _upsert(
+        session,
+        CapsuleRunRecord,
+        rows,
+        ["capsule_urn", "invocation_id"],
+        set_=lambda ex: {"status": ex.status, "completed_at": ex.completed_at},
+        where=CapsuleRunRecord.status == "running",
+    )
+
+
+async def set_last_runs(session: AsyncSession, runs: Sequence[RunRow]) -> None:
+    """A capsule's last run is the latest finished one (events may arrive out of order)."""
+    latest: dict[str, RunRow] = {}
+    for run in runs:
+        if run.completed_at is not None and (
+            run.capsule_urn not in latest
+            or (latest[run.capsule_urn].completed_at or run.completed_at) <= run.completed_at
+        ):
+            latest[run.capsule_urn] = run
+    finished = list(latest.values())
+    if not finished:
+        return
+    table: Any = C.__table__
+    stmt = (
+        update(table)
+        .where(
+            table.c.urn == bindparam("u"),
+            or_(table.c.last_run_completed_at.is_(None), table.c.last_run_completed_at <= bindparam("t")),
+        )
+        .values(last_run_status=bindparam("s"), last_run_completed_at=bindparam("t"))
+    )
+    params = [
+        {"u": r.capsule_urn, "s": r.status, "t": r.completed_at}
+        for r in sorted(finished, key=lambda r: (r.completed_at, r.capsule_urn))
+    ]
+    conn = await session.connection()
+    for batch in chunked(params):
+        await conn.execute(stmt, list(batch))
