@@ -145,7 +145,7 @@ async def bench(url: str | None, models: int, columns: int, repeat: int) -> None
     print(f"  CPU seconds         {cpu}")
 
 
-async def _no_column_lineage(session: object, graph: Graph, **_: object) -> list[dict[str, object]]:
+async def _no_column_lineage(_session: object, graph: Graph, **_: object) -> list[dict[str, object]]:
     graph.column_edges, graph.column_lineage_coverage = [], {}
     return []
 
