@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -189,6 +190,21 @@ def input_digests(graph: Graph, *, extra_masking_functions: Iterable[str] = ()) 
 
 PARALLEL_MIN_MODELS = 400
 """Below this many models a process pool costs more (worker start-up) than it saves."""
+AUTO_WORKERS_MAX = 4
+"""``workers=0`` means the cores this process may use, up to this many (the API serves meanwhile)."""
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # honours taskset/cgroup cpusets, unlike cpu_count
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def worker_count(workers: int) -> int:
+    """Processes to derive with: ``workers``, or for 0 the usable cores (at most AUTO_WORKERS_MAX)."""
+    return workers if workers > 0 else min(usable_cores(), AUTO_WORKERS_MAX)
+
 
 Task = tuple[str | None, dict[str, dict[str, str]], str | None, frozenset[str]]
 Packed = tuple[list[str], list[tuple[str, str, str, str, str | None]], list[tuple[str, str]], bool]
@@ -204,6 +220,7 @@ def _derive_task(task: Task) -> Packed:
 
 def _derive_all(tasks: list[Task], workers: int, parallel_min: int) -> Iterable[Packed]:
     """Each model's lineage, in a pool of ``workers`` processes for big projects (sqlglot is CPU-bound)."""
+    workers = worker_count(workers)
     if workers <= 1 or len(tasks) < parallel_min:
         return [_derive_task(t) for t in tasks]
     context = multiprocessing.get_context("spawn")  # never fork a process that runs threads

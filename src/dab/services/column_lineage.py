@@ -32,10 +32,10 @@ C, E = CapsuleRecord, ColumnLineageRecord
 
 @dataclass(frozen=True)
 class LineageOptions:
-    """From the settings: extra masking function names, and processes for deriving lineage."""
+    """From the settings: extra masking function names, and processes for deriving lineage (0: auto)."""
 
     masking_functions: tuple[str, ...] = ()
-    workers: int = 1
+    workers: int = 0
 
 
 async def _stored_state(session: AsyncSession, project: str) -> dict[str, tuple[str | None, Any]]:
