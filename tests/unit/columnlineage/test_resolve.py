@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 from typing import Any
@@ -109,3 +110,22 @@ def test_synthetic_project_resolves_cheaply_and_identically() -> None:
         schema = index.schema(model.urn)
         assert resolve(sqlglot.parse_one(model.compiled_sql or "", read="duckdb"), schema, _dialect("duckdb"))
         _same(model.compiled_sql or "", schema)
+
+
+@pytest.mark.parametrize("sql", [SIMPLE[2], NOT_SIMPLE["using"]], ids=["cheap path", "qualify path"])
+def test_a_derived_model_leaves_no_cyclic_garbage_of_ours(sql: str) -> None:
+    """Trees and scopes are freed by reference counting, not left to full collections."""
+    derive_model_lineage(sql, SCHEMA, "duckdb")  # warm sqlglot's caches
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        derive_model_lineage(sql, SCHEMA, "duckdb")
+        garbage = gc.collect()
+    finally:
+        if was_enabled:
+            gc.enable()
+    if sql in SIMPLE:
+        assert garbage == 0
+    else:
+        assert garbage < 60  # qualify's own scratch scopes (~120 when the parsed tree is left cyclic too)
