@@ -52,6 +52,8 @@ class _Plan:
 
     def __init__(self, schema: Mapping[str, Mapping[str, str]]) -> None:
         self.schema = schema
+        # qualify's schema keeps only the deepest keys (sql._nested_schema): so must this.
+        self.depth = max((key.count(".") for key in schema), default=0)
         self.outputs: dict[int, list[str]] = {}
         self.tables: list[tuple[exp.Column, str]] = []
         self.stars: list[tuple[exp.Expr, list[exp.Column]]] = []
@@ -64,8 +66,9 @@ class _Plan:
             return found
         if not isinstance(source, exp.Table) or source.args.get("pivots") or not source.name:
             raise _Unsupported
-        columns = self.schema.get(table_of(source))
-        if columns is None:
+        key = table_of(source)
+        columns = self.schema.get(key)
+        if columns is None or key.count(".") != self.depth:
             raise _Unsupported  # qualify's look-up may still find it under a shorter name
         return list(columns)
 

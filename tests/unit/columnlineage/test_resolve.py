@@ -129,3 +129,11 @@ def test_a_derived_model_leaves_no_cyclic_garbage_of_ours(sql: str) -> None:
         assert garbage == 0
     else:
         assert garbage < 60  # qualify's own scratch scopes (~120 when the parsed tree is left cyclic too)
+
+
+def test_a_shallower_table_key_is_left_to_qualify() -> None:
+    """qualify's schema keeps only the deepest keys; the cheap path must not see more than it."""
+    schema = {**SCHEMA, "raw.short": {"id": "int"}}
+    sql = "select id from raw.short"
+    assert resolve(sqlglot.parse_one(sql, read="duckdb"), schema, _dialect("duckdb")) is None
+    _same(sql, schema)
