@@ -160,7 +160,7 @@ def main() -> None:
     parser.add_argument("--columns", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file per run")
-    parser.add_argument("--workers", type=int, default=0, help="column lineage processes (0: auto)")
+    parser.add_argument("--workers", type=int, default=1, help="column lineage processes (0: auto)")
     parser.add_argument("--without-column-lineage", action="store_true", help="baseline: derive none")
     args = parser.parse_args()
     LINEAGE[0] = LineageOptions(workers=args.workers)

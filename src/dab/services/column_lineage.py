@@ -36,7 +36,7 @@ class LineageOptions:
     """From the settings: extra masking function names, and processes for deriving lineage (0: auto)."""
 
     masking_functions: tuple[str, ...] = ()
-    workers: int = 0
+    workers: int = 1
 
 
 async def _stored_state(session: AsyncSession, project: str) -> dict[str, tuple[str | None, Any]]:
