@@ -5,6 +5,10 @@ so the peak RSS reported here is the ingestion's own (parse + diff + write).
 
     python benchmarks/bench_ingest.py --models 10000 --columns 20 --repeat 3
     python benchmarks/bench_ingest.py --models 10000 --database-url postgresql+asyncpg://dab:dab@127.0.0.1/dab
+    python benchmarks/bench_ingest.py --models 10000 --without-column-lineage   # the same-run baseline
+
+``--without-column-lineage`` skips only deriving column lineage (no edges, no coverage), so the
+ratio of the two runs is the cost of column lineage on this machine at this hour.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from pathlib import Path
 import orjson
 from sqlalchemy import text
 
+from dab.domain.graph import Graph
+from dab.services import ingest_dbt
+from dab.services.column_lineage import LineageOptions
 from dab.services.ingest_dbt import IngestRequest, create_job, run_job
 from dab.storage import migrate
 from dab.storage.db import create_engine, make_session_factory
@@ -59,6 +66,9 @@ async def _reset(url: str) -> None:
     await asyncio.to_thread(migrate.upgrade, url)
 
 
+LINEAGE = [LineageOptions()]
+"""The options every ingestion runs with (``--workers``)."""
+
 CPU: list[tuple[str, float]] = []
 """CPU seconds of this process (all threads) per ingestion: steadier than wall time on a loaded machine."""
 
@@ -75,7 +85,7 @@ async def _ingest(url: str, artifacts: dict[str, bytes]) -> tuple[float, dict[st
     started = time.perf_counter()
     async with factory.begin() as session:
         job_id = (await create_job(session, IngestRequest(artifacts=artifacts))).id
-    job = await run_job(factory, job_id)
+    job = await run_job(factory, job_id, lineage=LINEAGE[0])
     elapsed = time.perf_counter() - started
     CPU.append((str(len(CPU) % 3), _cpu() - cpu))
     await engine.dispose()
@@ -136,7 +146,12 @@ async def bench(url: str | None, models: int, columns: int, repeat: int) -> None
         label: [round(s, 2) for k, s in CPU if k == key]
         for key, label in (("0", "first"), ("1", "identical"), ("2", "regenerated"))
     }
-    print(f"  CPU seconds         {cpu}")
+    print(f"  CPU seconds         {cpu} (this process; worker processes not included)")
+
+
+async def _no_column_lineage(_session: object, graph: Graph, **_: object) -> list[dict[str, object]]:
+    graph.column_edges, graph.column_lineage_coverage = [], {}
+    return []
 
 
 def main() -> None:
@@ -145,7 +160,12 @@ def main() -> None:
     parser.add_argument("--columns", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file per run")
+    parser.add_argument("--workers", type=int, default=1, help="column lineage processes (0: auto)")
+    parser.add_argument("--without-column-lineage", action="store_true", help="baseline: derive none")
     args = parser.parse_args()
+    LINEAGE[0] = LineageOptions(workers=args.workers)
+    if args.without_column_lineage:
+        ingest_dbt.derive_column_lineage = _no_column_lineage  # type: ignore[assignment]
     asyncio.run(bench(args.database_url, args.models, args.columns, args.repeat))
 
 

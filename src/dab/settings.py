@@ -59,8 +59,8 @@ class Settings(BaseSettings):
     dab_artifacts_keep_per_project: int = Field(default=20, ge=1)
     dab_pii_masking_functions: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Extra SQL function names (comma-separated) whose result counts as masked PII."""
-    dab_column_lineage_workers: int = Field(default=1, ge=1, le=64)
-    """Processes deriving column lineage at ingestion (sqlglot is CPU-bound; >1 for big projects)."""
+    dab_column_lineage_workers: int = Field(default=1, ge=0, le=64)
+    """Processes deriving column lineage at ingestion (sqlglot is CPU-bound); 0: usable cores, at most 4."""
     dab_metrics_cache_seconds: float = 5.0
     dab_shutdown_grace_seconds: int = 30
 

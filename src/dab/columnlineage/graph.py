@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -19,11 +20,11 @@ from typing import Any
 import orjson
 
 from dab.columnlineage.kinds import MASKING_FUNCTIONS
-from dab.columnlineage.sql import ModelLineage, derive_model_lineage, table_key
+from dab.columnlineage.sql import derive_model_lineage, table_key
 from dab.domain.capsule import Capsule, CapsuleType
 from dab.domain.column import Column
 from dab.domain.graph import Graph
-from dab.domain.lineage import ColumnLineageEdge
+from dab.domain.lineage import KIND_BY_VALUE, ColumnLineageEdge
 
 # dbt adapter -> sqlglot dialect, where the names differ.
 DIALECTS = {
@@ -141,30 +142,31 @@ class _Index:
 
 
 def _edges_of(
-    index: _Index, capsule: Capsule, lineage: ModelLineage, misses: list[dict[str, str]]
+    index: _Index, capsule: Capsule, lineage: Packed, misses: list[dict[str, str]]
 ) -> list[ColumnLineageEdge]:
     targets = index.columns.get(capsule.urn, {})
+    outputs, derived, _, parsed = lineage
 
     def miss(reason: str, detail: str) -> None:
         misses.append({"capsule_urn": capsule.urn, "reason": reason, "detail": detail})
 
-    for output in lineage.outputs:
+    for output in outputs:
         if output not in targets and output != "*":
             miss("unknown_column", f"output column {output!r} is not among the model's known columns")
-    if lineage.parsed and "*" not in lineage.outputs:
-        for name in sorted(set(targets) - set(lineage.outputs)):
+    if parsed and "*" not in outputs:
+        for name in sorted(set(targets) - set(outputs)):
             miss("unknown_column", f"column {name!r} of the model is not in its SQL's output")
     edges: list[ColumnLineageEdge] = []
-    for edge in lineage.edges:
-        target = targets.get(edge.target)
-        source_capsule = index.by_key.get(edge.source.table)
-        source = index.columns.get(source_capsule or "", {}).get(edge.source.column)
+    by_key, columns = index.by_key, index.columns
+    for table, column, output, kind, function in derived:
+        target = targets.get(output)
         if target is None:
             continue
+        source = columns.get(by_key.get(table) or "", {}).get(column)
         if source is None:
-            miss("unknown_column", f"{edge.source.table}.{edge.source.column} is not in the catalog")
+            miss("unknown_column", f"{table}.{column} is not in the catalog")
             continue
-        edges.append(ColumnLineageEdge(source.urn, target.urn, edge.kind, edge.function))
+        edges.append(ColumnLineageEdge(source.urn, target.urn, KIND_BY_VALUE[kind], function))
     return edges
 
 
@@ -188,16 +190,37 @@ def input_digests(graph: Graph, *, extra_masking_functions: Iterable[str] = ()) 
 
 PARALLEL_MIN_MODELS = 400
 """Below this many models a process pool costs more (worker start-up) than it saves."""
+AUTO_WORKERS_MAX = 4
+"""``workers=0`` means the cores this process may use, up to this many (the API serves meanwhile)."""
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # honours taskset/cgroup cpusets, unlike cpu_count
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def worker_count(workers: int) -> int:
+    """Processes to derive with: ``workers``, or for 0 the usable cores (at most AUTO_WORKERS_MAX)."""
+    return workers if workers > 0 else min(usable_cores(), AUTO_WORKERS_MAX)
+
 
 Task = tuple[str | None, dict[str, dict[str, str]], str | None, frozenset[str]]
+Packed = tuple[list[str], list[tuple[str, str, str, str, str | None]], list[tuple[str, str]], bool]
+"""A model's lineage as plain tuples: (outputs, edges, misses, parsed); ~5x cheaper to unpickle."""
 
 
-def _derive_task(task: Task) -> ModelLineage:
-    return derive_model_lineage(*task)
+def _derive_task(task: Task) -> Packed:
+    lineage = derive_model_lineage(*task)
+    edges = [(e.source.table, e.source.column, e.target, e.kind.value, e.function) for e in lineage.edges]
+    misses = [(m.reason, m.detail) for m in lineage.misses]
+    return lineage.outputs, edges, misses, lineage.parsed
 
 
-def _derive_all(tasks: list[Task], workers: int, parallel_min: int) -> Iterable[ModelLineage]:
+def _derive_all(tasks: list[Task], workers: int, parallel_min: int) -> Iterable[Packed]:
     """Each model's lineage, in a pool of ``workers`` processes for big projects (sqlglot is CPU-bound)."""
+    workers = worker_count(workers)
     if workers <= 1 or len(tasks) < parallel_min:
         return [_derive_task(t) for t in tasks]
     context = multiprocessing.get_context("spawn")  # never fork a process that runs threads
@@ -222,10 +245,10 @@ def derive_graph_lineage(
     out = GraphLineage()
     for capsule, lineage in zip(models, _derive_all(tasks, workers, parallel_min), strict=True):
         urn = capsule.urn
-        misses = [{"capsule_urn": urn, "reason": m.reason, "detail": m.detail} for m in lineage.misses]
+        misses = [{"capsule_urn": urn, "reason": reason, "detail": detail} for reason, detail in lineage[2]]
         edges = _edges_of(index, capsule, lineage, misses)
         out.edges.extend(edges)
-        if not lineage.parsed or (not edges and misses):
+        if not lineage[3] or (not edges and misses):
             status = "none"
         elif misses:
             status = "partial"

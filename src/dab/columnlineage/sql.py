@@ -1,7 +1,8 @@
 """One model's compiled SQL + the columns of the tables it reads -> column edges and misses.
 
-sqlglot parses the SQL in the adapter's dialect and ``qualify`` expands ``*``/``t.*``, turns
-``USING`` into ``ON`` and qualifies every column against the schema. A single walk over the
+sqlglot parses the SQL in the adapter's dialect; ``resolve`` (simple shapes, cheap) or else
+``qualify`` expands ``*``/``t.*``, turns ``USING`` into ``ON`` and qualifies every column
+against the schema. A single walk over the
 scopes then follows each output column through CTEs, subqueries and set operations to base
 tables, keeping the strongest hop kind on the way (see ``kinds``). Columns read by WHERE,
 JOIN ... ON, GROUP BY, HAVING and QUALIFY become filter edges into every output column.
@@ -21,13 +22,15 @@ from functools import cache
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import OptimizeError, ParseError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, build_scope
 from sqlglot.schema import MappingSchema
 
 from dab.columnlineage.kinds import MASKING_FUNCTIONS, RANK, combine, hop_kind
+from dab.columnlineage.names import FOLDS_TO_LOWER, table_key, table_of
+from dab.columnlineage.resolve import resolve
 from dab.domain.lineage import TransformationKind as Kind
 
 Schema = Mapping[str, Mapping[str, str]]
@@ -67,15 +70,7 @@ class ModelLineage:
 Trace = dict[ColumnRef, tuple[Kind, str | None]]
 
 
-def table_key(parts: list[str]) -> str:
-    return ".".join(p.lower() for p in parts if p)
-
-
-def _table_of(table: exp.Table) -> str:
-    return table_key([table.catalog, table.db, table.name])
-
-
-_FOLDS_TO_LOWER = (NormalizationStrategy.LOWERCASE, NormalizationStrategy.CASE_INSENSITIVE)
+__all__ = ["ColumnRef", "DerivedEdge", "Miss", "ModelLineage", "derive_model_lineage", "table_key"]
 
 
 @cache
@@ -86,7 +81,7 @@ def _dialect(name: str | None) -> Dialect:
 
 def _schema(schema: Schema, dialect: Dialect) -> MappingSchema:
     """Keys are lower case already: where the dialect folds to lower case, skip re-normalising."""
-    lower = dialect.NORMALIZATION_STRATEGY in _FOLDS_TO_LOWER
+    lower = dialect.NORMALIZATION_STRATEGY in FOLDS_TO_LOWER
     return MappingSchema(_nested_schema(schema), dialect=dialect, normalize=not lower)
 
 
@@ -116,7 +111,7 @@ class _Walker:
     def table(self, table: exp.Table) -> str:
         key = self.tables.get(id(table))
         if key is None:
-            key = self.tables[id(table)] = _table_of(table)
+            key = self.tables[id(table)] = table_of(table)
         return key
 
     def miss(self, reason: str, detail: str) -> None:
@@ -253,18 +248,19 @@ def _merge(into: Trace, more: Trace) -> None:
             into[ref] = (kind, function)
 
 
-def _parse(sql: str, name: str | None, schema: Schema, result: ModelLineage) -> exp.Expr | None:
-    dialect = _dialect(name)
+def _parse(sql: str, dialect: Dialect, result: ModelLineage) -> exp.Expr | None:
     try:
-        tree = sqlglot.parse_one(sql, read=dialect)
+        return sqlglot.parse_one(sql, read=dialect)
     except ParseError as exc:
         first = exc.errors[0] if exc.errors else {}
         where = f"line {first.get('line')}, col {first.get('col')}: " if first else ""
         result.misses.append(Miss("parse_error", f"{where}{first.get('description', str(exc))}"[:300]))
-        return None
     except SqlglotError as exc:
         result.misses.append(Miss("parse_error", str(exc)[:300]))
-        return None
+    return None
+
+
+def _qualified(tree: exp.Expr, dialect: Dialect, schema: Schema, result: ModelLineage) -> exp.Expr | None:
     try:
         return qualify(
             tree,
@@ -279,26 +275,69 @@ def _parse(sql: str, name: str | None, schema: Schema, result: ModelLineage) -> 
         return None
 
 
+def _root_scope(sql: str, name: str | None, schema: Schema, fast: bool, result: ModelLineage) -> Scope | None:
+    """The qualified query's root scope: the cheap resolver where it applies, else ``qualify``."""
+    dialect = _dialect(name)
+    tree = _parse(sql, dialect, result)
+    if tree is None:
+        return None
+    root = resolve(tree, schema, dialect) if fast else None
+    if root is not None:
+        return root
+    qualified = _qualified(tree, dialect, schema, result)
+    if qualified is None:
+        return None
+    root = build_scope(qualified)
+    if root is None:
+        result.misses.append(Miss("unsupported", f"{qualified.key} is not a query"))
+    return root
+
+
 def derive_model_lineage(
     sql: str | None,
     schema: Schema,
     dialect: str | None = None,
     masking_functions: frozenset[str] = MASKING_FUNCTIONS,
+    *,
+    fast: bool = True,
 ) -> ModelLineage:
-    """Column edges of one model: output column name (lower case) <- base table columns."""
+    """Column edges of one model: output column name (lower case) <- base table columns.
+
+    ``fast=False`` always takes ``qualify`` (the reference the cheap resolver is tested against).
+    """
     result = ModelLineage()
     if not sql or not sql.strip():
         result.misses.append(Miss("no_compiled_sql", "the model has no compiled SQL"))
         return result
-    tree = _parse(sql, dialect, schema, result)
-    root = build_scope(tree) if tree is not None else None
+    root = _root_scope(sql, dialect, schema, fast, result)
     if root is None:
-        if tree is not None:
-            result.misses.append(Miss("unsupported", f"{tree.key} is not a query"))
         return result
     result.parsed = True
-    walker = _Walker(masking_functions, result)
     scopes = list(root.traverse())
+    try:
+        _walk(root, scopes, schema, masking_functions, result)
+    finally:
+        _release(root.expression, scopes)
+    return result
+
+
+def _release(tree: exp.Expr, scopes: list[Scope]) -> None:
+    """Cut the tree's and the scopes' parent links so reference counting frees them now.
+
+    Left cyclic, 10k trees pile up in the old generation and every full collection rescans
+    them: that was ~70% of the derivation's CPU at 10k models (see docs/PERFORMANCE.md).
+    """
+    for node in tree.walk():
+        node.parent = None
+    for scope in scopes:
+        scope.parent = None
+        scope.clear_cache()
+
+
+def _walk(
+    root: Scope, scopes: list[Scope], schema: Schema, masking: frozenset[str], result: ModelLineage
+) -> None:
+    walker = _Walker(masking, result)
     unknown = {walker.table(t) for s in scopes for t in s.sources.values() if isinstance(t, exp.Table)}
     for key in sorted(unknown - schema.keys()):
         walker.miss("unknown_table", f"{key} is not in the catalog")
@@ -311,4 +350,3 @@ def derive_model_lineage(
             result.edges.append(DerivedEdge(ref, output, kind, function))
         for ref in sorted(filters.keys() - values.keys(), key=lambda r: (r.table, r.column)):
             result.edges.append(DerivedEdge(ref, output, Kind.FILTER))
-    return result

@@ -22,6 +22,7 @@ from dab.columnlineage.graph import (
     derive_graph_lineage,
     input_digests,
 )
+from dab.domain.gc_pause import rare_full_collections
 from dab.domain.graph import Graph
 from dab.domain.lineage import KIND_BY_VALUE, ColumnLineageEdge
 from dab.storage.graph_writer import StoredEdges, update_by_urn
@@ -32,7 +33,7 @@ C, E = CapsuleRecord, ColumnLineageRecord
 
 @dataclass(frozen=True)
 class LineageOptions:
-    """From the settings: extra masking function names, and processes for deriving lineage."""
+    """From the settings: extra masking function names, and processes for deriving lineage (0: auto)."""
 
     masking_functions: tuple[str, ...] = ()
     workers: int = 1
@@ -75,15 +76,16 @@ async def derive_column_lineage(
     stored = await _stored_state(session, project)
     digests = await anyio.to_thread.run_sync(partial(input_digests, graph, extra_masking_functions=masking))
     reused = {urn for urn, digest in digests.items() if stored.get(urn, (None,))[0] == digest}
-    derived = await anyio.to_thread.run_sync(
-        partial(
-            derive_graph_lineage,
-            graph,
-            only=set(digests) - reused,
-            extra_masking_functions=masking,
-            workers=options.workers,
+    with rare_full_collections():
+        derived = await anyio.to_thread.run_sync(
+            partial(
+                derive_graph_lineage,
+                graph,
+                only=set(digests) - reused,
+                extra_masking_functions=masking,
+                workers=options.workers,
+            )
         )
-    )
     models = dict(derived.models)
     for urn in reused:
         state = stored[urn][1] or {}

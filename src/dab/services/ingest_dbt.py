@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dab.domain.gc_pause import gc_frozen, gc_paused
+from dab.domain.gc_pause import gc_frozen, gc_paused, rare_full_collections
 from dab.domain.graph import Graph, IngestIssue
 from dab.errors import Conflict, DabError, InvalidArtifact, InvalidInput, ServiceUnavailable, clip
 from dab.ingest.dbt import LayerRules, load_artifact, parse_dbt
@@ -345,7 +345,9 @@ async def write_job(
     """Persist a parsed job's graph and complete the job, in one transaction."""
     try:
         async with job_lease(factory, parsed.job_id, policy.lease_seconds):
-            with gc_frozen():
+            # The parsed graph out of the GC's scans, and full collections rare while the write
+            # allocates (column edges and rows): each rescans everything allocated so far.
+            with gc_frozen(), rare_full_collections():
                 summary, stats = await _write(factory, parsed, policy)
     except Exception as exc:
         if not isinstance(exc, DabError):

@@ -7,7 +7,13 @@ from pathlib import Path
 import orjson
 import pytest
 
-from dab.columnlineage.graph import derive_graph_lineage, input_digests
+from dab.columnlineage.graph import (
+    AUTO_WORKERS_MAX,
+    derive_graph_lineage,
+    input_digests,
+    usable_cores,
+    worker_count,
+)
 from dab.columnlineage.sql import derive_model_lineage
 from dab.domain.graph import Graph
 from dab.ingest.dbt import parse_dbt
@@ -29,6 +35,16 @@ def _edges(graph: Graph, **kw: object) -> set[tuple[str, str, str, str | None]]:
 
 def test_process_pool_gives_the_same_edges(jaffle: Graph) -> None:
     assert _edges(jaffle, workers=2, parallel_min=1) == _edges(jaffle)
+    assert _edges(jaffle, workers=0, parallel_min=1) == _edges(jaffle)  # auto: the usable cores
+
+
+def test_workers_default_to_one_and_zero_means_the_usable_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DAB_COLUMN_LINEAGE_WORKERS", raising=False)
+    assert Settings(_env_file=None).dab_column_lineage_workers == 1  # type: ignore[call-arg]
+    monkeypatch.setenv("DAB_COLUMN_LINEAGE_WORKERS", "0")
+    assert Settings(_env_file=None).dab_column_lineage_workers == 0  # type: ignore[call-arg]
+    assert worker_count(0) == min(usable_cores(), AUTO_WORKERS_MAX) >= 1
+    assert worker_count(3) == 3
 
 
 def test_masking_functions_from_configuration() -> None:

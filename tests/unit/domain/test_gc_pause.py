@@ -1,0 +1,18 @@
+"""GC helpers used by ingestion: thresholds come back, nesting is safe."""
+
+from __future__ import annotations
+
+import gc
+
+from dab.domain.gc_pause import rare_full_collections
+
+
+def test_rare_full_collections_only_raises_the_full_threshold_and_restores_it() -> None:
+    before = gc.get_threshold()
+    with rare_full_collections():
+        inside = gc.get_threshold()
+        assert inside[:2] == before[:2] and inside[2] > before[2]
+        with rare_full_collections():
+            assert gc.get_threshold() == inside
+        assert gc.get_threshold() == inside  # the outer block still runs
+    assert gc.get_threshold() == before
