@@ -74,14 +74,18 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.warning("startup_database_unavailable", error=type(exc).__name__)
     if settings.environment == "production" and not settings.auth_enabled:
         log.warning("auth_disabled_in_production", detail="AUTH_ENABLED=false: every route is open")
-    recovery = asyncio.create_task(keep_recovering(app.state.session_factory, lease_seconds=lease))
+    stop_recovering = asyncio.Event()
+    recovery = asyncio.create_task(
+        keep_recovering(app.state.session_factory, lease_seconds=lease, stop=stop_recovering)
+    )
     log.info("startup_complete", database=engine.dialect.name, cache=app.state.cache.backend)
     try:
         yield
     finally:
-        recovery.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await recovery
+        stop_recovering.set()
+        # A pass in progress finishes (bounded by the statement timeout); cancel only beyond that.
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(recovery, settings.dab_db_statement_timeout_seconds + 5)
         await _interrupt_own_jobs(app)
         await app.state.cache.close()
         await engine.dispose()

@@ -4,6 +4,7 @@ own unfinished jobs, are marked failed (interrupted), so they can be retried."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,11 +23,20 @@ async def recover_interrupted_jobs(
         return await mark_interrupted_jobs(session, lease_seconds=lease_seconds)
 
 
-async def keep_recovering(session_factory: async_sessionmaker[AsyncSession], *, lease_seconds: float) -> None:
-    """Recover abandoned jobs every half lease for as long as the server runs (any replica may);
-    the start-up pass runs before the first request, so this one starts by waiting."""
+async def keep_recovering(
+    session_factory: async_sessionmaker[AsyncSession], *, lease_seconds: float, stop: asyncio.Event
+) -> None:
+    """Recover abandoned jobs every half lease until ``stop`` is set (any replica may); the
+    start-up pass runs before the first request, so this one starts by waiting.
+
+    Stopped by the event rather than cancelled, so shutdown never interrupts a recovery pass
+    half-way through its transaction (a connection handed back mid-transaction can hold
+    SQLite's write lock while the shutdown's own update waits for it)."""
     while True:
-        await asyncio.sleep(lease_seconds / 2)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), lease_seconds / 2)
+        if stop.is_set():
+            return
         try:
             await recover_interrupted_jobs(session_factory, lease_seconds=lease_seconds)
         except Exception as exc:  # database down: try again next round
