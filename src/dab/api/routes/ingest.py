@@ -29,6 +29,7 @@ from dab.services.ingest_dbt import (
     retry_request,
     write_job,
 )
+from dab.services.ingest_offload import JobContext, parse_offloaded, write_offloaded
 from dab.services.jobs import get_job, job_summary, list_jobs
 
 router = APIRouter(prefix="/ingest", tags=["ingestion"])
@@ -146,41 +147,83 @@ def _with_job(failed: JobFailed, job_id: str) -> Exception:
     return error
 
 
+def job_context(request: Request) -> JobContext:
+    """What a job needs to run in the ingestion child process."""
+    state = request.app.state
+    settings = state.settings
+    return JobContext(
+        database_url=settings.effective_database_url,
+        engine_options=dict(settings.engine_options),
+        layer_rules=state.layer_rules,
+        lineage=state.lineage_options,
+        policy=job_policy(request),
+    )
+
+
+class _InThread:
+    """The job runs in this process, parse and hashing in worker threads (DAB_INGEST_WORKER=thread)."""
+
+    def __init__(self, request: Request, job_id: str) -> None:
+        self.state, self.job_id, self.policy = request.app.state, job_id, job_policy(request)
+        self.parsed: ParsedJob | None = None
+
+    async def parse(self) -> None:
+        state = self.state
+        self.parsed = await parse_job(
+            state.session_factory,
+            self.job_id,
+            layer_rules=state.layer_rules,
+            policy=self.policy,
+            lineage=state.lineage_options,
+        )
+
+    async def write(self) -> dict[str, Any]:
+        assert self.parsed is not None
+        factory, bump = self.state.session_factory, self.state.cache.bump
+        return await write_job(factory, self.parsed, on_committed=bump, policy=self.policy)
+
+
+class _InChild:
+    """The job runs in the ingestion child process: this event loop only waits (the default)."""
+
+    def __init__(self, request: Request, job_id: str) -> None:
+        self.state, self.job_id, self.context = request.app.state, job_id, job_context(request)
+
+    async def parse(self) -> None:
+        await parse_offloaded(self.state.session_factory, self.context, self.job_id)
+
+    async def write(self) -> dict[str, Any]:
+        factory, bump = self.state.session_factory, self.state.cache.bump
+        return await write_offloaded(factory, self.context, self.job_id, bump)
+
+
 async def _submit(
     request: Request, ingest: IngestRequest, response: Response, background: BackgroundTasks, wait: bool
 ) -> dict[str, Any]:
     state = request.app.state
-    policy = job_policy(request)
     async with state.session_factory.begin() as session:
         job_id = (await create_job(session, ingest)).id
+    runner = (_InChild if state.settings.dab_ingest_worker == "process" else _InThread)(request, job_id)
     try:
-        parsed = await parse_job(
-            state.session_factory,
-            job_id,
-            layer_rules=state.layer_rules,
-            policy=policy,
-            lineage=state.lineage_options,
-        )
+        await runner.parse()
     except JobFailed as failed:
         raise _with_job(failed, job_id) from None
     response.headers["Location"] = f"{request.url.path.rsplit('/ingest', 1)[0]}/ingest/jobs/{job_id}"
     if wait:
         try:
-            return await write_job(
-                state.session_factory, parsed, on_committed=state.cache.bump, policy=policy
-            )
+            return await runner.write()
         except JobFailed as failed:
             raise _with_job(failed, job_id) from None
-    background.add_task(_write_in_background, state, parsed, policy)
+    background.add_task(_write_in_background, runner)
     response.status_code = 202
     async with state.session_factory() as session:
         return job_summary(await get_job(session, job_id))
 
 
-async def _write_in_background(state: Any, parsed: ParsedJob, policy: JobPolicy) -> None:
+async def _write_in_background(runner: _InThread | _InChild) -> None:
     # The failure is recorded on the job (or, with the database gone, by its lease).
     with contextlib.suppress(DabError):
-        await write_job(state.session_factory, parsed, on_committed=state.cache.bump, policy=policy)
+        await runner.write()
 
 
 @router.post(
