@@ -31,7 +31,7 @@ from dab.platform.logging import configure_logging, get_logger
 from dab.platform.metrics import instrument_engine
 from dab.services.cache_admin import database_generation
 from dab.services.column_lineage import LineageOptions
-from dab.services.ingest_offload import ingestion_child
+from dab.services.ingest_offload import ingestion_child, request_child
 from dab.services.layer_config import load_layer_rules
 from dab.services.startup import interrupt_own_jobs, keep_recovering, recover_interrupted_jobs
 from dab.settings import Settings, get_settings
@@ -77,8 +77,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.warning("auth_disabled_in_production", detail="AUTH_ENABLED=false: every route is open")
     recovery = asyncio.create_task(keep_recovering(app.state.session_factory, lease_seconds=lease))
     if settings.dab_ingest_worker == "process":
-        # Started now, so the first ingestion does not wait for the child's imports.
+        # Started now, so the first ingestion does not wait for the children's imports.
         await anyio.to_thread.run_sync(ingestion_child(settings.log_level).start)
+        await anyio.to_thread.run_sync(request_child().start)
     log.info("startup_complete", database=engine.dialect.name, cache=app.state.cache.backend)
     try:
         yield

@@ -108,6 +108,7 @@ def write_in_child(context: JobContext, job_id: str) -> dict[str, Any]:
 # ---- in the server ------------------------------------------------------------------------
 
 _child: ChildProcess | None = None
+_request_child: ChildProcess | None = None
 
 
 def ingestion_child(log_level: str = "INFO") -> ChildProcess:
@@ -116,6 +117,15 @@ def ingestion_child(log_level: str = "INFO") -> ChildProcess:
     if _child is None:
         _child = ChildProcess(_child_started, (this_worker(), log_level))
     return _child
+
+
+def request_child() -> ChildProcess:
+    """A second child for the CPU work of reading requests (a JSON body to split): it must not
+    queue behind a running ingestion."""
+    global _request_child
+    if _request_child is None:
+        _request_child = ChildProcess()
+    return _request_child
 
 
 async def _in_child(
