@@ -49,7 +49,7 @@ def _bomb(inflated: int) -> bytes:
 
 
 class Server:
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, worker: str = "process") -> None:
         self.port = _free_port()
         env = {
             **os.environ,
@@ -57,6 +57,7 @@ class Server:
             "API_KEYS": KEY,
             "RATE_LIMIT_ENABLED": "false",
             "LOG_LEVEL": "WARNING",
+            "DAB_INGEST_WORKER": worker,
         }
         command = [sys.executable, "-m", "uvicorn", "dab.api.main:app", "--port", str(self.port)]
         self.process = subprocess.Popen(
@@ -171,10 +172,17 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=3000)
     parser.add_argument("--repeat", type=int, default=1, help="ingestions (a fresh server each)")
     parser.add_argument("--skip-bomb", action="store_true")
+    parser.add_argument(
+        "--worker",
+        choices=["process", "thread"],
+        default="process",
+        help="DAB_INGEST_WORKER of the server: jobs in a child process, or in the server's threads",
+    )
     args = parser.parse_args()
     for run in range(args.repeat):
         with tempfile.TemporaryDirectory() as home:
-            server = Server(Path(home))
+            server = Server(Path(home), args.worker)
+            print(f"DAB_INGEST_WORKER={args.worker}", flush=True)
             try:
                 if run == 0 and not args.skip_bomb:
                     bench_bomb(server)

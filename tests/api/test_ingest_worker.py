@@ -103,3 +103,15 @@ def test_killing_the_child_mid_write_changes_nothing_and_fails_the_job(
     # A new child takes the retry.
     retried = client.post(f"/api/v1/ingest/jobs/{job['job_id']}/retry", params={"wait": "true"})
     assert retried.status_code == 201 and retried.json()["stats"]["capsules"]["created"] > 1000
+
+
+def test_the_child_ignores_signals_meant_for_the_server(client: TestClient) -> None:
+    # Ctrl-C reaches the whole process group; the server finishes in-flight jobs on it.
+    assert client.post(INGEST, params={"wait": "true"}, json=artifacts()).status_code == 201
+    pid = ingestion_child().pid
+    assert pid is not None
+    os.kill(pid, signal.SIGINT)
+    os.kill(pid, signal.SIGTERM)
+    again = client.post(INGEST, params={"wait": "true"}, json=artifacts())
+    assert again.status_code == 201 and again.json()["status"] == "completed"
+    assert ingestion_child().pid == pid

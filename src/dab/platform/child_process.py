@@ -13,6 +13,7 @@ import contextlib
 import multiprocessing
 import os
 import pickle
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -48,6 +49,10 @@ def _portable(exc: BaseException) -> BaseException:
 def _serve(
     conn: Connection, parent_pid: int, initializer: Callable[..., None] | None, args: tuple[Any, ...]
 ) -> None:
+    # Ctrl-C reaches the whole process group, and SIGTERM may too: the parent decides when the
+    # child stops (it finishes in-flight work on a graceful shutdown, then kills the child).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
     if initializer is not None:
         initializer(*args)
