@@ -7,7 +7,9 @@ complete, nothing may be recovered as interrupted, and the next jobs must run no
 from __future__ import annotations
 
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -38,17 +40,36 @@ def test_renewals_refused_during_a_long_write_break_nothing(
             "dab_ingest_worker": worker,  # the write in a child process, or in this one
         }
     )
+    outcome: dict[str, Any] = {}
+    # In a thread with a deadline: a server that hangs (the defect once seen) fails the test
+    # instead of stalling the suite.
+    runner = threading.Thread(target=_scenario, args=(tight, outcome), daemon=True)
+    runner.start()
+    runner.join(timeout=300)
+    assert not runner.is_alive(), "the server hung (requests or shutdown) after lease renewals were refused"
+    if "error" in outcome:
+        raise outcome["error"]
+    assert '"job_lease_not_renewed"' in capsys.readouterr().out  # the contention happened
+    assert outcome["statuses"] == ["completed"] * 3
+
+
+def _scenario(settings: Settings, outcome: dict[str, Any]) -> None:
+    try:
+        outcome["statuses"] = _three_jobs(settings)
+    except BaseException as exc:  # re-raised by the test
+        outcome["error"] = exc
+
+
+def _three_jobs(settings: Settings) -> list[str]:
     manifest, catalog, _ = generate_manifest(1500, 20, seed=5)
-    with TestClient(create_app(tight), headers={"X-API-Key": TEST_API_KEY}) as client:
+    with TestClient(create_app(settings), headers={"X-API-Key": TEST_API_KEY}) as client:
         first = client.post(INGEST, params={"wait": "true"}, json={"manifest": manifest, "catalog": catalog})
         assert first.status_code == 201, first.text
         assert first.json()["status"] == "completed"
-        assert '"job_lease_not_renewed"' in capsys.readouterr().out  # the contention happened
         # The same server, the same pooled connections: the next jobs run as usual.
         manifest["metadata"]["invocation_id"] = "regenerated"
         again = client.post(INGEST, params={"wait": "true"}, json={"manifest": manifest, "catalog": catalog})
-        assert again.status_code == 201 and again.json()["status"] == "completed"
+        assert again.status_code == 201 and again.json()["status"] == "completed", again.text
         other = client.post(INGEST, params={"wait": "true"}, json=artifacts())
-        assert other.status_code == 201 and other.json()["status"] == "completed"
-        jobs = client.get("/api/v1/ingest/jobs").json()["data"]
-        assert [job["status"] for job in jobs] == ["completed"] * 3
+        assert other.status_code == 201 and other.json()["status"] == "completed", other.text
+        return [job["status"] for job in client.get("/api/v1/ingest/jobs").json()["data"]]
