@@ -3,7 +3,9 @@
 api/problems.py maps these to problem+json responses, cli/_runtime.py to exit codes.
 """
 
-from typing import ClassVar
+from __future__ import annotations
+
+from typing import Any, ClassVar
 
 MAX_ECHO_CHARS = 500
 """Error texts echo at most this much of any input (keys, values, parser messages)."""
@@ -16,6 +18,13 @@ def clip(text: str, limit: int = MAX_ECHO_CHARS) -> str:
     return f"{text[:limit]}... ({len(text) - limit} more characters)"
 
 
+def _rebuilt(cls: type[DabError], args: tuple[Any, ...], state: dict[str, Any]) -> DabError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
 class DabError(Exception):
     """Base of every expected failure; `detail` is safe to show to a user (and short)."""
 
@@ -26,6 +35,11 @@ class DabError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.job_id: str | None = None  # set when the error failed an ingestion job
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Errors cross process boundaries (the ingestion worker): rebuild them field by field,
+        # since subclasses' constructors do not take what ``args`` holds.
+        return (_rebuilt, (type(self), self.args, dict(self.__dict__)))
 
 
 class NotFound(DabError):

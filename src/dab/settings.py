@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, TypedDict
+from typing import Annotated, Literal, TypedDict
 
 from limits import parse as parse_limit
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     """Extra SQL function names (comma-separated) whose result counts as masked PII."""
     dab_column_lineage_workers: int = Field(default=1, ge=0, le=64)
     """Processes deriving column lineage at ingestion (sqlglot is CPU-bound); 0: usable cores, at most 4."""
+    dab_ingest_worker: Literal["process", "thread"] = "process"
+    """Where the server runs ingestion jobs: a child process (the event loop only does I/O) or
+    worker threads of the server process (its loop stalls on large artifacts)."""
     dab_metrics_cache_seconds: float = 5.0
     dab_shutdown_grace_seconds: int = 30
 

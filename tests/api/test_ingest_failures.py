@@ -130,14 +130,24 @@ class TestBadInput:
 
 class TestAtomicity:
     def test_failure_in_the_middle_of_the_write_leaves_previous_state(
-        self, client: TestClient, database_url: str, ingested: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+        self, settings: Settings, database_url: str, ingested: dict[str, Any], monkeypatch: pytest.MonkeyPatch
     ) -> None:
         # Capsules and columns are already written when the edge step fails: the fault a
-        # dropped connection would cause, injected where no real one can be timed.
+        # dropped connection would cause, injected where no real one can be timed. Injected in
+        # this process, so the job runs here too (the ingestion child is killed for real in
+        # tests/api/test_ingest_worker.py).
         async def broken_edges(*_args: Any, **_kwargs: Any) -> None:
             raise OperationalError("INSERT INTO capsule_lineage", {}, Exception("connection lost"))
 
         monkeypatch.setattr(persistence, "sync_capsule_edges", broken_edges)
+        in_thread = settings.model_copy(update={"dab_ingest_worker": "thread"})
+        with TestClient(create_app(in_thread), headers={"X-API-Key": TEST_API_KEY}) as client:
+            self._fails_then_retries(client, database_url, ingested, monkeypatch)
+
+    @staticmethod
+    def _fails_then_retries(
+        client: TestClient, database_url: str, ingested: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         response = client.post(
             INGEST, params={"wait": "true"}, json=without_model(artifacts(), "model.jaffle_shop.stg_payments")
         )

@@ -31,6 +31,7 @@ from dab.platform.logging import configure_logging, get_logger
 from dab.platform.metrics import instrument_engine
 from dab.services.cache_admin import database_generation
 from dab.services.column_lineage import LineageOptions
+from dab.services.ingest_offload import ingestion_child, request_child
 from dab.services.layer_config import load_layer_rules
 from dab.services.startup import interrupt_own_jobs, keep_recovering, recover_interrupted_jobs
 from dab.settings import Settings, get_settings
@@ -78,6 +79,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     recovery = asyncio.create_task(
         keep_recovering(app.state.session_factory, lease_seconds=lease, stop=stop_recovering)
     )
+    if settings.dab_ingest_worker == "process":
+        # Started now, so the first ingestion does not wait for the children's imports.
+        await anyio.to_thread.run_sync(ingestion_child(settings.log_level).start)
+        await anyio.to_thread.run_sync(request_child().start)
     log.info("startup_complete", database=engine.dialect.name, cache=app.state.cache.backend)
     try:
         yield
@@ -93,7 +98,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 async def _interrupt_own_jobs(app: FastAPI) -> None:
     # A job task cancelled at the end of the grace period may hold a connection mid-transaction
-    # (for SQLite: the write lock); closing the pool's connections releases it.
+    # (for SQLite: the write lock); closing the pool's connections releases it, and a job still
+    # in the ingestion child dies with it (its transaction rolls back).
+    child = ingestion_child()
+    if child.busy:
+        await anyio.to_thread.run_sync(child.kill)
     await app.state.engine.dispose(close=True)
     try:
         count = await interrupt_own_jobs(app.state.session_factory)

@@ -189,7 +189,7 @@ def _error_body(exc: Exception) -> dict[str, Any]:
     return {"message": f"database error: {type(exc).__name__}", "artifact": None, "json_path": None}
 
 
-async def _fail(factory: async_sessionmaker[AsyncSession], job_id: str, exc: Exception) -> dict[str, Any]:
+async def fail_job(factory: async_sessionmaker[AsyncSession], job_id: str, exc: Exception) -> dict[str, Any]:
     """Record the failure on the job; when even that fails (the database is gone), the job is
     left to its lease: any process recovers it as interrupted once the lease expires."""
     try:
@@ -292,7 +292,7 @@ async def parse_job(
                 policy.max_artifact_bytes,
             )
         except Exception as exc:
-            raise JobFailed(await _fail(factory, job_id, exc), exc) from exc
+            raise JobFailed(await fail_job(factory, job_id, exc), exc) from exc
     project = graph.project.name if graph.project else (started.project_name or "default")
     return ParsedJob(
         job_id, project, graph, invocation, started.fingerprint, layer_rules=layer_rules, lineage=lineage
@@ -353,7 +353,7 @@ async def write_job(
         if not isinstance(exc, DabError):
             log.error("ingestion_write_error", job_id=parsed.job_id, error=clip(str(exc)))
         cause = _refused_value(exc) or exc
-        raise JobFailed(await _fail(factory, parsed.job_id, cause), cause) from exc
+        raise JobFailed(await fail_job(factory, parsed.job_id, cause), cause) from exc
     log.info("ingestion_completed", job_id=parsed.job_id, project=parsed.project, stats=stats)
     if on_committed is not None:
         await on_committed()

@@ -22,9 +22,19 @@ INTERRUPTED = "interrupted: the process running this job stopped before it finis
 log = get_logger("dab.ingest")
 
 
+_acting_for: str | None = None
+
+
 def this_worker() -> str:
     """Who runs a job (shown to people); liveness is the lease, never this process id."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return _acting_for or f"{socket.gethostname()}:{os.getpid()}"
+
+
+def act_for(worker: str) -> None:
+    """The server's ingestion child records jobs as its server's: that process owns them
+    (it interrupts its own jobs on shutdown) and the child dies with it."""
+    global _acting_for
+    _acting_for = worker
 
 
 _ACTIVE = ("pending", "running")

@@ -26,14 +26,18 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers run while an ingestion writes; FKs make ON DELETE CASCADE real.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # WAL lets readers run while an ingestion writes; FKs make ON DELETE CASCADE real; a
+        # statement waits for another writer's lock as long as any statement may run.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cursor.close()
+
+    return on_connect
 
 
 def create_engine(
@@ -54,7 +58,7 @@ def create_engine(
         engine = create_async_engine(
             url, echo=echo, pool_size=5, max_overflow=10, pool_timeout=pool_timeout, **_JSON
         )
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(int(statement_timeout * 1000)))
     else:
         connect_args = {
             "timeout": connect_timeout,

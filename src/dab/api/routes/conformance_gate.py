@@ -10,7 +10,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dab.api.deps import SessionDep, SettingsDep
-from dab.api.routes.ingest import json_object
+from dab.api.ingest_body import json_object
 from dab.errors import InvalidArtifact, InvalidInput
 from dab.services.conformance_check import Artifacts, gate_read, render_check
 from dab.services.conformance_gate import check_change

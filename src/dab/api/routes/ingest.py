@@ -6,16 +6,14 @@ import contextlib
 from typing import Annotated, Any, Literal
 
 import anyio
-import orjson
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
-from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dab.api.deps import LimitQuery, OffsetQuery, SessionDep
+from dab.api.ingest_body import split_json_body
 from dab.api.schemas.common import Page
-from dab.api.schemas.ingest import DbtIngestBody, IngestJobRead
-from dab.domain.gc_pause import gc_paused
+from dab.api.schemas.ingest import IngestJobRead
 from dab.errors import DabError, InvalidArtifact, InvalidInput, PayloadTooLarge
 from dab.services.ingest_dbt import (
     ARTIFACT_FILES,
@@ -29,6 +27,7 @@ from dab.services.ingest_dbt import (
     retry_request,
     write_job,
 )
+from dab.services.ingest_offload import JobContext, parse_offloaded, request_child, write_offloaded
 from dab.services.jobs import get_job, job_summary, list_jobs
 
 router = APIRouter(prefix="/ingest", tags=["ingestion"])
@@ -42,50 +41,6 @@ def job_policy(request: Request) -> JobPolicy:
         max_artifact_bytes=settings.max_upload_bytes,
         keep_artifacts=settings.dab_artifacts_keep_per_project,
     )
-
-
-def json_object(raw: bytes) -> dict[str, Any]:
-    """A request body that must be one JSON object (422 problem naming the body otherwise)."""
-    try:
-        document = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidArtifact(f"request body is not valid JSON ({exc})", artifact="request body") from exc
-    if not isinstance(document, dict):
-        raise InvalidArtifact("request body must be a JSON object", artifact="request body")
-    return document
-
-
-def _json_request(raw: bytes) -> IngestRequest:
-    """Split the runbook's JSON body into artifact bytes (CPU-bound: run in a worker thread)."""
-    document = json_object(raw)
-    for kind in ARTIFACT_FILES:
-        if isinstance(document.get(kind), str):
-            raise InvalidArtifact(
-                f"{kind} must be the artifact's JSON content; file paths on the server are never read",
-                artifact=ARTIFACT_FILES[kind],
-                json_path=f"$.{kind}",
-            )
-    # Validate the envelope only: the artifacts stand in as empty objects (no deep copy).
-    envelope = {k: ({} if k in ARTIFACT_FILES and isinstance(v, dict) else v) for k, v in document.items()}
-    try:
-        body = DbtIngestBody.model_validate(envelope)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InvalidInput(f"{where}: {first['msg']}", location=f"body.{where}") from exc
-    artifacts = {
-        kind: _encode(document[kind], kind) for kind in ARTIFACT_FILES if document.get(kind) is not None
-    }
-    return IngestRequest(artifacts=artifacts, project_name=body.project_name)
-
-
-def _encode(artifact: Any, kind: str) -> bytes:
-    try:
-        return orjson.dumps(artifact)
-    except orjson.JSONEncodeError as exc:
-        raise InvalidArtifact(
-            f"cannot be stored: {exc}", artifact=ARTIFACT_FILES[kind], json_path=f"$.{kind}"
-        ) from exc
 
 
 async def _multipart_request(request: Request) -> IngestRequest:
@@ -120,13 +75,12 @@ async def _ingest_request(request: Request) -> IngestRequest:
             location="header.content-type",
         )
     # The app's body limit (DAB_MAX_UPLOAD_MB) counts the streamed bytes, whatever the transport.
-    return await anyio.to_thread.run_sync(_split_json_body, await request.body())
-
-
-def _split_json_body(raw: bytes) -> IngestRequest:
-    # Decoding allocates a million cycle-free objects: collections would only rescan them.
-    with gc_paused():
-        return _json_request(raw)
+    raw = await request.body()
+    if request.app.state.settings.dab_ingest_worker == "process":
+        # Decoding 50 MB of JSON holds the GIL for most of a second: not in this process.
+        split: IngestRequest = await request_child().run(split_json_body, raw)
+        return split
+    return await anyio.to_thread.run_sync(split_json_body, raw)
 
 
 def _as_dab_error(request: Request, exc: DabError | StarletteHTTPException) -> DabError:
@@ -146,41 +100,83 @@ def _with_job(failed: JobFailed, job_id: str) -> Exception:
     return error
 
 
+def job_context(request: Request) -> JobContext:
+    """What a job needs to run in the ingestion child process."""
+    state = request.app.state
+    settings = state.settings
+    return JobContext(
+        database_url=settings.effective_database_url,
+        engine_options=dict(settings.engine_options),
+        layer_rules=state.layer_rules,
+        lineage=state.lineage_options,
+        policy=job_policy(request),
+    )
+
+
+class _InThread:
+    """The job runs in this process, parse and hashing in worker threads (DAB_INGEST_WORKER=thread)."""
+
+    def __init__(self, request: Request, job_id: str) -> None:
+        self.state, self.job_id, self.policy = request.app.state, job_id, job_policy(request)
+        self.parsed: ParsedJob | None = None
+
+    async def parse(self) -> None:
+        state = self.state
+        self.parsed = await parse_job(
+            state.session_factory,
+            self.job_id,
+            layer_rules=state.layer_rules,
+            policy=self.policy,
+            lineage=state.lineage_options,
+        )
+
+    async def write(self) -> dict[str, Any]:
+        assert self.parsed is not None
+        factory, bump = self.state.session_factory, self.state.cache.bump
+        return await write_job(factory, self.parsed, on_committed=bump, policy=self.policy)
+
+
+class _InChild:
+    """The job runs in the ingestion child process: this event loop only waits (the default)."""
+
+    def __init__(self, request: Request, job_id: str) -> None:
+        self.state, self.job_id, self.context = request.app.state, job_id, job_context(request)
+
+    async def parse(self) -> None:
+        await parse_offloaded(self.state.session_factory, self.context, self.job_id)
+
+    async def write(self) -> dict[str, Any]:
+        factory, bump = self.state.session_factory, self.state.cache.bump
+        return await write_offloaded(factory, self.context, self.job_id, bump)
+
+
 async def _submit(
     request: Request, ingest: IngestRequest, response: Response, background: BackgroundTasks, wait: bool
 ) -> dict[str, Any]:
     state = request.app.state
-    policy = job_policy(request)
     async with state.session_factory.begin() as session:
         job_id = (await create_job(session, ingest)).id
+    runner = (_InChild if state.settings.dab_ingest_worker == "process" else _InThread)(request, job_id)
     try:
-        parsed = await parse_job(
-            state.session_factory,
-            job_id,
-            layer_rules=state.layer_rules,
-            policy=policy,
-            lineage=state.lineage_options,
-        )
+        await runner.parse()
     except JobFailed as failed:
         raise _with_job(failed, job_id) from None
     response.headers["Location"] = f"{request.url.path.rsplit('/ingest', 1)[0]}/ingest/jobs/{job_id}"
     if wait:
         try:
-            return await write_job(
-                state.session_factory, parsed, on_committed=state.cache.bump, policy=policy
-            )
+            return await runner.write()
         except JobFailed as failed:
             raise _with_job(failed, job_id) from None
-    background.add_task(_write_in_background, state, parsed, policy)
+    background.add_task(_write_in_background, runner)
     response.status_code = 202
     async with state.session_factory() as session:
         return job_summary(await get_job(session, job_id))
 
 
-async def _write_in_background(state: Any, parsed: ParsedJob, policy: JobPolicy) -> None:
+async def _write_in_background(runner: _InThread | _InChild) -> None:
     # The failure is recorded on the job (or, with the database gone, by its lease).
     with contextlib.suppress(DabError):
-        await write_job(state.session_factory, parsed, on_committed=state.cache.bump, policy=policy)
+        await runner.write()
 
 
 @router.post(
