@@ -18,7 +18,8 @@ from dab.storage.records import (
     TagRecord,
     ViolationRecord,
 )
-from dab.storage.repositories._text import chunked, icontains
+from dab.storage.repositories._text import chunked
+from dab.storage.search_index import contains_text, uses_fts
 
 C = CapsuleRecord
 T = DataTestRecord
@@ -97,7 +98,7 @@ def _equality_conditions(f: CapsuleFilters) -> list[ColumnElement[bool]]:
     return [column == value for column, value in pairs if value is not None]
 
 
-def _conditions(f: CapsuleFilters) -> list[ColumnElement[bool]]:
+def _conditions(f: CapsuleFilters, *, sqlite: bool) -> list[ColumnElement[bool]]:
     conditions = _equality_conditions(f)
     if f.tag is not None:
         tagged = (
@@ -109,7 +110,7 @@ def _conditions(f: CapsuleFilters) -> list[ColumnElement[bool]]:
     if f.has_pii is not None:
         conditions.append(C.pii_column_count > 0 if f.has_pii else C.pii_column_count == 0)
     if f.q:
-        conditions.append(icontains(C.name, f.q) | icontains(C.urn, f.q) | icontains(C.description, f.q))
+        conditions.append(contains_text(C.id, (C.name, C.urn, C.description), f.q, fts=sqlite))
     return conditions
 
 
@@ -121,7 +122,7 @@ class CapsuleRepository:
         self, filters: CapsuleFilters, *, sort_key: str, descending: bool, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
         """One page in a stable order (sort key, then id) and the filtered total."""
-        conditions = _conditions(filters)
+        conditions = _conditions(filters, sqlite=uses_fts(self._session))
         column = SORT_COLUMNS[sort_key]
         order = (column.desc(), C.id.desc()) if descending else (column.asc(), C.id.asc())
         stmt = select(*SUMMARY_COLUMNS).where(*conditions).order_by(*order)

@@ -10,7 +10,8 @@ from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.storage.records import ColumnRecord, ColumnTagRecord, DataTestRecord, TagRecord
-from dab.storage.repositories._text import chunked, icontains
+from dab.storage.repositories._text import chunked
+from dab.storage.search_index import contains_text, uses_fts
 
 K = ColumnRecord
 T = DataTestRecord
@@ -39,7 +40,7 @@ class ColumnFilters:
     q: str | None = None
 
 
-def _conditions(f: ColumnFilters) -> list[ColumnElement[bool]]:
+def _conditions(f: ColumnFilters, *, sqlite: bool) -> list[ColumnElement[bool]]:
     pairs = ((K.capsule_urn, f.capsule), (K.semantic_type, f.semantic_type), (K.pii_type, f.pii_type))
     conditions: list[ColumnElement[bool]] = [col == value for col, value in pairs if value is not None]
     if f.tag is not None:
@@ -50,7 +51,7 @@ def _conditions(f: ColumnFilters) -> list[ColumnElement[bool]]:
         )
         conditions.append(exists(tagged))
     if f.q:
-        conditions.append(icontains(K.name, f.q) | icontains(K.urn, f.q) | icontains(K.description, f.q))
+        conditions.append(contains_text(K.id, (K.name, K.urn, K.description), f.q, fts=sqlite))
     return conditions
 
 
@@ -62,7 +63,7 @@ class ColumnRepository:
         self, filters: ColumnFilters, *, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
         """Ordered by capsule, position in the capsule, then id (stable)."""
-        conditions = _conditions(filters)
+        conditions = _conditions(filters, sqlite=uses_fts(self._session))
         stmt = (
             select(*SUMMARY_COLUMNS)
             .where(*conditions)
