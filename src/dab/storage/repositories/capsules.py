@@ -6,7 +6,19 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, String, cast, exists, func, literal, null, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.storage.records import (
@@ -131,7 +143,7 @@ class CapsuleRepository:
         return [dict(r) for r in rows.mappings()], int(total or 0)
 
     async def get_detail(self, urn: str) -> dict[str, Any] | None:
-        row = (await self._session.execute(select(*DETAIL_COLUMNS).where(C.urn == urn))).mappings().first()
+        row = (await self._session.execute(_DETAIL, {"urn": urn})).mappings().first()
         return dict(row) if row is not None else None
 
     async def exists(self, urn: str) -> bool:
@@ -173,38 +185,10 @@ class CapsuleRepository:
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
         """``tags``, ``tests`` and ``products`` of one capsule in one round trip (UNION ALL), each
         in the order and shape of its own method."""
-        product, member = DataProductRecord, CapsuleDataProductRecord
-        text, when, zero = cast(null(), String), cast(null(), T.executed_at.type), cast(literal(0), Integer)
-        tag_part = (
-            select(literal(0).label("part"), TagRecord.id.label("id"), TagRecord.urn.label("urn"))
-            .add_columns(TagRecord.name.label("name"), TagRecord.category.label("a"))
-            .add_columns(CapsuleTagRecord.origin.label("b"), text.label("severity"), text.label("status"))
-            .add_columns(
-                when.label("executed_at"), TagRecord.category.label("k1"), TagRecord.name.label("k2")
-            )
-            .add_columns(zero.label("k3"))
-            .join(TagRecord, TagRecord.id == CapsuleTagRecord.tag_id)
-            .where(CapsuleTagRecord.capsule_urn == urn)
-        )
-        test_part = (
-            select(
-                literal(1), text, T.urn, T.name, T.kind, T.column_name, T.severity, T.status, T.executed_at
-            )
-            .add_columns(T.name, literal(""), T.id)
-            .where(T.capsule_urn == urn)
-        )
-        product_part = (
-            select(literal(2), product.id, product.urn, product.name, member.role, text, text, text, when)
-            .add_columns(product.name, literal(""), zero)
-            .join(product, product.id == member.product_id)
-            .where(member.capsule_urn == urn)
-        )
-        both = union_all(tag_part, test_part, product_part).subquery()
-        stmt = select(both).order_by(both.c.part, both.c.k1, both.c.k2, both.c.k3)
         tags: list[dict[str, Any]] = []
         tests: list[dict[str, Any]] = []
         products: list[dict[str, Any]] = []
-        for row in (await self._session.execute(stmt)).mappings():
+        for row in (await self._session.execute(_RELATED, {"urn": urn})).mappings():
             if row["part"] == 0:
                 tags.append({"id": row["id"], "urn": row["urn"], "name": row["name"], "category": row["a"]})
                 tags[-1]["origin"] = row["b"]
@@ -249,3 +233,37 @@ class CapsuleRepository:
             for row in (await self._session.execute(select(*columns).where(C.urn.in_(batch)))).mappings():
                 out[row["urn"]] = dict(row)
         return out
+
+
+def _related_statement() -> Any:
+    """The UNION ALL behind ``CapsuleRepository.related``, built once: constructing it cost
+    more Python per request than executing it (the capsule's URN is the ``urn`` parameter)."""
+    urn: Any = bindparam("urn")
+    product, member = DataProductRecord, CapsuleDataProductRecord
+    text, when, zero = cast(null(), String), cast(null(), T.executed_at.type), cast(literal(0), Integer)
+    tag_part = (
+        select(literal(0).label("part"), TagRecord.id.label("id"), TagRecord.urn.label("urn"))
+        .add_columns(TagRecord.name.label("name"), TagRecord.category.label("a"))
+        .add_columns(CapsuleTagRecord.origin.label("b"), text.label("severity"), text.label("status"))
+        .add_columns(when.label("executed_at"), TagRecord.category.label("k1"), TagRecord.name.label("k2"))
+        .add_columns(zero.label("k3"))
+        .join(TagRecord, TagRecord.id == CapsuleTagRecord.tag_id)
+        .where(CapsuleTagRecord.capsule_urn == urn)
+    )
+    test_part = (
+        select(literal(1), text, T.urn, T.name, T.kind, T.column_name, T.severity, T.status, T.executed_at)
+        .add_columns(T.name, literal(""), T.id)
+        .where(T.capsule_urn == urn)
+    )
+    product_part = (
+        select(literal(2), product.id, product.urn, product.name, member.role, text, text, text, when)
+        .add_columns(product.name, literal(""), zero)
+        .join(product, product.id == member.product_id)
+        .where(member.capsule_urn == urn)
+    )
+    both = union_all(tag_part, test_part, product_part).subquery()
+    return select(both).order_by(both.c.part, both.c.k1, both.c.k2, both.c.k3)
+
+
+_RELATED = _related_statement()
+_DETAIL = select(*DETAIL_COLUMNS).where(C.urn == bindparam("urn"))
