@@ -21,6 +21,13 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """For routes that only read: no transaction round trips on PostgreSQL (each statement
+    sees the data committed when it starts, which a read of one capsule or one walk can bear)."""
+    async with request.app.state.read_session_factory() as session:
+        yield session
+
+
 def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -32,6 +39,7 @@ def get_clock() -> datetime:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 NowDep = Annotated[datetime, Depends(get_clock)]
 LimitQuery = Annotated[
