@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from dab.storage.db import create_engine
 from dab.storage.records import CapsuleRecord, ColumnRecord
+from dab.storage.repositories.capsules import CapsuleFilters, CapsuleRepository
+from dab.storage.repositories.columns import ColumnFilters, ColumnRepository
 from dab.storage.search_index import FTS_TABLES, contains_text
 
 T = TypeVar("T")
@@ -151,6 +153,26 @@ class TestFtsAnswersLikeTheScan:
         # Not vacuous: most queries hit something, and some hit nothing.
         assert sum(1 for ids in scanned.values() if ids) >= len(scanned) // 2
         assert any(not ids for ids in scanned.values())
+
+    def test_list_totals_counted_by_the_index_equal_the_scan(self, database: _Database) -> None:
+        _sqlite_only(database)
+
+        async def totals(engine: AsyncEngine) -> dict[str, tuple[int, int]]:
+            out = {}
+            async with AsyncSession(engine) as session:
+                for q in QUERIES:
+                    _, capsules = await CapsuleRepository(session).list_page(
+                        CapsuleFilters(q=q), sort_key="name", descending=False, limit=1, offset=0
+                    )
+                    _, columns = await ColumnRepository(session).list_page(
+                        ColumnFilters(q=q), limit=1, offset=0
+                    )
+                    out[q] = (capsules, columns)
+            return out
+
+        scanned = _answers(database, fts=False)
+        expected = {q: (len(scanned["capsule", q]), len(scanned["capsule_column", q])) for q in QUERIES}
+        assert database.run(totals) == expected
 
     def test_the_tables_follow_updates_and_cascaded_deletes(self, database: _Database) -> None:
         _sqlite_only(database)

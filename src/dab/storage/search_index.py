@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, column, or_, select, table
+from sqlalchemy import ColumnElement, column, func, or_, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.storage.repositories._text import icontains
@@ -101,16 +101,31 @@ def fts_phrase(text: str) -> str | None:
     return '"' + lowered.replace('"', '""') + '"'
 
 
+def _fts_table(row_id: Any) -> Any:
+    name = FTS_TABLES[row_id.table.name]
+    return table(name, column("rowid"), column(name))
+
+
+def fts_count(row_id: Any, text: str) -> Any:
+    """``count(*)`` of the rows matching ``text``, from the FTS table alone (a match is exact),
+    or None when the text is too short. Counting through ``id IN (...)`` looks every match up
+    in the table again: 57 ms against 3 ms for the 80k columns matching "stg"."""
+    phrase = fts_phrase(text)
+    if phrase is None:
+        return None
+    fts = _fts_table(row_id)
+    return select(func.count()).select_from(fts).where(fts.c[fts.name].op("MATCH")(phrase))
+
+
 def fts_match(row_id: Any, text: str, *, field: str | None = None) -> ColumnElement[bool] | None:
     """``row_id IN (rows of its table's FTS table matching text)`` for SQLite, or None to fall
     back to LIKE. ``field`` restricts the match to one field (an FTS5 column filter)."""
     phrase = fts_phrase(text)
     if phrase is None:
         return None
-    fts_name = FTS_TABLES[row_id.table.name]
-    fts = table(fts_name, column("rowid"), column(fts_name))
+    fts = _fts_table(row_id)
     query = f"{{{field}}} : {phrase}" if field else phrase
-    rows = select(fts.c.rowid).where(fts.c[fts_name].op("MATCH")(query))
+    rows = select(fts.c.rowid).where(fts.c[fts.name].op("MATCH")(query))
     result: ColumnElement[bool] = row_id.in_(rows)
     return result
 

@@ -31,7 +31,7 @@ from dab.storage.records import (
     ViolationRecord,
 )
 from dab.storage.repositories._text import chunked
-from dab.storage.search_index import contains_text, uses_fts
+from dab.storage.search_index import contains_text, fts_count, uses_fts
 
 C = CapsuleRecord
 T = DataTestRecord
@@ -126,6 +126,13 @@ def _conditions(f: CapsuleFilters, *, sqlite: bool) -> list[ColumnElement[bool]]
     return conditions
 
 
+def _count(filters: CapsuleFilters, conditions: list[ColumnElement[bool]], *, fts: bool) -> Any:
+    """The filtered total; a text search with no other filter is counted by the FTS table."""
+    only_text = filters.q is not None and filters == CapsuleFilters(q=filters.q)
+    by_index = fts_count(C.id, filters.q) if fts and only_text and filters.q else None
+    return by_index if by_index is not None else select(func.count(C.id)).where(*conditions)
+
+
 class CapsuleRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -134,12 +141,13 @@ class CapsuleRepository:
         self, filters: CapsuleFilters, *, sort_key: str, descending: bool, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
         """One page in a stable order (sort key, then id) and the filtered total."""
-        conditions = _conditions(filters, sqlite=uses_fts(self._session))
+        fts = uses_fts(self._session)
+        conditions = _conditions(filters, sqlite=fts)
         column = SORT_COLUMNS[sort_key]
         order = (column.desc(), C.id.desc()) if descending else (column.asc(), C.id.asc())
         stmt = select(*SUMMARY_COLUMNS).where(*conditions).order_by(*order)
         rows = await self._session.execute(stmt.limit(limit).offset(offset))
-        total = await self._session.scalar(select(func.count(C.id)).where(*conditions))
+        total = await self._session.scalar(_count(filters, conditions, fts=fts))
         return [dict(r) for r in rows.mappings()], int(total or 0)
 
     async def get_detail(self, urn: str) -> dict[str, Any] | None:

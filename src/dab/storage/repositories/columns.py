@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.storage.records import ColumnRecord, ColumnTagRecord, DataTestRecord, TagRecord
 from dab.storage.repositories._text import chunked
-from dab.storage.search_index import contains_text, uses_fts
+from dab.storage.search_index import contains_text, fts_count, uses_fts
 
 K = ColumnRecord
 T = DataTestRecord
@@ -55,6 +55,13 @@ def _conditions(f: ColumnFilters, *, sqlite: bool) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def _count(filters: ColumnFilters, conditions: list[ColumnElement[bool]], *, fts: bool) -> Any:
+    """The filtered total; a text search with no other filter is counted by the FTS table."""
+    only_text = filters.q is not None and filters == ColumnFilters(q=filters.q)
+    by_index = fts_count(K.id, filters.q) if fts and only_text and filters.q else None
+    return by_index if by_index is not None else select(func.count(K.id)).where(*conditions)
+
+
 class ColumnRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -63,7 +70,8 @@ class ColumnRepository:
         self, filters: ColumnFilters, *, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
         """Ordered by capsule, position in the capsule, then id (stable)."""
-        conditions = _conditions(filters, sqlite=uses_fts(self._session))
+        fts = uses_fts(self._session)
+        conditions = _conditions(filters, sqlite=fts)
         stmt = (
             select(*SUMMARY_COLUMNS)
             .where(*conditions)
@@ -72,7 +80,7 @@ class ColumnRepository:
             .offset(offset)
         )
         rows = await self._session.execute(stmt)
-        total = await self._session.scalar(select(func.count(K.id)).where(*conditions))
+        total = await self._session.scalar(_count(filters, conditions, fts=fts))
         return [dict(r) for r in rows.mappings()], int(total or 0)
 
     async def get_detail(self, urn: str) -> dict[str, Any] | None:
