@@ -52,7 +52,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def _recreate_pg(url: str) -> None:
+async def _recreate_pg(url: str, *, keep: bool = False) -> None:
     import asyncpg
 
     parsed = make_url(url)
@@ -64,6 +64,9 @@ async def _recreate_pg(url: str) -> None:
         database="postgres",
     )
     try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", parsed.database)
+        if keep and exists:
+            return
         await conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
         await conn.execute(f'CREATE DATABASE "{parsed.database}"')
     finally:
@@ -76,8 +79,7 @@ def prepare_database(base: str | None, workdir: Path, *, keep: bool = False) -> 
     if base:
         url = make_url(normalize_database_url(base))
         url_text = url.set(database=f"{url.database}_bench").render_as_string(hide_password=False)
-        if not keep:
-            asyncio.run(_recreate_pg(url_text))
+        asyncio.run(_recreate_pg(url_text, keep=keep))
     else:
         url_text = f"sqlite+aiosqlite:///{workdir / 'bench.sqlite3'}"
     migrate.upgrade(url_text)

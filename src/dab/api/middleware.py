@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from typing import Any
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -46,6 +47,20 @@ class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, *, metrics_enabled: bool = True) -> None:
         self.app = app
         self.metrics_enabled = metrics_enabled
+        # Bound once (the stack is built after create_app configured logging): the module's
+        # lazy proxy re-reads the configuration and builds a logger on every call.
+        self.log = log.bind()
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def _observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        # Label look-ups cost more than the increments; method x route x status is bounded.
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = HTTP_REQUESTS.labels(method, route, str(status)), HTTP_DURATION.labels(method, route)
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -72,9 +87,8 @@ class RequestContextMiddleware:
             duration = time.perf_counter() - started
             route = _route_template(scope)
             if self.metrics_enabled:
-                HTTP_REQUESTS.labels(scope["method"], route, str(status_code)).inc()
-                HTTP_DURATION.labels(scope["method"], route).observe(duration)
-            log.info(
+                self._observe(scope["method"], route, status_code, duration)
+            self.log.info(
                 "request_completed",
                 method=scope["method"],
                 path=scope["path"],
