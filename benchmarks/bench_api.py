@@ -116,13 +116,18 @@ def server(database_url: str, workdir: Path, *, cache: bool, workers: int = 1) -
     process = subprocess.Popen([*command, "--no-access-log"], env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        # Generous: on a loaded machine starting the workers alone has taken over 30 s.
+        deadline = time.monotonic() + 180
+        while True:
             try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code < 500:
+                if httpx.get(f"{base}/api/v1/health", timeout=2).status_code < 500:
                     break
             except httpx.HTTPError:
-                time.sleep(0.2)
+                time.sleep(0.5)
+            if time.monotonic() > deadline or process.poll() is not None:
+                log.flush()
+                tail = (workdir / "server.log").read_text()[-2000:]
+                raise SystemExit(f"the server did not become healthy; its log ends with:\n{tail}")
         yield base
     finally:
         process.terminate()
