@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from dab.storage.db import create_engine
 from dab.storage.records import CapsuleRecord, ColumnRecord
+from dab.storage.repositories import columns as columns_repository
 from dab.storage.repositories.capsules import CapsuleFilters, CapsuleRepository
 from dab.storage.repositories.columns import ColumnFilters, ColumnRepository
 from dab.storage.search_index import FTS_TABLES, contains_text
@@ -173,6 +174,30 @@ class TestFtsAnswersLikeTheScan:
         scanned = _answers(database, fts=False)
         expected = {q: (len(scanned["capsule", q]), len(scanned["capsule_column", q])) for q in QUERIES}
         assert database.run(totals) == expected
+
+    def test_pages_taken_from_the_head_of_the_order_equal_the_indexed_pages(
+        self, database: _Database, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        _sqlite_only(database)
+
+        async def pages(engine: AsyncEngine) -> list[tuple[list[dict[str, Any]], int]]:
+            out = []
+            async with AsyncSession(engine) as session:
+                for q in QUERIES:
+                    for offset in range(0, len(NAMES), 2):
+                        out.append(
+                            await ColumnRepository(session).list_page(
+                                ColumnFilters(q=q), limit=2, offset=offset
+                            )
+                        )
+            return out
+
+        through_index = database.run(pages)
+        # Every text counts as dense, and the head is short enough that some pages lie beyond it.
+        monkeypatch.setattr(columns_repository, "DENSE_MATCHES", 0)
+        monkeypatch.setattr(columns_repository, "HEAD_ROWS", 6)
+        assert database.run(pages) == through_index
+        assert any(rows for rows, _ in through_index)
 
     def test_the_tables_follow_updates_and_cascaded_deletes(self, database: _Database) -> None:
         _sqlite_only(database)
