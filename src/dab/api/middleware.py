@@ -47,9 +47,6 @@ class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, *, metrics_enabled: bool = True) -> None:
         self.app = app
         self.metrics_enabled = metrics_enabled
-        # Bound once (the stack is built after create_app configured logging): the module's
-        # lazy proxy re-reads the configuration and builds a logger on every call.
-        self.log = log.bind()
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def _observe(self, method: str, route: str, status: int, seconds: float) -> None:
@@ -88,7 +85,7 @@ class RequestContextMiddleware:
             route = _route_template(scope)
             if self.metrics_enabled:
                 self._observe(scope["method"], route, status_code, duration)
-            self.log.info(
+            log.info(
                 "request_completed",
                 method=scope["method"],
                 path=scope["path"],
