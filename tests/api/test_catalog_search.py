@@ -86,3 +86,36 @@ class TestSearch:
         response = jaffle.get(f"{API}/search", params={"q": "   "})
         assert response.status_code == 422
         assert response.json()["errors"][0]["loc"] == ["query", "q"]
+
+
+ODD_TEXT = ['"', 'or"ders', "ord*", "NEAR(a b)", "{name} : x", "customer_id AND", "ORD", "orders'", "\\%_"]
+
+
+class TestTextFilterThroughTheIndex:
+    """capsules/columns ``?q=`` and search go through the FTS5 tables on SQLite (pg_trgm on
+    PostgreSQL): FTS5 syntax and quotes in q are plain text, and the answers are the substring
+    matches a case-insensitive scan finds."""
+
+    @pytest.mark.parametrize("q", ODD_TEXT)
+    def test_odd_text_is_plain_text(self, jaffle: TestClient, q: str) -> None:
+        for path in ("capsules", "columns", "search"):
+            response = jaffle.get(f"{API}/{path}", params={"q": q, "limit": 100})
+            assert response.status_code == 200, (path, q, response.text)
+
+    def test_list_filters_answer_the_substring_matches(self, jaffle: TestClient) -> None:
+        everything = jaffle.get(f"{API}/columns", params={"limit": 1000}).json()["data"]
+        for q in ("ORDER", "stomer_i", "amount", "zzz"):
+            page = jaffle.get(f"{API}/columns", params={"q": q, "limit": 1000}).json()
+            expected = [
+                c["urn"]
+                for c in everything
+                if any(q.lower() in (c[f] or "").lower() for f in ("name", "urn", "description"))
+            ]
+            assert [c["urn"] for c in page["data"]] == expected
+            assert page["total"] == len(expected)
+        assert jaffle.get(f"{API}/capsules", params={"q": "ORDERS"}).json()["total"] >= 2
+
+    def test_nul_in_q_is_422(self, jaffle: TestClient) -> None:
+        for path in ("capsules", "columns", "search"):
+            response = jaffle.get(f"{API}/{path}", params={"q": "ord\x00ers"})
+            assert response.status_code == 422, path

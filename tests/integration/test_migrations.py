@@ -12,6 +12,7 @@ from sqlalchemy import inspect
 from dab.storage import migrate
 from dab.storage.db import create_engine
 from dab.storage.records import Base
+from dab.storage.search_index import include_object
 
 
 def _diff(url: str) -> list[Any]:
@@ -20,7 +21,10 @@ def _diff(url: str) -> list[Any]:
         async with engine.connect() as conn:
             diff = await conn.run_sync(
                 lambda sync: compare_metadata(
-                    MigrationContext.configure(sync, opts={"compare_type": True}), Base.metadata
+                    MigrationContext.configure(
+                        sync, opts={"compare_type": True, "include_object": include_object}
+                    ),
+                    Base.metadata,
                 )
             )
         await engine.dispose()

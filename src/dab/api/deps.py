@@ -21,17 +21,27 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """For routes that only read: no transaction round trips on PostgreSQL (each statement
+    sees the data committed when it starts, which a read of one capsule or one walk can bear)."""
+    async with request.app.state.read_session_factory() as session:
+        yield session
+
+
+# Dependencies are ``async def`` although they do no I/O: FastAPI runs a plain ``def``
+# dependency in its thread pool, a thread hop per request (~85 µs for the page-limit check).
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_clock() -> datetime:
+async def get_clock() -> datetime:
     """Now, in UTC; tests override this dependency to judge freshness at a moment they choose."""
     return datetime.now(UTC)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 NowDep = Annotated[datetime, Depends(get_clock)]
 LimitQuery = Annotated[
@@ -40,7 +50,7 @@ LimitQuery = Annotated[
 OffsetQuery = Annotated[int, Query(ge=0, le=INT64_MAX, description="Items to skip")]
 
 
-def check_page_limit(request: Request) -> None:
+async def check_page_limit(request: Request) -> None:
     """``limit`` above DAB_PAGE_MAX_LIMIT is refused (a route-wide dependency)."""
     raw = request.query_params.get("limit")
     maximum = request.app.state.settings.dab_page_max_limit

@@ -36,7 +36,7 @@ from dab.services.layer_config import load_layer_rules
 from dab.services.startup import interrupt_own_jobs, keep_recovering, recover_interrupted_jobs
 from dab.settings import Settings, get_settings
 from dab.storage import migrate
-from dab.storage.db import create_engine, make_session_factory
+from dab.storage.db import create_engine, make_read_session_factory, make_session_factory
 
 log = get_logger("dab.app")
 
@@ -52,6 +52,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     instrument_engine(engine)
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.read_session_factory = make_read_session_factory(engine)
     app.state.cache = make_cache(
         enabled=settings.cache_enabled,
         redis_url=settings.effective_cache_url,

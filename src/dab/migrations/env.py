@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from dab.settings import get_settings
 from dab.storage.db import create_engine, is_sqlite
 from dab.storage.records import Base
+from dab.storage.search_index import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -25,6 +26,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=is_sqlite(_url()),  # SQLite can only ALTER through table copies
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from dab.api.cached import cached_json
-from dab.api.deps import LimitQuery, OffsetQuery, SessionDep, SettingsDep
+from dab.api.deps import LimitQuery, OffsetQuery, ReadSessionDep, SettingsDep
 from dab.api.schemas.catalog import (
     CapsuleDetail,
     CapsuleRead,
@@ -34,7 +34,7 @@ SortQuery = Annotated[CapsuleSort, Query(description="Sort key; prefix with - fo
 @router.get("", response_model=Page[CapsuleRead])
 async def list_capsules(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     limit: LimitQuery = 50,
     offset: OffsetQuery = 0,
     layer: Layer | None = None,
@@ -56,7 +56,7 @@ async def list_capsules(
 
 @router.get("/{urn:path}/columns", response_model=Page[ColumnRead])
 async def list_capsule_columns(
-    urn: str, request: Request, session: SessionDep, limit: LimitQuery = 1000, offset: OffsetQuery = 0
+    urn: str, request: Request, session: ReadSessionDep, limit: LimitQuery = 1000, offset: OffsetQuery = 0
 ) -> Response:
     return await cached_json(
         request, lambda: capsules.list_capsule_columns(session, urn, limit=limit, offset=offset)
@@ -67,7 +67,7 @@ async def list_capsule_columns(
 async def get_capsule_lineage(
     urn: str,
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     direction: LineageDirection = "both",
     depth: DepthQuery = 3,
@@ -85,7 +85,7 @@ async def get_capsule_lineage(
 async def get_capsule_impact(
     urn: str,
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     depth: Annotated[int | None, Query(ge=1, description="Levels (default: the maximum)")] = None,
 ) -> Response:
@@ -98,7 +98,7 @@ async def get_capsule_impact(
 
 @router.get("/{urn:path}/violations", response_model=Page[ViolationRead])
 async def list_capsule_violations(
-    urn: str, request: Request, session: SessionDep, limit: LimitQuery = 50, offset: OffsetQuery = 0
+    urn: str, request: Request, session: ReadSessionDep, limit: LimitQuery = 50, offset: OffsetQuery = 0
 ) -> Response:
     return await cached_json(
         request, lambda: capsules.list_capsule_violations(session, urn, limit=limit, offset=offset)
@@ -106,5 +106,5 @@ async def list_capsule_violations(
 
 
 @router.get("/{urn:path}", response_model=CapsuleDetail)
-async def get_capsule(urn: str, request: Request, session: SessionDep) -> Response:
+async def get_capsule(urn: str, request: Request, session: ReadSessionDep) -> Response:
     return await cached_json(request, lambda: capsules.get_capsule(session, urn))

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from dab.api.cached import cached_json
-from dab.api.deps import LimitQuery, OffsetQuery, SessionDep, SettingsDep
+from dab.api.deps import LimitQuery, OffsetQuery, ReadSessionDep, SettingsDep
 from dab.api.schemas.catalog import ColumnDetail, ColumnRead, LineageRead
 from dab.api.schemas.common import Page
 from dab.api.schemas.compliance import ClassificationUpdate
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/columns", tags=["catalog"])
 @router.get("", response_model=Page[ColumnRead])
 async def list_columns(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     limit: LimitQuery = 50,
     offset: OffsetQuery = 0,
     capsule: Annotated[str | None, Query(description="Capsule URN")] = None,
@@ -43,7 +43,7 @@ async def list_columns(
 async def get_column_lineage(
     urn: str,
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     direction: LineageDirection = "both",
     depth: Annotated[int, Query(ge=1, description="Levels to follow (1..DAB_LINEAGE_MAX_DEPTH)")] = 3,
@@ -69,5 +69,5 @@ async def put_column_classification(urn: str, body: ClassificationUpdate, reques
 
 
 @router.get("/{urn:path}", response_model=ColumnDetail)
-async def get_column(urn: str, request: Request, session: SessionDep) -> Response:
+async def get_column(urn: str, request: Request, session: ReadSessionDep) -> Response:
     return await cached_json(request, lambda: catalog_columns.get_column(session, urn))

@@ -6,7 +6,19 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, String, cast, exists, func, literal, null, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.storage.records import (
@@ -18,7 +30,8 @@ from dab.storage.records import (
     TagRecord,
     ViolationRecord,
 )
-from dab.storage.repositories._text import chunked, icontains
+from dab.storage.repositories._text import chunked
+from dab.storage.search_index import contains_text, fts_count, uses_fts
 
 C = CapsuleRecord
 T = DataTestRecord
@@ -97,7 +110,7 @@ def _equality_conditions(f: CapsuleFilters) -> list[ColumnElement[bool]]:
     return [column == value for column, value in pairs if value is not None]
 
 
-def _conditions(f: CapsuleFilters) -> list[ColumnElement[bool]]:
+def _conditions(f: CapsuleFilters, *, sqlite: bool) -> list[ColumnElement[bool]]:
     conditions = _equality_conditions(f)
     if f.tag is not None:
         tagged = (
@@ -109,8 +122,15 @@ def _conditions(f: CapsuleFilters) -> list[ColumnElement[bool]]:
     if f.has_pii is not None:
         conditions.append(C.pii_column_count > 0 if f.has_pii else C.pii_column_count == 0)
     if f.q:
-        conditions.append(icontains(C.name, f.q) | icontains(C.urn, f.q) | icontains(C.description, f.q))
+        conditions.append(contains_text(C.id, (C.name, C.urn, C.description), f.q, fts=sqlite))
     return conditions
+
+
+def _count(filters: CapsuleFilters, conditions: list[ColumnElement[bool]], *, fts: bool) -> Any:
+    """The filtered total; a text search with no other filter is counted by the FTS table."""
+    only_text = filters.q is not None and filters == CapsuleFilters(q=filters.q)
+    by_index = fts_count(C.id, filters.q) if fts and only_text and filters.q else None
+    return by_index if by_index is not None else select(func.count(C.id)).where(*conditions)
 
 
 class CapsuleRepository:
@@ -121,16 +141,17 @@ class CapsuleRepository:
         self, filters: CapsuleFilters, *, sort_key: str, descending: bool, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
         """One page in a stable order (sort key, then id) and the filtered total."""
-        conditions = _conditions(filters)
+        fts = uses_fts(self._session)
+        conditions = _conditions(filters, sqlite=fts)
         column = SORT_COLUMNS[sort_key]
         order = (column.desc(), C.id.desc()) if descending else (column.asc(), C.id.asc())
         stmt = select(*SUMMARY_COLUMNS).where(*conditions).order_by(*order)
         rows = await self._session.execute(stmt.limit(limit).offset(offset))
-        total = await self._session.scalar(select(func.count(C.id)).where(*conditions))
+        total = await self._session.scalar(_count(filters, conditions, fts=fts))
         return [dict(r) for r in rows.mappings()], int(total or 0)
 
     async def get_detail(self, urn: str) -> dict[str, Any] | None:
-        row = (await self._session.execute(select(*DETAIL_COLUMNS).where(C.urn == urn))).mappings().first()
+        row = (await self._session.execute(_DETAIL, {"urn": urn})).mappings().first()
         return dict(row) if row is not None else None
 
     async def exists(self, urn: str) -> bool:
@@ -172,38 +193,10 @@ class CapsuleRepository:
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
         """``tags``, ``tests`` and ``products`` of one capsule in one round trip (UNION ALL), each
         in the order and shape of its own method."""
-        product, member = DataProductRecord, CapsuleDataProductRecord
-        text, when, zero = cast(null(), String), cast(null(), T.executed_at.type), cast(literal(0), Integer)
-        tag_part = (
-            select(literal(0).label("part"), TagRecord.id.label("id"), TagRecord.urn.label("urn"))
-            .add_columns(TagRecord.name.label("name"), TagRecord.category.label("a"))
-            .add_columns(CapsuleTagRecord.origin.label("b"), text.label("severity"), text.label("status"))
-            .add_columns(
-                when.label("executed_at"), TagRecord.category.label("k1"), TagRecord.name.label("k2")
-            )
-            .add_columns(zero.label("k3"))
-            .join(TagRecord, TagRecord.id == CapsuleTagRecord.tag_id)
-            .where(CapsuleTagRecord.capsule_urn == urn)
-        )
-        test_part = (
-            select(
-                literal(1), text, T.urn, T.name, T.kind, T.column_name, T.severity, T.status, T.executed_at
-            )
-            .add_columns(T.name, literal(""), T.id)
-            .where(T.capsule_urn == urn)
-        )
-        product_part = (
-            select(literal(2), product.id, product.urn, product.name, member.role, text, text, text, when)
-            .add_columns(product.name, literal(""), zero)
-            .join(product, product.id == member.product_id)
-            .where(member.capsule_urn == urn)
-        )
-        both = union_all(tag_part, test_part, product_part).subquery()
-        stmt = select(both).order_by(both.c.part, both.c.k1, both.c.k2, both.c.k3)
         tags: list[dict[str, Any]] = []
         tests: list[dict[str, Any]] = []
         products: list[dict[str, Any]] = []
-        for row in (await self._session.execute(stmt)).mappings():
+        for row in (await self._session.execute(_RELATED, {"urn": urn})).mappings():
             if row["part"] == 0:
                 tags.append({"id": row["id"], "urn": row["urn"], "name": row["name"], "category": row["a"]})
                 tags[-1]["origin"] = row["b"]
@@ -248,3 +241,37 @@ class CapsuleRepository:
             for row in (await self._session.execute(select(*columns).where(C.urn.in_(batch)))).mappings():
                 out[row["urn"]] = dict(row)
         return out
+
+
+def _related_statement() -> Any:
+    """The UNION ALL behind ``CapsuleRepository.related``, built once: constructing it cost
+    more Python per request than executing it (the capsule's URN is the ``urn`` parameter)."""
+    urn: Any = bindparam("urn")
+    product, member = DataProductRecord, CapsuleDataProductRecord
+    text, when, zero = cast(null(), String), cast(null(), T.executed_at.type), cast(literal(0), Integer)
+    tag_part = (
+        select(literal(0).label("part"), TagRecord.id.label("id"), TagRecord.urn.label("urn"))
+        .add_columns(TagRecord.name.label("name"), TagRecord.category.label("a"))
+        .add_columns(CapsuleTagRecord.origin.label("b"), text.label("severity"), text.label("status"))
+        .add_columns(when.label("executed_at"), TagRecord.category.label("k1"), TagRecord.name.label("k2"))
+        .add_columns(zero.label("k3"))
+        .join(TagRecord, TagRecord.id == CapsuleTagRecord.tag_id)
+        .where(CapsuleTagRecord.capsule_urn == urn)
+    )
+    test_part = (
+        select(literal(1), text, T.urn, T.name, T.kind, T.column_name, T.severity, T.status, T.executed_at)
+        .add_columns(T.name, literal(""), T.id)
+        .where(T.capsule_urn == urn)
+    )
+    product_part = (
+        select(literal(2), product.id, product.urn, product.name, member.role, text, text, text, when)
+        .add_columns(product.name, literal(""), zero)
+        .join(product, product.id == member.product_id)
+        .where(member.capsule_urn == urn)
+    )
+    both = union_all(tag_part, test_part, product_part).subquery()
+    return select(both).order_by(both.c.part, both.c.k1, both.c.k2, both.c.k3)
+
+
+_RELATED = _related_statement()
+_DETAIL = select(*DETAIL_COLUMNS).where(C.urn == bindparam("urn"))

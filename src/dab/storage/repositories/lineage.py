@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from functools import lru_cache
 from typing import Any, Literal
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import String, bindparam, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.storage.records import CapsuleLineageRecord, ColumnLineageRecord
@@ -21,6 +22,7 @@ class LineageRepository:
 
     def __init__(self, session: AsyncSession, *, level: Literal["capsule", "column"] = "capsule") -> None:
         self._session = session
+        self._level = level
         if level == "capsule":
             self._source: Any = CapsuleLineageRecord.source_urn
             self._target: Any = CapsuleLineageRecord.target_urn
@@ -51,24 +53,35 @@ class LineageRepository:
         """For each direction, every node within ``depth`` edges of ``root`` and its shortest
         distance (the root at 0): one recursive query for all directions, where a level-by-level
         walk makes one round trip per level and direction."""
-        parts = []
-        for direction in directions:
-            near, far = (
-                (self._target, self._source) if direction == "upstream" else (self._source, self._target)
-            )
-            seed = select(literal(root).label("urn"), literal(0).label("d")).cte(
-                f"reach_{direction}", recursive=True
-            )
-            step = select(far, seed.c.d + 1).join(seed, near == seed.c.urn).where(seed.c.d < depth)
-            reached = seed.union(step)  # UNION: each (node, distance) once, so cycles end at depth
-            parts.append(
-                select(literal(direction).label("direction"), reached.c.urn, func.min(reached.c.d)).group_by(
-                    reached.c.urn
-                )
-            )
         out: dict[Direction, dict[str, int]] = {direction: {} for direction in directions}
-        if parts:
-            stmt = parts[0] if len(parts) == 1 else union_all(*parts)
-            for direction, urn, distance in (await self._session.execute(stmt)).all():
+        if directions:
+            stmt = _reach_statement(self._level, tuple(directions), depth)
+            for direction, urn, distance in (await self._session.execute(stmt, {"root": root})).all():
                 out[direction][urn] = int(distance)
         return out
+
+
+_ENDS: dict[str, tuple[Any, Any]] = {
+    "capsule": (CapsuleLineageRecord.source_urn, CapsuleLineageRecord.target_urn),
+    "column": (ColumnLineageRecord.source_urn, ColumnLineageRecord.target_urn),
+}
+
+
+@lru_cache(maxsize=256)
+def _reach_statement(level: str, directions: tuple[Direction, ...], depth: int) -> Any:
+    """The recursive query behind ``reach``, built once per shape (the root is the ``root``
+    parameter): building it cost about as much Python per request as running it."""
+    source, target = _ENDS[level]
+    root: Any = bindparam("root", type_=String)
+    parts = []
+    for direction in directions:
+        near, far = (target, source) if direction == "upstream" else (source, target)
+        seed = select(root.label("urn"), literal(0).label("d")).cte(f"reach_{direction}", recursive=True)
+        step = select(far, seed.c.d + 1).join(seed, near == seed.c.urn).where(seed.c.d < depth)
+        reached = seed.union(step)  # UNION: each (node, distance) once, so cycles end at depth
+        parts.append(
+            select(literal(direction).label("direction"), reached.c.urn, func.min(reached.c.d)).group_by(
+                reached.c.urn
+            )
+        )
+    return parts[0] if len(parts) == 1 else union_all(*parts)

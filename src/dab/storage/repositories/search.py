@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.storage.records import CapsuleRecord, ColumnRecord, DataProductRecord, DomainRecord, TagRecord
 from dab.storage.repositories._text import icontains, istartswith
+from dab.storage.search_index import FTS_TABLES, fts_match, uses_fts
 
 EXACT, PREFIX, CONTAINS = 0, 1, 2
 
@@ -39,9 +40,14 @@ def _rank(name: Any, query: str) -> Any:
 REPETITIVE_NAMES = frozenset({"column"})
 
 
-def _distinct_names(name: Any, query: str, *, loose: bool) -> Any:
+def _distinct_names(name: Any, query: str, *, loose: bool, fts: bool) -> Any:
     if not loose:
-        return select(name.label("name")).where(icontains(name, query)).distinct().subquery()
+        # Capsules have an FTS table on SQLite; its name field answers the match.
+        indexed = (
+            fts_match(name.table.c.id, query, field="name") if fts and name.table.name in FTS_TABLES else None
+        )
+        matched = icontains(name, query) if indexed is None else indexed
+        return select(name.label("name")).where(matched).distinct().subquery()
     names = select(func.min(name).label("name")).cte("names", recursive=True)
     following = select(func.min(name)).where(name > names.c.name).scalar_subquery()
     names = names.union_all(select(following).where(names.c.name.is_not(None)))
@@ -55,7 +61,7 @@ class SearchRepository:
     async def search_kind(self, kind: str, query: str, *, limit: int) -> list[dict[str, Any]]:
         """The best ``limit`` hits of one kind: exact, then prefix, then substring matches."""
         urn, name, context = SEARCHABLE[kind]
-        names = _distinct_names(name, query, loose=kind in REPETITIVE_NAMES)
+        names = _distinct_names(name, query, loose=kind in REPETITIVE_NAMES, fts=uses_fts(self._session))
         rank = _rank(names.c.name, query)
         best = (
             await self._session.scalars(

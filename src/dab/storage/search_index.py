@@ -1,0 +1,137 @@
+"""Substring search indexes for capsule and column text (name, URN, description).
+
+The API matches ``q`` case-insensitively anywhere in those fields (``lower(x) LIKE '%q%'``
+semantics); without an index that is a scan of every row (220k columns at 10k models: 0.3-1.8 s).
+
+- PostgreSQL: ``pg_trgm`` GIN indexes on each field; ``ILIKE '%q%'`` uses them as it is.
+- SQLite: one FTS5 table per searched table (``capsule_search``, ``column_search``), rowid = the
+  row's id, holding ``lower()`` of the fields (SQLite's lower: ASCII only) under a case-sensitive
+  trigram tokenizer, kept equal by triggers. A phrase query for the ASCII-lowered text then
+  matches exactly the rows ``lower(x) LIKE lower('%q%')`` matches, so no recheck is needed. FTS5
+  trigrams need at least 3 characters; shorter queries keep the scan.
+
+The objects are created by migration 0013 and are not part of the ORM metadata
+(``include_object`` keeps autogenerate from proposing to drop them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, column, func, or_, select, table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dab.storage.repositories._text import icontains
+
+SEARCHED_FIELDS = ("name", "urn", "description")
+# searched table -> its FTS5 table
+FTS_TABLES = {"capsule": "capsule_search", "capsule_column": "column_search"}
+MIN_FTS_CHARACTERS = 3
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _trgm_index(source: str, field: str) -> str:
+    return f"ix_{source}_{field}_trgm"
+
+
+def postgresql_upgrade() -> list[str]:
+    statements = ["CREATE EXTENSION IF NOT EXISTS pg_trgm"]
+    for source in FTS_TABLES:
+        statements += [
+            f"CREATE INDEX IF NOT EXISTS {_trgm_index(source, f)} ON {source} USING gin ({f} gin_trgm_ops)"
+            for f in SEARCHED_FIELDS
+        ]
+    return statements
+
+
+def postgresql_downgrade() -> list[str]:
+    return [f"DROP INDEX IF EXISTS {_trgm_index(s, f)}" for s in FTS_TABLES for f in SEARCHED_FIELDS]
+
+
+def sqlite_upgrade() -> list[str]:
+    statements: list[str] = []
+    fields = ", ".join(SEARCHED_FIELDS)
+    lowered_new = ", ".join(f"lower(new.{f})" for f in SEARCHED_FIELDS)
+    for source, fts in FTS_TABLES.items():
+        statements += [
+            f"CREATE VIRTUAL TABLE {fts} USING fts5({fields}, tokenize='trigram case_sensitive 1')",
+            f"INSERT INTO {fts} (rowid, {fields}) "
+            f"SELECT id, {', '.join(f'lower({f})' for f in SEARCHED_FIELDS)} FROM {source}",
+            f"CREATE TRIGGER {fts}_insert AFTER INSERT ON {source} BEGIN "
+            f"INSERT INTO {fts} (rowid, {fields}) VALUES (new.id, {lowered_new}); END",
+            # Also fired by ON DELETE CASCADE (a capsule's columns go with it).
+            f"CREATE TRIGGER {fts}_delete AFTER DELETE ON {source} BEGIN "
+            f"DELETE FROM {fts} WHERE rowid = old.id; END",
+            f"CREATE TRIGGER {fts}_update AFTER UPDATE OF {fields} ON {source} BEGIN "
+            f"DELETE FROM {fts} WHERE rowid = old.id; "
+            f"INSERT INTO {fts} (rowid, {fields}) VALUES (new.id, {lowered_new}); END",
+        ]
+    return statements
+
+
+def sqlite_downgrade() -> list[str]:
+    statements: list[str] = []
+    for fts in FTS_TABLES.values():
+        statements += [f"DROP TRIGGER IF EXISTS {fts}_{event}" for event in ("insert", "delete", "update")]
+        statements.append(f"DROP TABLE IF EXISTS {fts}")
+    return statements
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Autogenerate filter: the search objects live in migration 0013 only."""
+    del obj, compare_to
+    if not reflected or name is None:
+        return True
+    if type_ == "table":
+        return not any(name == fts or name.startswith(f"{fts}_") for fts in FTS_TABLES.values())
+    return not (type_ == "index" and name.endswith("_trgm"))
+
+
+def uses_fts(session: AsyncSession) -> bool:
+    """SQLite answers substring search from its FTS5 tables; PostgreSQL's ILIKE uses pg_trgm."""
+    return bool(session.get_bind().dialect.name == "sqlite")
+
+
+def fts_phrase(text: str) -> str | None:
+    """The FTS5 phrase matching ``text`` as a substring (quoted, so nothing in it is syntax),
+    or None when it is too short for trigrams."""
+    if len(text) < MIN_FTS_CHARACTERS:
+        return None
+    lowered = text.translate(_ASCII_LOWER)
+    return '"' + lowered.replace('"', '""') + '"'
+
+
+def _fts_table(row_id: Any) -> Any:
+    name = FTS_TABLES[row_id.table.name]
+    return table(name, column("rowid"), column(name))
+
+
+def fts_count(row_id: Any, text: str) -> Any:
+    """``count(*)`` of the rows matching ``text``, from the FTS table alone (a match is exact),
+    or None when the text is too short. Counting through ``id IN (...)`` looks every match up
+    in the table again: 57 ms against 3 ms for the 80k columns matching "stg"."""
+    phrase = fts_phrase(text)
+    if phrase is None:
+        return None
+    fts = _fts_table(row_id)
+    return select(func.count()).select_from(fts).where(fts.c[fts.name].op("MATCH")(phrase))
+
+
+def fts_match(row_id: Any, text: str, *, field: str | None = None) -> ColumnElement[bool] | None:
+    """``row_id IN (rows of its table's FTS table matching text)`` for SQLite, or None to fall
+    back to LIKE. ``field`` restricts the match to one field (an FTS5 column filter)."""
+    phrase = fts_phrase(text)
+    if phrase is None:
+        return None
+    fts = _fts_table(row_id)
+    query = f"{{{field}}} : {phrase}" if field else phrase
+    rows = select(fts.c.rowid).where(fts.c[fts.name].op("MATCH")(query))
+    result: ColumnElement[bool] = row_id.in_(rows)
+    return result
+
+
+def contains_text(row_id: Any, fields: tuple[Any, ...], text: str, *, fts: bool) -> ColumnElement[bool]:
+    """Rows where any of ``fields`` contains ``text`` (case-insensitive): through the FTS table
+    when ``fts`` (SQLite) and the text is long enough, else ILIKE (indexed on PostgreSQL)."""
+    indexed = fts_match(row_id, text) if fts else None
+    return indexed if indexed is not None else or_(*(icontains(f, text) for f in fields))

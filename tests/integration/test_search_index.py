@@ -1,0 +1,245 @@
+"""Substring search through the indexes of migration 0013 answers what the plain scan answers.
+
+On SQLite the FTS5 tables must give exactly the rows ``lower(x) LIKE lower('%q%')`` gives, for
+any text (case, non-ASCII, quotes, LIKE wildcards, FTS5 syntax), and stay equal to their tables
+through inserts, updates and cascaded deletes. On PostgreSQL the pg_trgm indexes must exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from dab.storage.db import create_engine
+from dab.storage.records import CapsuleRecord, ColumnRecord
+from dab.storage.repositories import columns as columns_repository
+from dab.storage.repositories.capsules import CapsuleFilters, CapsuleRepository
+from dab.storage.repositories.columns import ColumnFilters, ColumnRepository
+from dab.storage.search_index import FTS_TABLES, contains_text
+
+T = TypeVar("T")
+NAMES = [
+    "Orders",
+    "ORDER_items",
+    "Straße_Ünïcode",
+    "émile",
+    "ÉMILE_upper",
+    "kelvin_\u212a_sign",
+    'quote"d',
+    "100%_done",
+    "back\\slash",
+    "NEAR AND OR",
+    "a*b^c",
+    "col:on",
+    "{brace}",
+    "  spaced  out ",
+    "x",
+]
+QUERIES = [
+    "order",
+    "ORDER",
+    "rder_i",
+    "ße_ü",
+    "ÉMI",
+    "émi",
+    "emi",
+    "kelvin_k",
+    "_\u212a_",
+    'e"d',
+    '"',
+    "0%_",
+    "%_d",
+    "k\\s",
+    "near and",
+    "a*b",
+    "l:o",
+    "{br",
+    "ced  o",
+    "zzz",
+    "or",
+    "Ünï",
+    "urn:dab",
+    "description of",
+]
+CAPSULE = (
+    "INSERT INTO capsule (id, urn, project, source, capsule_type, namespace, name, layer, dbt_tags, "
+    "meta, contract_enforced, column_count, pii_column_count, content_hash, created_at, updated_at, "
+    "description) VALUES (:id, :urn, 'p', 'dbt', 'model', 'p', :name, 'gold', '[]', '{}', false, 1, 0, "
+    "'h', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, :description)"
+)
+COLUMN = (
+    "INSERT INTO capsule_column (id, urn, project, capsule_urn, name, description, meta, dbt_tags, "
+    "constraints, stats, is_masked, content_hash, created_at, updated_at) VALUES (:id, :curn, 'p', "
+    ":urn, :name, :description, '{}', '[]', '[]', '{}', false, 'h', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+)
+
+
+def _rows() -> list[dict[str, Any]]:
+    rows = []
+    for i, name in enumerate(NAMES, start=1):
+        description = None if i % 3 == 0 else f"Description of {name.upper()}"
+        urn = f"urn:dab:dbt:model:p:{name}"
+        rows.append({"id": i, "urn": urn, "curn": f"{urn}.{name}", "name": name, "description": description})
+    return rows
+
+
+class _Database:
+    """Runs each step in its own event loop with its own engine (asyncpg binds to the loop)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.dialect = create_engine(url).dialect.name
+
+    def run(self, step: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+        async def go() -> T:
+            engine = create_engine(self.url)
+            try:
+                return await step(engine)
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(go())
+
+
+@pytest.fixture
+def database(clean_database: str) -> _Database:
+    async def load(engine: AsyncEngine) -> None:
+        async with engine.begin() as conn:
+            for row in _rows():
+                await conn.execute(text(CAPSULE), row)
+                await conn.execute(text(COLUMN), row)
+
+    db = _Database(clean_database)
+    db.run(load)
+    return db
+
+
+async def _ids(engine: AsyncEngine, record: Any, query: str, *, fts: bool) -> list[int]:
+    fields = (record.name, record.urn, record.description)
+    async with AsyncSession(engine) as session:
+        stmt = select(record.id).where(contains_text(record.id, fields, query, fts=fts)).order_by(record.id)
+        return list((await session.scalars(stmt)).all())
+
+
+def _answers(database: _Database, *, fts: bool) -> dict[tuple[str, str], list[int]]:
+    async def run(engine: AsyncEngine) -> dict[tuple[str, str], list[int]]:
+        return {
+            (record.__tablename__, q): await _ids(engine, record, q, fts=fts)
+            for record in (CapsuleRecord, ColumnRecord)
+            for q in QUERIES
+        }
+
+    return database.run(run)
+
+
+def _hits(database: _Database, record: Any, query: str) -> list[int]:
+    return database.run(lambda engine: _ids(engine, record, query, fts=True))
+
+
+def _sqlite_only(database: _Database) -> None:
+    if database.dialect != "sqlite":
+        pytest.skip("the FTS5 tables are SQLite's; PostgreSQL's ILIKE is unchanged")
+
+
+class TestFtsAnswersLikeTheScan:
+    def test_every_query_gives_the_rows_the_scan_gives(self, database: _Database) -> None:
+        _sqlite_only(database)
+        indexed, scanned = _answers(database, fts=True), _answers(database, fts=False)
+        assert indexed == scanned
+        # Not vacuous: most queries hit something, and some hit nothing.
+        assert sum(1 for ids in scanned.values() if ids) >= len(scanned) // 2
+        assert any(not ids for ids in scanned.values())
+
+    def test_list_totals_counted_by_the_index_equal_the_scan(self, database: _Database) -> None:
+        _sqlite_only(database)
+
+        async def totals(engine: AsyncEngine) -> dict[str, tuple[int, int]]:
+            out = {}
+            async with AsyncSession(engine) as session:
+                for q in QUERIES:
+                    _, capsules = await CapsuleRepository(session).list_page(
+                        CapsuleFilters(q=q), sort_key="name", descending=False, limit=1, offset=0
+                    )
+                    _, columns = await ColumnRepository(session).list_page(
+                        ColumnFilters(q=q), limit=1, offset=0
+                    )
+                    out[q] = (capsules, columns)
+            return out
+
+        scanned = _answers(database, fts=False)
+        expected = {q: (len(scanned["capsule", q]), len(scanned["capsule_column", q])) for q in QUERIES}
+        assert database.run(totals) == expected
+
+    def test_pages_taken_from_the_head_of_the_order_equal_the_indexed_pages(
+        self, database: _Database, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        _sqlite_only(database)
+
+        async def pages(engine: AsyncEngine) -> list[tuple[list[dict[str, Any]], int]]:
+            out = []
+            async with AsyncSession(engine) as session:
+                for q in QUERIES:
+                    for offset in range(0, len(NAMES), 2):
+                        out.append(
+                            await ColumnRepository(session).list_page(
+                                ColumnFilters(q=q), limit=2, offset=offset
+                            )
+                        )
+            return out
+
+        through_index = database.run(pages)
+        # Every text counts as dense, and the head is short enough that some pages lie beyond it.
+        monkeypatch.setattr(columns_repository, "DENSE_MATCHES", 0)
+        monkeypatch.setattr(columns_repository, "HEAD_ROWS", 6)
+        assert database.run(pages) == through_index
+        assert any(rows for rows, _ in through_index)
+
+    def test_the_tables_follow_updates_and_cascaded_deletes(self, database: _Database) -> None:
+        _sqlite_only(database)
+
+        async def change(engine: AsyncEngine) -> None:
+            async with engine.begin() as conn:
+                await conn.execute(text("UPDATE capsule SET name = 'Renamed_Thing' WHERE id = 1"))
+                await conn.execute(text("UPDATE capsule_column SET description = 'NEW words' WHERE id = 2"))
+                await conn.execute(text("DELETE FROM capsule WHERE id = 4"))  # its column cascades
+
+        database.run(change)
+        assert _answers(database, fts=True) == _answers(database, fts=False)
+
+        async def counts(engine: AsyncEngine) -> list[tuple[int, int]]:
+            async with engine.connect() as conn:
+                pairs = []
+                for source, fts in FTS_TABLES.items():
+                    rows = await conn.scalar(text(f"SELECT count(*) FROM {source}"))
+                    indexed = await conn.scalar(text(f"SELECT count(*) FROM {fts}"))
+                    pairs.append((rows, indexed))
+                return pairs
+
+        assert database.run(counts) == [(len(NAMES) - 1, len(NAMES) - 1)] * 2
+        assert _hits(database, CapsuleRecord, "renamed_t") == [1]
+        assert _hits(database, CapsuleRecord, "émile") == []  # capsule 4, deleted
+        assert _hits(database, ColumnRecord, "émile") == []
+        assert _hits(database, ColumnRecord, "new wor") == [2]
+
+
+class TestPostgresTrigramIndexes:
+    def test_each_searched_field_has_a_trigram_index(self, database: _Database) -> None:
+        if database.dialect != "postgresql":
+            pytest.skip("pg_trgm is PostgreSQL's")
+
+        async def names(engine: AsyncEngine) -> set[str]:
+            async with engine.connect() as conn:
+                rows = await conn.execute(
+                    text("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%_trgm'")
+                )
+                return {r[0] for r in rows}
+
+        expected = {f"ix_{t}_{f}_trgm" for t in FTS_TABLES for f in ("name", "urn", "description")}
+        assert database.run(names) == expected
+        # The query is ILIKE as before, now answered through those indexes.
+        assert database.run(lambda engine: _ids(engine, CapsuleRecord, "ORDER", fts=False)) == [1, 2]
