@@ -16,6 +16,7 @@ from sqlalchemy import JSON, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.errors import Conflict
+from dab.storage import search_index
 from dab.storage.records import Base, CapsuleLineageRecord, ColumnLineageRecord, utcnow
 
 BATCH = 5_000
@@ -106,8 +107,11 @@ async def _insert(session: AsyncSession, record: type[Base], rows: Sequence[dict
     if dialect.name == "postgresql":
         await _copy_rows(conn, str(record.__tablename__), names, plan, rows, defaults)
         return
-    for batch in chunked(rows):
-        await conn.exec_driver_sql(sql, _as_tuples(batch, plan, defaults))
+    # Explicit ids may lie below the current maximum: only rows the database numbers are bulk-indexed.
+    fresh_ids = 0 if "id" in names else len(rows)
+    async with search_index.sqlite_bulk_insert(conn, str(record.__tablename__), fresh_ids):
+        for batch in chunked(rows):
+            await conn.exec_driver_sql(sql, _as_tuples(batch, plan, defaults))
 
 
 Plan = list[tuple[str, Callable[[Any], Any] | None]]

@@ -16,6 +16,8 @@ The objects are created by migration 0013 and are not part of the ORM metadata
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import ColumnElement, column, func, or_, select, table
@@ -27,6 +29,9 @@ SEARCHED_FIELDS = ("name", "urn", "description")
 # searched table -> its FTS5 table
 FTS_TABLES = {"capsule": "capsule_search", "capsule_column": "column_search"}
 MIN_FTS_CHARACTERS = 3
+# From this many new rows, an insert indexes them in one statement afterwards instead of one
+# trigger call per row: FTS5 takes ~4x longer fed row by row (220k column rows: 22 s vs 6 s).
+BULK_INDEX_ROWS = 1000
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -48,25 +53,57 @@ def postgresql_downgrade() -> list[str]:
     return [f"DROP INDEX IF EXISTS {_trgm_index(s, f)}" for s in FTS_TABLES for f in SEARCHED_FIELDS]
 
 
+def _lowered(prefix: str) -> str:
+    return ", ".join(f"lower({prefix}{f})" for f in SEARCHED_FIELDS)
+
+
+def _insert_trigger(source: str, fts: str) -> str:
+    return (
+        f"CREATE TRIGGER {fts}_insert AFTER INSERT ON {source} BEGIN "
+        f"INSERT INTO {fts} (rowid, {', '.join(SEARCHED_FIELDS)}) VALUES (new.id, {_lowered('new.')}); END"
+    )
+
+
 def sqlite_upgrade() -> list[str]:
     statements: list[str] = []
     fields = ", ".join(SEARCHED_FIELDS)
-    lowered_new = ", ".join(f"lower(new.{f})" for f in SEARCHED_FIELDS)
     for source, fts in FTS_TABLES.items():
         statements += [
             f"CREATE VIRTUAL TABLE {fts} USING fts5({fields}, tokenize='trigram case_sensitive 1')",
-            f"INSERT INTO {fts} (rowid, {fields}) "
-            f"SELECT id, {', '.join(f'lower({f})' for f in SEARCHED_FIELDS)} FROM {source}",
-            f"CREATE TRIGGER {fts}_insert AFTER INSERT ON {source} BEGIN "
-            f"INSERT INTO {fts} (rowid, {fields}) VALUES (new.id, {lowered_new}); END",
+            f"INSERT INTO {fts} (rowid, {fields}) SELECT id, {_lowered('')} FROM {source}",
+            _insert_trigger(source, fts),
             # Also fired by ON DELETE CASCADE (a capsule's columns go with it).
             f"CREATE TRIGGER {fts}_delete AFTER DELETE ON {source} BEGIN "
             f"DELETE FROM {fts} WHERE rowid = old.id; END",
             f"CREATE TRIGGER {fts}_update AFTER UPDATE OF {fields} ON {source} BEGIN "
             f"DELETE FROM {fts} WHERE rowid = old.id; "
-            f"INSERT INTO {fts} (rowid, {fields}) VALUES (new.id, {lowered_new}); END",
+            f"INSERT INTO {fts} (rowid, {fields}) VALUES (new.id, {_lowered('new.')}); END",
         ]
     return statements
+
+
+@asynccontextmanager
+async def sqlite_bulk_insert(conn: Any, source: str, rows: int) -> AsyncIterator[None]:
+    """Around a large insert into a searched SQLite table, inside its write transaction: the
+    row trigger is dropped, the new rows (ids above the old maximum: ids are assigned in
+    ascending order) are indexed in one statement, and the trigger comes back. SQLite DDL is
+    transactional, so a failure rolls all of it back and no other writer sees the gap."""
+    fts = FTS_TABLES.get(source)
+    if fts is None or rows < BULK_INDEX_ROWS or conn.dialect.name != "sqlite":
+        yield
+        return
+    # Python's sqlite3 opens its transaction only before DML, and DDL outside one autocommits:
+    # a no-op UPDATE makes sure the DROP below is part of the write transaction.
+    await conn.exec_driver_sql(f"UPDATE {source} SET id = id WHERE 0")
+    last_id = (await conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {source}")).scalar_one()
+    await conn.exec_driver_sql(f"DROP TRIGGER {fts}_insert")
+    yield
+    await conn.exec_driver_sql(
+        f"INSERT INTO {fts} (rowid, {', '.join(SEARCHED_FIELDS)}) "
+        f"SELECT id, {_lowered('')} FROM {source} WHERE id > ?",
+        (last_id,),
+    )
+    await conn.exec_driver_sql(_insert_trigger(source, fts))
 
 
 def sqlite_downgrade() -> list[str]:
