@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,30 @@ def _worker_pg_url(base: str, worker: str) -> str:
     return url.set(database=f"{url.database}_test_{worker}").render_as_string(hide_password=False)
 
 
+async def drop_pg_database(conn: Any, name: str) -> None:
+    """Drop a test database that sessions of ours may still hold.
+
+    ``WITH (FORCE)`` is not used: it refuses, for a role without superuser, when an autovacuum
+    worker happens to be in the database. A plain DROP stops autovacuum itself, so ending our
+    own sessions first is enough; a session still closing gets a few retries.
+    """
+    import asyncpg
+
+    for attempt in range(40):
+        await conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = $1 AND usename = current_user AND pid <> pg_backend_pid()",
+            name,
+        )
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            return
+        except asyncpg.ObjectInUseError:
+            if attempt == 39:
+                raise
+            await asyncio.sleep(0.25)
+
+
 async def _recreate_pg_database(url: str) -> None:
     import asyncpg
 
@@ -42,7 +67,7 @@ async def _recreate_pg_database(url: str) -> None:
         database="postgres",
     )
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+        await drop_pg_database(conn, parsed.database)
         await conn.execute(f'CREATE DATABASE "{parsed.database}"')
     finally:
         await conn.close()

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy.engine import URL, make_url
 from tests.api.ingest_helpers import artifacts, snapshot, without_model
 from tests.cli.live_server import KEY, live_server, server_env
-from tests.conftest import PG_URL, _recreate_pg_database
+from tests.conftest import PG_URL, _recreate_pg_database, drop_pg_database
 from tests.tools import require_executable
 
 from dab.settings import normalize_database_url
@@ -105,7 +105,7 @@ async def _drop_pg_database(url: URL) -> None:
         user=url.username, password=url.password, host=url.host, port=url.port or 5432, database="postgres"
     )
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+        await drop_pg_database(conn, url.database)
     finally:
         await conn.close()
 

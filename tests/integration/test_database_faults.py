@@ -186,16 +186,22 @@ def test_database_frozen_answers_503_within_the_timeouts_then_recovers(
     _assert_recovers(app_on_private_pg)
 
 
-def _advisory_lock_held(url: str) -> bool:
-    async def count() -> int:
-        conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"), timeout=2)
-        try:
-            query = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
-            return int(await conn.fetchval(query))
-        finally:
-            await conn.close()
+class _AdvisoryLockProbe:
+    """Watches pg_locks over one connection opened before the write starts: on a loaded
+    machine a fresh connection per poll can take longer than the write itself."""
 
-    return asyncio.run(count()) > 0
+    def __init__(self, url: str) -> None:
+        self._loop = asyncio.new_event_loop()
+        dsn = url.replace("postgresql+asyncpg", "postgresql")
+        self._conn = self._loop.run_until_complete(asyncpg.connect(dsn, timeout=60))
+
+    def held(self) -> bool:
+        query = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        return int(self._loop.run_until_complete(self._conn.fetchval(query, timeout=60))) > 0
+
+    def close(self) -> None:
+        self._conn.terminate()  # the server is about to die: no polite goodbye needed
+        self._loop.close()
 
 
 def test_database_dying_mid_write_leaves_a_job_its_lease_recovers(
@@ -222,12 +228,16 @@ def test_database_dying_mid_write_leaves_a_job_its_lease_recovers(
             response = client.post("/api/v1/ingest/dbt", params={"wait": "true"}, json=body)
             answer.update(status=response.status_code, body=response.json())
 
+        probe = _AdvisoryLockProbe(private_pg.url)
         writer = threading.Thread(target=ingest)
         writer.start()
         deadline = time.monotonic() + 120
-        while not _advisory_lock_held(private_pg.url):  # the write transaction is open
-            assert writer.is_alive() and time.monotonic() < deadline, answer
-            time.sleep(0.05)
+        try:
+            while not probe.held():  # the write transaction is open
+                assert writer.is_alive() and time.monotonic() < deadline, answer
+                time.sleep(0.05)
+        finally:
+            probe.close()
         private_pg.stop()  # the database dies in the middle of the write ...
         writer.join(timeout=120)
         # ... and recording the failure fails too: a 503 problem, never a 500.
@@ -281,13 +291,17 @@ def test_cli_job_killed_while_the_database_is_down_is_recovered_later(
     private_pg: PrivatePostgres, settings: Settings, tmp_path: Path
 ) -> None:
     migrate.upgrade(private_pg.url)
+    probe = _AdvisoryLockProbe(private_pg.url)
     process = _cli_ingest(private_pg, tmp_path, models=2500)
     try:
         deadline = time.monotonic() + 120
-        while not _advisory_lock_held(private_pg.url):  # inside the write transaction
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        try:
+            while not probe.held():  # inside the write transaction
+                assert process.poll() is None, process.communicate()
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        finally:
+            probe.close()
         private_pg.stop()
         process.send_signal(signal.SIGKILL)  # nothing could record the end of its job
     finally:
