@@ -163,11 +163,14 @@ def test_readiness_turns_503_within_about_a_second_of_the_database_stopping(
     assert app_on_private_pg.get("/api/v1/health/ready").status_code == 200
     private_pg.stop()
     stopped = time.monotonic()
-    while (status := app_on_private_pg.get("/api/v1/health/ready").status_code) == 200:
-        assert time.monotonic() - stopped < 1.5, "a cached OK hid the stopped database"
+    while True:
+        sent = time.monotonic()  # timed from the request, not its answer: the machine may be loaded
+        if (status := app_on_private_pg.get("/api/v1/health/ready").status_code) != 200:
+            break
+        assert sent - stopped < 1.5, "a cached OK hid the stopped database"
         time.sleep(0.05)
     assert status == 503
-    assert time.monotonic() - stopped < 1.0 + CONNECT + 2
+    assert time.monotonic() - stopped < 1.0 + CONNECT + 4  # slack for a loaded machine
     private_pg.start()
     _assert_recovers(app_on_private_pg)
 
