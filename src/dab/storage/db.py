@@ -26,10 +26,6 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-SQLITE_CACHE_KIB = -65536
-"""Negative: KiB, as SQLite's ``cache_size`` pragma reads it."""
-
-
 def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # WAL lets readers run while an ingestion writes; FKs make ON DELETE CASCADE real; a
@@ -39,10 +35,6 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
-        # A 64 MiB page cache (default 2 MiB) holds the indexes a large ingestion inserts into:
-        # with the default, 220k column rows thrash it and take ~2x as long. Pages are only
-        # allocated as used, so idle connections stay small.
-        cursor.execute(f"PRAGMA cache_size={SQLITE_CACHE_KIB}")
         cursor.close()
 
     return on_connect
