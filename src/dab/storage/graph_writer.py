@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dab.errors import Conflict
 from dab.storage import search_index
 from dab.storage.records import Base, CapsuleLineageRecord, ColumnLineageRecord, utcnow
-from dab.storage.sqlite_indexes import indexes_rebuilt
 
 BATCH = 5_000
 T = TypeVar("T")
@@ -111,8 +110,7 @@ async def _insert(session: AsyncSession, record: type[Base], rows: Sequence[dict
         return
     # Explicit ids may lie below the current maximum: only rows the database numbers are bulk-indexed.
     fresh_ids = 0 if "id" in names else len(rows)
-    name = str(record.__tablename__)
-    async with indexes_rebuilt(conn, name, len(rows)), search_index.sqlite_bulk_insert(conn, name, fresh_ids):
+    async with search_index.sqlite_bulk_insert(conn, str(record.__tablename__), fresh_ids):
         for batch in chunked(rows):
             await conn.exec_driver_sql(sql, _as_tuples(batch, plan, defaults))
 
