@@ -107,6 +107,10 @@ class TestEqualContent:
         for kind in ("capsules", "columns", "tests", "lineage_edges", "column_lineage_edges", "tag_links"):
             assert again["stats"][kind] == {"created": 0, "updated": 0, "deleted": 0}, kind
         assert generated_at(clean_database) == "2031-01-01T00:00:00Z"
+        coverage = again["stats"]["column_lineage"]  # nothing derived: every model's lineage kept
+        models = first["stats"]["column_lineage"]["models"]
+        assert models > 0
+        assert (coverage["derived"], coverage["reused"]) == (0, models)
 
     def test_the_store_ends_as_a_full_parse_would_leave_it(self, clean_database: str) -> None:
         restamped = _restamped(artifacts(), "2031-01-01T00:00:00Z")

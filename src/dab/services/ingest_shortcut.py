@@ -79,6 +79,13 @@ def writes_by_content(writes: Sequence[LastWrite]) -> dict[str, LastWrite]:
     return {write[2]["content_fingerprint"]: write for write in writes if write[2].get("content_fingerprint")}
 
 
+def _all_reused(coverage: Mapping[str, Any]) -> dict[str, Any]:
+    """The coverage of the write equalled, with every model's lineage reused, none derived."""
+    if "derived" not in coverage:
+        return dict(coverage)
+    return {**coverage, "derived": 0, "reused": coverage.get("models", 0)}
+
+
 def unchanged_stats(previous: Mapping[str, Any]) -> dict[str, Any]:
     """The stats of a write that changed nothing, carried over from the write it equals."""
     stats: dict[str, Any] = {kind: {"created": 0, "updated": 0, "deleted": 0} for kind in DIFF_KINDS}
@@ -87,7 +94,7 @@ def unchanged_stats(previous: Mapping[str, Any]) -> dict[str, Any]:
         owners_created=0,
         totals=previous.get("totals", {}),
         warnings=previous.get("warnings", 0),
-        column_lineage=previous.get("column_lineage", {}),
+        column_lineage=_all_reused(previous.get("column_lineage") or {}),
         pii=previous.get("pii", {}),
         input_fingerprint=previous.get("input_fingerprint"),
         content_fingerprint=previous.get("content_fingerprint"),
