@@ -104,3 +104,10 @@ class TestContentDigest:
         assert content_of([("manifest", text(other, value))], "s").digest == base
         if other != value:
             assert content_of([("manifest", text(stamp, other))], "s").digest != base
+
+    def test_whitespace_before_and_inside_the_opening_is_allowed(self) -> None:
+        first = b' \n{ "metadata" :\n {"generated_at": "1", "dbt_version": "1.8"}, "nodes": {}}'
+        second = b' \n{ "metadata" :\n {"generated_at": "2", "dbt_version": "1.8"}, "nodes": {}}'
+        found = content_of([("manifest", first)], "s")
+        assert found.stamps == {"generated_at": "1"}
+        assert found.digest == content_of([("manifest", second)], "s").digest

@@ -25,7 +25,7 @@ VOLATILE_METADATA = frozenset({"generated_at", "invocation_id", "invocation_star
 STAMPED = frozenset({"manifest", "catalog"})
 """Artifact kinds whose volatile metadata is left out of the digest."""
 
-_METADATA_START = re.compile(rb'\{\s*"metadata"\s*:\s*(?=\{)')
+_METADATA_START = re.compile(rb'\s*\{\s*"metadata"\s*:\s*(?=\{)')
 _TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[{}]', re.DOTALL)
 _METADATA_LIMIT = 1 << 20
 """A ``metadata`` object longer than this is hashed whole (dbt's are well under 10 KB)."""
@@ -40,7 +40,7 @@ class Content:
 
 def _metadata_span(text: bytes) -> tuple[int, int] | None:
     """Byte span of the top-level ``metadata`` object when it opens the document, else None."""
-    start = _METADATA_START.match(text, len(text) - len(text.lstrip()))
+    start = _METADATA_START.match(text)  # no lstrip(): it would copy the whole text
     if start is None:
         return None
     depth = 0
