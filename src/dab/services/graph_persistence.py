@@ -91,6 +91,16 @@ async def _update_project(session: AsyncSession, graph: Graph, project: str) -> 
     record.last_ingested_at = utcnow()
 
 
+async def touch_project(session: AsyncSession, project: str, generated_at: Any) -> None:
+    """What a write of input equal to the last one changes: the manifest's stamp and the time."""
+    stamp = generated_at if isinstance(generated_at, str) and generated_at else None
+    await session.execute(
+        update(ProjectRecord)
+        .where(ProjectRecord.name == project)
+        .values(generated_at=stamp, last_ingested_at=utcnow())
+    )
+
+
 async def _record_history(session: AsyncSession, graph: Graph, invocation: str | None) -> None:
     """Append this invocation's runs and test results to the history (once per invocation)."""
     if not invocation:

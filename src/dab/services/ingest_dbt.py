@@ -21,11 +21,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dab.domain.gc_pause import gc_frozen, gc_paused, rare_full_collections
 from dab.domain.graph import Graph, IngestIssue
 from dab.errors import Conflict, DabError, InvalidArtifact, InvalidInput, ServiceUnavailable, clip
-from dab.ingest.dbt import LayerRules, load_artifact, parse_dbt
+from dab.ingest.dbt import LayerRules, artifact_bytes, content_of, load_artifact, parse_dbt
 from dab.platform.logging import get_logger
 from dab.services.column_lineage import LineageOptions, derive_column_lineage, store_lineage_state
-from dab.services.graph_persistence import lock_project, persist_graph, set_last_job
-from dab.services.ingest_shortcut import input_fingerprint, last_identical_write, unchanged_stats
+from dab.services.graph_persistence import lock_project, persist_graph, set_last_job, touch_project
+from dab.services.ingest_shortcut import (
+    LastWrite,
+    identical_write,
+    input_fingerprint,
+    last_writes,
+    parse_settings,
+    unchanged_stats,
+    writes_by_content,
+)
 from dab.services.jobs import (
     get_job,
     job_lease,
@@ -216,7 +224,9 @@ class _Started:
     artifacts: dict[str, bytes]
     project_name: str | None
     fingerprint: str
-    identical: tuple[str, str, dict[str, Any]] | None
+    identical: LastWrite | None
+    by_content: dict[str, LastWrite] = field(default_factory=dict)
+    settings: str = ""
 
 
 async def _start(
@@ -232,9 +242,11 @@ async def _start(
         job.worker = this_worker()
         masking = lineage.masking_functions if lineage else ()
         fingerprint = await input_fingerprint(session, job_id, job.project, layer_rules, masking)
-        identical = await last_identical_write(session, fingerprint)
+        writes = await last_writes(session)
+        identical = identical_write(writes, fingerprint)
         artifacts = {} if identical else await load_job_artifacts(session, job_id)
-        return _Started(artifacts, job.project, fingerprint, identical)
+        settings = parse_settings(job.project, layer_rules, masking)
+        return _Started(artifacts, job.project, fingerprint, identical, writes_by_content(writes), settings)
 
 
 @dataclass(frozen=True)
@@ -244,12 +256,15 @@ class ParsedJob:
     job_id: str
     project: str
     graph: Graph | None
-    """None when the input is byte-identical to the project's last write (nothing to do)."""
+    """None when the input equals the project's last write (nothing to do)."""
     invocation_id: str | None
     fingerprint: str
     identical_to: tuple[str, dict[str, Any]] | None = None
     layer_rules: LayerRules | None = None
     lineage: LineageOptions | None = None
+    content_fingerprint: str | None = None
+    stamps: dict[str, Any] | None = None
+    """Set when the input equals the last write but for the manifest's invocation stamps (these)."""
 
 
 class JobFailed(ServiceUnavailable):
@@ -282,20 +297,63 @@ async def parse_job(
                 project, previous_job, stats = started.identical
                 identical = (previous_job, stats)
                 return ParsedJob(
-                    job_id, project, None, None, started.fingerprint, identical, layer_rules, lineage
+                    job_id,
+                    project,
+                    None,
+                    None,
+                    started.fingerprint,
+                    identical,
+                    layer_rules,
+                    lineage,
+                    content_fingerprint=stats.get("content_fingerprint"),
                 )
-            graph, invocation = await anyio.to_thread.run_sync(
-                parse_artifacts,
-                started.artifacts,
-                started.project_name,
-                layer_rules,
-                policy.max_artifact_bytes,
+            return await anyio.to_thread.run_sync(
+                _parse_unless_equal, job_id, started, layer_rules, lineage, policy.max_artifact_bytes
             )
         except Exception as exc:
             raise JobFailed(await fail_job(factory, job_id, exc), exc) from exc
+
+
+def _parse_unless_equal(
+    job_id: str,
+    started: _Started,
+    layer_rules: LayerRules | None,
+    lineage: LineageOptions | None,
+    max_bytes: int,
+) -> ParsedJob:
+    """Parse the artifacts, unless their content digest equals that of a project's last write."""
+    texts = (
+        (kind, artifact_bytes(started.artifacts[kind], ARTIFACT_FILES[kind], max_bytes=max_bytes))
+        for kind in sorted(started.artifacts)
+    )
+    content = content_of(texts, started.settings)
+    fingerprint = started.fingerprint
+    equal = started.by_content.get(content.digest)
+    if equal is not None:
+        project, previous_job, stats = equal
+        return ParsedJob(
+            job_id,
+            project,
+            None,
+            None,
+            fingerprint,
+            (previous_job, stats),
+            layer_rules,
+            lineage,
+            content_fingerprint=content.digest,
+            stamps=content.stamps,
+        )
+    graph, invocation = parse_artifacts(started.artifacts, started.project_name, layer_rules, max_bytes)
     project = graph.project.name if graph.project else (started.project_name or "default")
     return ParsedJob(
-        job_id, project, graph, invocation, started.fingerprint, layer_rules=layer_rules, lineage=lineage
+        job_id,
+        project,
+        graph,
+        invocation,
+        fingerprint,
+        layer_rules=layer_rules,
+        lineage=lineage,
+        content_fingerprint=content.digest,
     )
 
 
@@ -384,12 +442,18 @@ async def _write(
             graph = await _graph_now(session, parsed, job.project, policy.max_artifact_bytes)
         if graph is None:
             assert parsed.identical_to is not None
-            stats = unchanged_stats({**parsed.identical_to[1], "identical_to_job": previous_job})
+            stats = unchanged_stats(parsed.identical_to[1])
+            if parsed.stamps is None:
+                stats["identical_to_job"] = previous_job
+            else:
+                stats["equal_to_job"] = previous_job
+                await touch_project(session, project, parsed.stamps.get("generated_at"))
             warnings: list[Any] = []
         else:
             stats, warnings = await _write_graph(session, parsed, graph)
         await set_last_job(session, project, parsed.job_id)
         stats["input_fingerprint"] = parsed.fingerprint
+        stats["content_fingerprint"] = parsed.content_fingerprint
         job.project, job.status, job.finished_at = project, "completed", utcnow()
         job.stats, job.warnings = stats, warnings
         await prune_artifacts(session, project, keep=policy.keep_artifacts)

@@ -44,12 +44,7 @@ def load_artifact(
     PayloadTooLarge as soon as the inflated JSON passes ``max_bytes`` (a gzip bomb never
     inflates whole). NUL characters in strings are removed, and said in ``notes``.
     """
-    if data[:2] == _GZIP_MAGIC:
-        data = _gunzip(data, artifact, max_bytes)
-    elif len(data) > max_bytes:
-        raise PayloadTooLarge(f"{artifact} is {len(data)} bytes; the limit is {max_bytes}")
-    if data[:3] == _BOM:
-        data = data[3:]
+    data = artifact_bytes(data, artifact, max_bytes=max_bytes)
     try:
         # Decoding makes millions of containers: the collections they trigger rescan them all
         # (4x the decode time on a 37 MB manifest). JSON cannot hold reference cycles.
@@ -64,6 +59,18 @@ def load_artifact(
         if notes is not None:
             notes.append(NUL_STRIPPED)
     return document
+
+
+def artifact_bytes(data: bytes, artifact: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The JSON text of an artifact: inflated when gzip-compressed, without a byte-order mark.
+
+    Raises PayloadTooLarge as soon as the text passes ``max_bytes``.
+    """
+    if data[:2] == _GZIP_MAGIC:
+        data = _gunzip(data, artifact, max_bytes)
+    elif len(data) > max_bytes:
+        raise PayloadTooLarge(f"{artifact} is {len(data)} bytes; the limit is {max_bytes}")
+    return data[3:] if data[:3] == _BOM else data
 
 
 _INFLATE_STEP = 16 * 1024 * 1024
