@@ -73,8 +73,11 @@ async def derive_spread(
 
         return run
 
-    async with anyio.create_task_group() as group:
-        for helper in _helpers_for(lanes - 1):
-            group.start_soon(lane, there(helper))
-        group.start_soon(lane, here)
+    try:
+        async with anyio.create_task_group() as group:
+            for helper in _helpers_for(lanes - 1):
+                group.start_soon(lane, there(helper))
+            group.start_soon(lane, here)
+    except BaseExceptionGroup as failed:  # a lane's error, as one process would have raised it
+        raise failed.exceptions[0] from None
     return [packed for chunk in results for packed in chunk]

@@ -62,6 +62,14 @@ def test_spread_gives_the_same_results_in_task_order(tasks: list[Task]) -> None:
     assert len(expected) == len(many) and any(packed[1] for packed in expected)
 
 
+def test_an_error_in_a_lane_is_raised_as_in_one_process(tasks: list[Task]) -> None:
+    broken: list[Task] = [(sql, None, dialect, masking) for sql, _, dialect, masking in tasks]  # type: ignore[misc]
+    with pytest.raises(Exception) as alone:
+        derive_tasks(broken)
+    with pytest.raises(type(alone.value)):  # not wrapped in an ExceptionGroup
+        anyio.run(derive_spread, broken * 4, 2, 1)
+
+
 def test_cancelling_kills_the_helpers_that_are_mid_chunk(tasks: list[Task]) -> None:
     many = tasks * 2_000  # long enough that the helper is still in its first chunk when cancelled
     busy_pids: list[int] = []
