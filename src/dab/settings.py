@@ -59,8 +59,9 @@ class Settings(BaseSettings):
     dab_artifacts_keep_per_project: int = Field(default=20, ge=1)
     dab_pii_masking_functions: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Extra SQL function names (comma-separated) whose result counts as masked PII."""
-    dab_column_lineage_workers: int = Field(default=1, ge=0, le=64)
-    """Processes deriving column lineage at ingestion (sqlglot is CPU-bound); 0: usable cores, at most 4."""
+    dab_column_lineage_workers: int = Field(default=0, ge=0, le=64)
+    """Processes deriving column lineage at ingestion, this one included (sqlglot is CPU-bound);
+    0 (default): the usable cores, at most 4; 1: only the ingesting process."""
     dab_ingest_worker: Literal["process", "thread"] = "process"
     """Where the server runs ingestion jobs: a child process (the event loop only does I/O) or
     worker threads of the server process (its loop stalls on large artifacts)."""

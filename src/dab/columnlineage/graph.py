@@ -8,12 +8,10 @@ Every model ends up counted as full, partial or none, each miss with its reason.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -189,7 +187,7 @@ def input_digests(graph: Graph, *, extra_masking_functions: Iterable[str] = ()) 
 
 
 PARALLEL_MIN_MODELS = 400
-"""Below this many models a process pool costs more (worker start-up) than it saves."""
+"""Below this many models a second process costs more (start-up, pickling) than it saves."""
 AUTO_WORKERS_MAX = 4
 """``workers=0`` means the cores this process may use, up to this many (the API serves meanwhile)."""
 
@@ -218,35 +216,39 @@ def _derive_task(task: Task) -> Packed:
     return lineage.outputs, edges, misses, lineage.parsed
 
 
-def _derive_all(tasks: list[Task], workers: int, parallel_min: int) -> Iterable[Packed]:
-    """Each model's lineage, in a pool of ``workers`` processes for big projects (sqlglot is CPU-bound)."""
-    workers = worker_count(workers)
-    if workers <= 1 or len(tasks) < parallel_min:
-        return [_derive_task(t) for t in tasks]
-    context = multiprocessing.get_context("spawn")  # never fork a process that runs threads
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(_derive_task, tasks, chunksize=max(1, len(tasks) // (workers * 8))))
+def derive_tasks(tasks: list[Task]) -> list[Packed]:
+    """Each task's lineage, in order; picklable, so a worker process can run a share of them."""
+    return [_derive_task(t) for t in tasks]
 
 
-def derive_graph_lineage(
-    graph: Graph,
-    *,
-    only: Iterable[str] | None = None,
-    extra_masking_functions: Iterable[str] = (),
-    workers: int = 1,
-    parallel_min: int = PARALLEL_MIN_MODELS,
-) -> GraphLineage:
-    """Column edges of the models in ``only`` (all traced models when None) and their coverage."""
+@dataclass(slots=True)
+class LineagePlan:
+    """The models to derive and, in the same order, the picklable task of each."""
+
+    index: _Index
+    models: list[Capsule]
+    tasks: list[Task]
+
+
+def plan_lineage(
+    graph: Graph, *, only: Iterable[str] | None = None, extra_masking_functions: Iterable[str] = ()
+) -> LineagePlan:
+    """The derivation of the models in ``only`` (all traced models when None), ready to run."""
     dialect, masking = _dialect(graph), _masking(extra_masking_functions)
     index = _Index(graph)
     wanted = set(only) if only is not None else None
     models = [c for c in traced_models(graph) if wanted is None or c.urn in wanted]
     tasks: list[Task] = [(c.compiled_sql, index.schema(c.urn), dialect, masking) for c in models]
+    return LineagePlan(index, models, tasks)
+
+
+def assemble_lineage(plan: LineagePlan, results: Iterable[Packed]) -> GraphLineage:
+    """Column edges and coverage from the plan's results (one per task, in order)."""
     out = GraphLineage()
-    for capsule, lineage in zip(models, _derive_all(tasks, workers, parallel_min), strict=True):
+    for capsule, lineage in zip(plan.models, results, strict=True):
         urn = capsule.urn
         misses = [{"capsule_urn": urn, "reason": reason, "detail": detail} for reason, detail in lineage[2]]
-        edges = _edges_of(index, capsule, lineage, misses)
+        edges = _edges_of(plan.index, capsule, lineage, misses)
         out.edges.extend(edges)
         if not lineage[3] or (not edges and misses):
             status = "none"
@@ -256,3 +258,12 @@ def derive_graph_lineage(
             status = "full"
         out.models[urn] = ModelCoverage(status, misses)
     return out
+
+
+def derive_graph_lineage(
+    graph: Graph, *, only: Iterable[str] | None = None, extra_masking_functions: Iterable[str] = ()
+) -> GraphLineage:
+    """Column edges of the models in ``only`` (all traced models when None) and their coverage,
+    derived in this process (``services.lineage_workers`` spreads a big plan over processes)."""
+    plan = plan_lineage(graph, only=only, extra_masking_functions=extra_masking_functions)
+    return assemble_lineage(plan, derive_tasks(plan.tasks))

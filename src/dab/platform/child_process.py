@@ -83,8 +83,12 @@ class ChildProcess:
     """
 
     def __init__(
-        self, initializer: Callable[..., None] | None = None, initargs: tuple[Any, ...] = ()
+        self,
+        initializer: Callable[..., None] | None = None,
+        initargs: tuple[Any, ...] = (),
+        name: str = "dab-ingest-worker",
     ) -> None:
+        self._name = name
         self._initializer = initializer
         self._initargs = initargs
         self._process: Any = None
@@ -115,7 +119,7 @@ class ChildProcess:
         process = context.Process(
             target=_serve,
             args=(child_end, os.getpid(), self._initializer, self._initargs),
-            name="dab-ingest-worker",
+            name=self._name,
             daemon=False,  # it may start processes of its own (column lineage workers)
         )
         process.start()

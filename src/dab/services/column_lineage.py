@@ -3,7 +3,8 @@
 Each traced model stores the digest of what its lineage was derived from (its SQL, the dialect,
 its own and its readable parents' column names) and its coverage. A model whose digest is
 unchanged keeps its stored edges and coverage; only the others are parsed again (sqlglot is the
-expensive part of an ingestion), in a worker thread, inside the ingestion's transaction.
+expensive part of an ingestion), inside the ingestion's transaction, over as many processes as
+the setting allows (``lineage_workers``).
 """
 
 from __future__ import annotations
@@ -18,13 +19,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.columnlineage.graph import (
     ModelCoverage,
+    assemble_lineage,
     coverage_summary,
-    derive_graph_lineage,
     input_digests,
+    plan_lineage,
+    traced_models,
 )
 from dab.domain.gc_pause import rare_full_collections
 from dab.domain.graph import Graph
 from dab.domain.lineage import KIND_BY_VALUE, ColumnLineageEdge
+from dab.services.lineage_workers import derive_spread, start_helpers
 from dab.storage.graph_writer import StoredEdges, update_by_urn
 from dab.storage.records import CapsuleRecord, ColumnLineageRecord
 
@@ -36,7 +40,7 @@ class LineageOptions:
     """From the settings: extra masking function names, and processes for deriving lineage (0: auto)."""
 
     masking_functions: tuple[str, ...] = ()
-    workers: int = 1
+    workers: int = 0
 
 
 async def _stored_state(session: AsyncSession, project: str) -> dict[str, tuple[str | None, Any]]:
@@ -73,19 +77,16 @@ async def derive_column_lineage(
     """Set ``graph.column_edges`` and its coverage; returns the per-model state to store."""
     options = options or LineageOptions()
     masking = options.masking_functions
+    start_helpers(options.workers, len(traced_models(graph)))  # they import while we read and plan
     stored = await _stored_state(session, project)
     digests = await anyio.to_thread.run_sync(partial(input_digests, graph, extra_masking_functions=masking))
     reused = {urn for urn, digest in digests.items() if stored.get(urn, (None,))[0] == digest}
     with rare_full_collections():
-        derived = await anyio.to_thread.run_sync(
-            partial(
-                derive_graph_lineage,
-                graph,
-                only=set(digests) - reused,
-                extra_masking_functions=masking,
-                workers=options.workers,
-            )
+        plan = await anyio.to_thread.run_sync(
+            partial(plan_lineage, graph, only=set(digests) - reused, extra_masking_functions=masking)
         )
+        results = await derive_spread(plan.tasks, options.workers)
+        derived = await anyio.to_thread.run_sync(assemble_lineage, plan, results)
     models = dict(derived.models)
     for urn in reused:
         state = stored[urn][1] or {}
