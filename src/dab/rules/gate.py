@@ -12,7 +12,8 @@ from dataclasses import dataclass, replace
 
 from dab.domain.capsule import Capsule, CapsuleType
 from dab.domain.graph import Graph
-from dab.rules.model import EvaluationResult, Violation
+from dab.rules.model import EvaluationResult, Rule, Violation
+from dab.rules.reach import diff_within_reach
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +69,7 @@ def _same(base: Graph, head: Graph, urn: str) -> bool:
     Plain equality first (the common case, no copies); normalised only when it differs.
     """
     before, after = base.capsules[urn], head.capsules[urn]
-    if before != after and _definition(before) != _definition(after):
+    if before is not after and before != after and _definition(before) != _definition(after):
         return False
     return (
         base.columns_by_capsule.get(urn) == head.columns_by_capsule.get(urn)
@@ -114,7 +115,24 @@ def downstream_impact(graph: Graph, urns: Iterable[str]) -> Impact:
 
 def gate(base_graph: Graph, base: EvaluationResult, head_graph: Graph, head: EvaluationResult) -> GateDiff:
     """What the change from ``base_graph`` to ``head_graph`` introduced, fixed and reaches."""
-    introduced, fixed, unchanged = diff_violations(base, head)
+    return _report(base_graph, head_graph, *diff_violations(base, head))
+
+
+def gate_within_reach(
+    base_graph: Graph, head_graph: Graph, head: EvaluationResult, rules: Iterable[Rule]
+) -> GateDiff:
+    """``gate`` without evaluating the whole baseline: only where the change reaches."""
+    found = diff_within_reach(base_graph, head_graph, head, rules)
+    return _report(base_graph, head_graph, found.introduced, found.fixed, found.unchanged)
+
+
+def _report(
+    base_graph: Graph,
+    head_graph: Graph,
+    introduced: tuple[Violation, ...],
+    fixed: tuple[Violation, ...],
+    unchanged: int,
+) -> GateDiff:
     added, modified, removed = changed_capsules(base_graph, head_graph)
     impact = downstream_impact(head_graph, [*added, *modified])
     gone = downstream_impact(base_graph, removed)
