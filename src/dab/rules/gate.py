@@ -78,11 +78,17 @@ def _same(base: Graph, head: Graph, urn: str) -> bool:
     )
 
 
-def changed_capsules(base: Graph, head: Graph) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """(added, modified, removed) capsule URNs, each sorted."""
+def changed_capsules(
+    base: Graph, head: Graph, candidates: Iterable[str] | None = None
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(added, modified, removed) capsule URNs, each sorted. ``candidates``: a superset of the
+    capsules that differ at all (``reach.changed``), so the rest need no comparison."""
     added = sorted(set(head.capsules) - set(base.capsules))
     removed = sorted(set(base.capsules) - set(head.capsules))
-    modified = sorted(u for u in set(head.capsules) & set(base.capsules) if not _same(base, head, u))
+    common = set(head.capsules) & set(base.capsules)
+    if candidates is not None:
+        common &= set(candidates)
+    modified = sorted(u for u in common if not _same(base, head, u))
     return tuple(added), tuple(modified), tuple(removed)
 
 
@@ -123,7 +129,7 @@ def gate_within_reach(
 ) -> GateDiff:
     """``gate`` without evaluating the whole baseline: only where the change reaches."""
     found = diff_within_reach(base_graph, head_graph, head, rules)
-    return _report(base_graph, head_graph, found.introduced, found.fixed, found.unchanged)
+    return _report(base_graph, head_graph, found.introduced, found.fixed, found.unchanged, found.changed)
 
 
 def _report(
@@ -132,8 +138,9 @@ def _report(
     introduced: tuple[Violation, ...],
     fixed: tuple[Violation, ...],
     unchanged: int,
+    candidates: Iterable[str] | None = None,
 ) -> GateDiff:
-    added, modified, removed = changed_capsules(base_graph, head_graph)
+    added, modified, removed = changed_capsules(base_graph, head_graph, candidates)
     impact = downstream_impact(head_graph, [*added, *modified])
     gone = downstream_impact(base_graph, removed)
     merged = Impact(

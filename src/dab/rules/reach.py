@@ -97,6 +97,8 @@ class ViolationDiff:
     introduced: tuple[Violation, ...]
     fixed: tuple[Violation, ...]
     unchanged: int
+    changed: frozenset[str]
+    """Every capsule that differs at all between the graphs (``changed``)."""
 
 
 def _sort_key(v: Violation) -> tuple[str, str, str]:
@@ -114,7 +116,8 @@ def diff_within_reach(
     whole = [r for r in selected if r.rule_id not in local_ids]
     if EvalContext(base).dialect != EvalContext(head).dialect:  # every SQL fact may differ
         local, whole, local_ids = [], selected, set()
-    area = reach(base, head, changed(base, head))
+    differ = frozenset(changed(base, head))
+    area = reach(base, head, differ)
     found = list(evaluate(base, whole).violations)
     if local and area:
         found.extend(evaluate(base, local, scope=Scope(urns=area)).violations)
@@ -127,7 +130,8 @@ def diff_within_reach(
 
     introduced = tuple(v for v in head_result.violations if v.fingerprint not in before and in_area(v))
     fixed = tuple(v for v in found if v.fingerprint not in after)
-    return ViolationDiff(introduced, fixed, len(after) - len({v.fingerprint for v in introduced}))
+    unchanged = len(after) - len({v.fingerprint for v in introduced})
+    return ViolationDiff(introduced, fixed, unchanged, differ)
 
 
 def kinds_classified(kinds: Mapping[str, object]) -> set[str]:

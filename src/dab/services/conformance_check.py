@@ -16,6 +16,7 @@ import orjson
 import yaml
 
 from dab import __version__
+from dab.domain.gc_pause import rare_full_collections
 from dab.domain.graph import Graph
 from dab.errors import InvalidArtifact, InvalidInput, InvalidRule
 from dab.ingest.dbt import ParseMemo, load_artifact, parse_dbt
@@ -161,12 +162,15 @@ def check_artifacts(
     )
     if sql_cache is not None:
         load_facts(sql_cache)
-    outcome = check_bytes(
-        artifacts,
-        extra_rules=_rule_files(rule_files),
-        config=load_rule_config(config_file),
-        layer_rules_file=layer_rules_file,
-    )
+    # Two parsed manifests are millions of long-lived objects: every full collection would rescan
+    # them (about a second each); young collections still free sqlglot's cyclic trees.
+    with rare_full_collections():
+        outcome = check_bytes(
+            artifacts,
+            extra_rules=_rule_files(rule_files),
+            config=load_rule_config(config_file),
+            layer_rules_file=layer_rules_file,
+        )
     if sql_cache is not None:
         save_facts(sql_cache)
     return outcome

@@ -117,9 +117,13 @@ def test_a_baseline_parsed_reusing_the_head_equals_one_parsed_alone() -> None:
     alone = parse_dbt(copy.deepcopy(manifest), copy.deepcopy(catalog))
     assert reused.capsules == alone.capsules
     assert reused.columns == alone.columns
+    regrouped = Graph(capsules=alone.capsules, columns=alone.columns).columns_by_capsule
+    assert reused.columns_by_capsule == alone.columns_by_capsule == regrouped
     assert reused.edges == alone.edges and reused.tests == alone.tests
-    shared = sum(1 for u, c in reused.capsules.items() if memo.built and c is _kept(memo, u))
-    assert shared > len(reused.capsules) // 2  # most nodes were not parsed again
+    kept = {id(b.capsule) for b in memo.built.values()}
+    assert sum(id(c) in kept for c in reused.capsules.values()) > len(reused.capsules) // 2
+    kept_tests = {id(t) for _, t in memo.tests.values()}
+    assert sum(id(t) in kept_tests for t in reused.tests.values()) > len(reused.tests) // 2
 
 
 def test_nothing_is_reused_when_a_node_depends_on_more_than_its_json() -> None:
@@ -130,7 +134,3 @@ def test_nothing_is_reused_when_a_node_depends_on_more_than_its_json() -> None:
     kept = {id(b.capsule) for b in memo.built.values()}
     assert not any(id(c) in kept for c in renamed.capsules.values())
     assert any(c.namespace == "renamed" for c in renamed.capsules.values())
-
-
-def _kept(memo: ParseMemo, urn: str) -> object:
-    return next((b.capsule for b in memo.built.values() if b.capsule.urn == urn), None)

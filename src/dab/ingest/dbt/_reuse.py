@@ -13,6 +13,7 @@ from typing import Any
 
 from dab.domain.capsule import Capsule
 from dab.domain.column import Column
+from dab.domain.quality import DataTest
 from dab.ingest.dbt._context import Context, Identity
 
 
@@ -22,7 +23,12 @@ class Built:
     catalog_entry: Any
     ident: Identity
     capsule: Capsule
-    columns: list[Column]
+    by_urn: dict[str, Column]
+    """The capsule's columns by URN, in the order they were built."""
+    by_name: dict[str, str]
+    """Lower-cased column name -> column URN (what tests are matched by)."""
+    ordered: list[Column]
+    """The columns in ``Graph.columns_by_capsule`` order (shared with the graph's index)."""
 
 
 @dataclass(slots=True)
@@ -31,6 +37,7 @@ class ParseMemo:
 
     inputs: tuple[Any, ...] | None = None
     built: dict[str, Built] = field(default_factory=dict)
+    tests: dict[str, tuple[dict[str, Any], DataTest]] = field(default_factory=dict)
 
 
 def context_inputs(ctx: Context) -> tuple[Any, ...] | None:
@@ -43,9 +50,27 @@ def context_inputs(ctx: Context) -> tuple[Any, ...] | None:
 
 def reusable(memo: ParseMemo | None, ctx: Context, uid: str, node: dict[str, Any]) -> Built | None:
     """The kept result for ``uid`` when it was built from equal inputs, else ``None``."""
-    if memo is None or memo.inputs is None:
+    if memo is None:
         return None
     found = memo.built.get(uid)
     if found is None or found.catalog_entry != ctx.catalog.get(uid) or found.node != node:
         return None
     return found
+
+
+def reusable_test(memo: ParseMemo | None, ctx: Context, uid: str, node: dict[str, Any]) -> DataTest | None:
+    """The kept test for ``uid`` when its JSON is equal and every node it names was reused in
+    this parse (so it resolves to the same capsules and column names)."""
+    if memo is None:
+        return None
+    found = memo.tests.get(uid)
+    if found is None or found[0] != node:
+        return None
+    depends_on = node.get("depends_on")
+    named = depends_on.get("nodes") if isinstance(depends_on, dict) else None
+    attached = node.get("attached_node")
+    if not isinstance(named, list) or not all(isinstance(n, str) and n in ctx.reused for n in named):
+        return None
+    if attached is not None and attached not in ctx.reused:
+        return None
+    return found[1]

@@ -8,7 +8,7 @@ from typing import Any
 from dab.domain.capsule import Capsule, CapsuleType
 from dab.domain.column import Column
 from dab.domain.gc_pause import gc_paused
-from dab.domain.graph import Graph, ProjectInfo
+from dab.domain.graph import Graph, ProjectInfo, column_order
 from dab.domain.lineage import LineageEdge
 from dab.errors import InvalidArtifact
 from dab.ingest.dbt._capsules import (
@@ -31,7 +31,7 @@ from dab.ingest.dbt._load import (
     require_object,
 )
 from dab.ingest.dbt._results import index_run_results, index_sources
-from dab.ingest.dbt._reuse import Built, ParseMemo, context_inputs, reusable
+from dab.ingest.dbt._reuse import Built, ParseMemo, context_inputs, reusable, reusable_test
 from dab.ingest.dbt._tests import build_test
 from dab.ingest.dbt.layers import LayerRules
 
@@ -90,6 +90,8 @@ def _parse(
     _add_tests(ctx, nodes)
     _check_catalog(ctx)
     ctx.graph.project = _project(manifest, ctx, version)
+    if ctx.columns_index is not None:
+        ctx.graph.index_columns(ctx.columns_index)
     return ctx.graph
 
 
@@ -144,23 +146,36 @@ def _add_capsule(
     ctx: Context, uid: str, capsule_type: CapsuleType, node: dict[str, Any], make: CapsuleMaker
 ) -> None:
     found = reusable(ctx.reuse, ctx, uid, node)
-    if found is not None:
-        ident, capsule, columns = found.ident, found.capsule, found.columns
-    else:
+    if found is None:
         ident = identify(ctx, capsule_type, node)
         capsule = make(ctx, ident, node)
         columns = _columns(ctx, uid, ident, capsule, node)
-    ctx.ids[uid] = ident
+        found = Built(
+            node,
+            ctx.catalog.get(uid),
+            ident,
+            capsule,
+            by_urn={c.urn: c for c in columns},
+            by_name={c.name.lower(): c.urn for c in columns},
+            ordered=sorted(columns, key=column_order),
+        )
+    else:
+        ctx.reused.add(uid)
+    ctx.ids[uid] = found.ident
     if ctx.keep is not None:
-        ctx.keep.built[uid] = Built(node, ctx.catalog.get(uid), ident, capsule, columns)
+        ctx.keep.built[uid] = found
+    capsule = found.capsule
     if capsule.urn in ctx.graph.capsules:
         ctx.warn(key_path("nodes", uid), f"duplicate capsule URN {capsule.urn}; node skipped")
         return
     ctx.graph.capsules[capsule.urn] = capsule
-    by_name = ctx.columns_by_name.setdefault(capsule.urn, {})
-    for column in columns:
-        ctx.graph.columns[column.urn] = column
-        by_name[column.name.lower()] = column.urn
+    ctx.columns_by_name[capsule.urn] = found.by_name  # shared with the memo: never changed later
+    known = len(ctx.graph.columns)
+    ctx.graph.columns.update(found.by_urn)
+    if len(ctx.graph.columns) != known + len(found.ordered):
+        ctx.columns_index = None  # a column URN taken twice (a seed and a model of one name)
+    elif found.ordered and ctx.columns_index is not None:
+        ctx.columns_index[capsule.urn] = found.ordered
 
 
 def _columns(
@@ -255,9 +270,12 @@ def _add_tests(ctx: Context, nodes: dict[str, Any]) -> None:
     for uid, node in nodes.items():
         if not isinstance(node, dict) or node.get("resource_type") != "test" or not _enabled(node):
             continue
-        test = build_test(ctx, uid, node)
-        if test is not None:
-            ctx.graph.tests[test.urn] = test
+        test = reusable_test(ctx.reuse, ctx, uid, node) or build_test(ctx, uid, node)
+        if test is None:
+            continue
+        if ctx.keep is not None:
+            ctx.keep.tests[uid] = (node, test)
+        ctx.graph.tests[test.urn] = test
 
 
 def _check_catalog(ctx: Context) -> None:
