@@ -24,9 +24,9 @@ from dab.reports import junit_xml, pr_comment, sarif_log
 from dab.rules import EvaluationResult, Rule, RuleConfig, Severity, Violation, evaluate, load_rules_from_yaml
 from dab.rules.evaluator_vars import evaluator_config
 from dab.rules.gate import GateDiff, gate_within_reach
-from dab.services.conformance_evaluate import result_read, violation_read
-from dab.services.conformance_rules import combine, load_rule_config
+from dab.services.conformance_read import result_read, violation_read
 from dab.services.layer_config import load_layer_rules
+from dab.services.rule_sources import combine, load_rule_config
 from dab.services.sql_facts_store import load_facts, save_facts
 
 SEVERITY_RANK = {"critical": 0, "error": 1, "warning": 2, "info": 3}

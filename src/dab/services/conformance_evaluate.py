@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.domain.graph import Graph
 from dab.errors import InvalidInput, NotFound
-from dab.rules import EvaluationResult, Rule, Scope, Violation, evaluate
-from dab.services.conformance_persist import breakdown, persist_result, tally_read, violation_fields
+from dab.rules import EvaluationResult, Rule, Scope, evaluate
+from dab.services.conformance_persist import persist_result
+from dab.services.conformance_read import result_read
 from dab.services.conformance_rules import rules_in_force
 from dab.services.graph_memo import stored_graph
 from dab.services.sql_facts_store import load_facts, save_facts
@@ -67,41 +68,6 @@ class EvaluationRequest:
         return RunScope(
             layers=scope.layers, domains=scope.domains, capsule_urns=scope.urns, rule_sets=scope.rule_sets
         )
-
-
-def violation_read(v: Violation) -> dict[str, Any]:
-    return {"fingerprint": v.fingerprint, **violation_fields(v)}
-
-
-def result_read(result: EvaluationResult, violations_limit: int) -> dict[str, Any]:
-    """Score, per-rule and per-group counts, and the first ``violations_limit`` violations."""
-    parts = breakdown(result)
-    return {
-        "score": result.score,
-        "weighted_score": result.weighted_score,
-        "applicable": result.applicable,
-        "passed": result.applicable - result.failed,
-        "failed": result.failed,
-        "rules": [
-            {
-                "rule_id": c.rule_id,
-                "rule_set": c.rule_set,
-                "severity": c.severity.value,
-                **tally_read(result.by_rule[c.rule_id]),
-            }
-            for c in result.checks
-        ],
-        "by_rule_set": parts["by_rule_set"],
-        "by_layer": parts["by_layer"],
-        "by_severity": parts["by_severity"],
-        "violations_by_severity": parts["violations_by_severity"],
-        "violations": {
-            "data": [violation_read(v) for v in result.violations[:violations_limit]],
-            "total": len(result.violations),
-            "limit": violations_limit,
-            "offset": 0,
-        },
-    }
 
 
 async def _check_request(session: AsyncSession, request: EvaluationRequest, rules: tuple[Rule, ...]) -> None:

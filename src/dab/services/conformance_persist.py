@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dab.rules import EvaluationResult, Tally, Violation
+from dab.rules import EvaluationResult
+from dab.services.conformance_read import breakdown, violation_fields
 from dab.storage.records import new_uuid
 from dab.storage.repositories.violations import RunScope, ViolationRepository
 
@@ -26,44 +27,6 @@ class PersistOutcome:
     seen_again: int
     reopened: int
     resolved: int
-
-
-def tally_read(tally: Tally) -> dict[str, Any]:
-    return {
-        "applicable": tally.applicable,
-        "passed": tally.passed,
-        "failed": tally.failed,
-        "score": tally.score,
-    }
-
-
-def breakdown(result: EvaluationResult) -> dict[str, Any]:
-    counts: dict[str, int] = {}
-    for violation in result.violations:
-        counts[violation.severity.value] = counts.get(violation.severity.value, 0) + 1
-    return {
-        "by_rule": {k: tally_read(t) for k, t in result.by_rule.items()},
-        "by_rule_set": {k: tally_read(t) for k, t in result.by_rule_set.items()},
-        "by_layer": {k: tally_read(t) for k, t in result.by_layer.items()},
-        "by_severity": {k: tally_read(t) for k, t in result.by_severity.items()},
-        "violations_by_severity": dict(sorted(counts.items())),
-        "violations": len(result.violations),
-    }
-
-
-def violation_fields(v: Violation) -> dict[str, Any]:
-    """What a violation says, as stored and as answered (the fingerprint is its key)."""
-    return {
-        "rule_id": v.rule_id,
-        "rule_set": v.rule_set,
-        "severity": v.severity.value,
-        "category": v.category,
-        "subject_urn": v.subject_urn,
-        "capsule_urn": v.capsule_urn,
-        "layer": v.layer,
-        "message": v.message,
-        "remediation": v.remediation,
-    }
 
 
 async def persist_result(
