@@ -5,11 +5,12 @@ from __future__ import annotations
 import copy
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from dab.services import graph_memo
+from dab.services import conformance_evaluate, graph_memo
 
 sys.path.insert(0, str(Path(__file__).parent))  # the helper module, under --import-mode=importlib
 from conformance_helpers import API, ORDERS, artifacts, evaluate, ingest
@@ -90,3 +91,54 @@ def test_a_violation_seen_again_moves_only_its_run_and_time(client: TestClient) 
         assert {k: v for k, v in row.items() if k not in moved} == {
             k: v for k, v in old.items() if k not in moved
         }
+
+
+@pytest.fixture
+def engine_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the rule engine's real runs behind the API's evaluations."""
+    calls: list[int] = []
+    real = conformance_evaluate.evaluate
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(conformance_evaluate, "evaluate", counted)
+    return calls
+
+
+SHORT_NAMES: dict[str, Any] = {
+    "id": "model-name-short",
+    "name": "Model names are short",
+    "severity": "info",
+    "category": "naming",
+    "when": {"capsule_types": ["model"]},
+    "expression": "size(capsule.name) <= 8",
+    "remediation": "Use a shorter name.",
+}
+
+
+def test_the_same_graph_rules_and_scope_are_not_evaluated_twice(
+    client: TestClient, engine_runs: list[int]
+) -> None:
+    ingest(client)
+    first = evaluate(client, scope="full", persist_violations=True)
+    second = evaluate(client, scope="full", persist_violations=True)
+    assert len(engine_runs) == 1
+    assert {k: second[k] for k in ("score", "rules", "by_layer")} == {
+        k: first[k] for k in ("score", "rules", "by_layer")
+    }
+    evaluate(client, scope="layer", layer="gold")  # another scope: evaluated
+    assert len(engine_runs) == 2
+
+    assert client.post(f"{API}/conformance/rules", json=SHORT_NAMES).status_code == 201
+    with_rule = evaluate(client, scope="full", persist_violations=True)
+    assert len(engine_runs) == 3  # the rules changed
+    assert "model-name-short" in {r["rule_id"] for r in with_rule["rules"]}
+
+    changed = copy.deepcopy(artifacts())
+    node = next(n for n in changed["manifest"]["nodes"].values() if n.get("name") == "orders")
+    node["description"] = ""
+    ingest(client, changed)
+    assert ORDERS in _undocumented(client)  # the graph changed: evaluated again, not the kept result
+    assert len(engine_runs) == 4

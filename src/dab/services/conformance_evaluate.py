@@ -85,8 +85,28 @@ async def _check_request(session: AsyncSession, request: EvaluationRequest, rule
             raise NotFound(f"no capsule {request.capsule_urn}")
 
 
+@dataclass(frozen=True, slots=True)
+class _LastEvaluation:
+    graph: Graph
+    rules: tuple[Rule, ...]
+    scope: Scope
+    result: EvaluationResult
+
+
+_last: _LastEvaluation | None = None
+
+
 def run_engine(graph: Graph, rules: tuple[Rule, ...], scope: Scope) -> EvaluationResult:
-    return evaluate(graph, rules, scope=scope)
+    """The engine's result, kept for the next call: the engine is deterministic, and a kept
+    graph (``graph_memo``) is the same object until a write to the graph replaces it, so the
+    same graph, rules and scope give the same result without evaluating again."""
+    global _last
+    last = _last
+    if last is not None and last.graph is graph and last.scope == scope and last.rules == rules:
+        return last.result
+    result = evaluate(graph, rules, scope=scope)
+    _last = _LastEvaluation(graph, rules, scope, result)
+    return result
 
 
 def _run_with_cache(
