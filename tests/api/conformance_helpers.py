@@ -19,6 +19,16 @@ API = "/api/v1"
 ORDERS = "urn:dab:dbt:model:jaffle_shop:orders"
 CUSTOMERS = "urn:dab:dbt:model:jaffle_shop:customers"
 ARTIFACTS = ("manifest", "catalog", "run_results", "sources")
+CUSTOM: dict[str, Any] = {
+    "id": "model-name-short",
+    "name": "Model names are short",
+    "severity": "info",
+    "category": "naming",
+    "when": {"capsule_types": ["model"]},
+    "expression": "size(capsule.name) <= 8",
+    "remediation": "Use a shorter name.",
+}
+"""A custom rule as the API takes it."""
 
 
 def artifacts() -> dict[str, Any]:

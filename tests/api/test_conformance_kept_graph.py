@@ -5,28 +5,40 @@ from __future__ import annotations
 import copy
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from dab.services import graph_memo
+from dab.services import conformance_evaluate, graph_memo
 
 sys.path.insert(0, str(Path(__file__).parent))  # the helper module, under --import-mode=importlib
-from conformance_helpers import API, ORDERS, artifacts, evaluate, ingest
+from conformance_helpers import API, CUSTOM, ORDERS, artifacts, evaluate, ingest
+
+
+def _count_calls(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[int]:
+    """Counts the calls of ``module.name``; the real function still runs."""
+    calls: list[int] = []
+    real = getattr(module, name)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
 
 
 @pytest.fixture
 def loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the real graph loads of the evaluations (the loader itself runs unchanged)."""
-    calls: list[int] = []
-    real = graph_memo.load_graph
+    return _count_calls(monkeypatch, graph_memo, "load_graph")
 
-    async def counted(*args: object, **kwargs: bool) -> object:
-        calls.append(1)
-        return await real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(graph_memo, "load_graph", counted)
-    return calls
+@pytest.fixture
+def engine_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the rule engine's real runs behind the API's evaluations."""
+    return _count_calls(monkeypatch, conformance_evaluate, "evaluate")
 
 
 def _undocumented(client: TestClient) -> set[str]:
@@ -90,3 +102,29 @@ def test_a_violation_seen_again_moves_only_its_run_and_time(client: TestClient) 
         assert {k: v for k, v in row.items() if k not in moved} == {
             k: v for k, v in old.items() if k not in moved
         }
+
+
+def test_the_same_graph_rules_and_scope_are_not_evaluated_twice(
+    client: TestClient, engine_runs: list[int]
+) -> None:
+    ingest(client)
+    first = evaluate(client, scope="full", persist_violations=True)
+    second = evaluate(client, scope="full", persist_violations=True)
+    assert len(engine_runs) == 1
+    assert {k: second[k] for k in ("score", "rules", "by_layer")} == {
+        k: first[k] for k in ("score", "rules", "by_layer")
+    }
+    evaluate(client, scope="layer", layer="gold")  # another scope: evaluated
+    assert len(engine_runs) == 2
+
+    assert client.post(f"{API}/conformance/rules", json=CUSTOM).status_code == 201
+    with_rule = evaluate(client, scope="full", persist_violations=True)
+    assert len(engine_runs) == 3  # the rules changed
+    assert "model-name-short" in {r["rule_id"] for r in with_rule["rules"]}
+
+    changed = copy.deepcopy(artifacts())
+    node = next(n for n in changed["manifest"]["nodes"].values() if n.get("name") == "orders")
+    node["description"] = ""
+    ingest(client, changed)
+    assert ORDERS in _undocumented(client)  # the graph changed: evaluated again, not the kept result
+    assert len(engine_runs) == 4

@@ -17,17 +17,8 @@ from dab.rules import builtin_rules
 from dab.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).parent))  # the helper module, under --import-mode=importlib
-from conformance_helpers import API, ORDERS, artifacts, evaluate, ingest, violations
+from conformance_helpers import API, CUSTOM, ORDERS, artifacts, evaluate, ingest, violations
 
-CUSTOM: dict[str, Any] = {
-    "id": "model-name-short",
-    "name": "Model names are short",
-    "severity": "info",
-    "category": "naming",
-    "when": {"capsule_types": ["model"]},
-    "expression": "size(capsule.name) <= 8",
-    "remediation": "Use a shorter name.",
-}
 RULE_FILE = """
 rule_set: team
 rules:

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import click
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.errors import DabError, InvalidArtifact, InvalidInput, NotFound, clip
-from dab.platform import cache
-from dab.settings import Settings, get_settings
-from dab.storage import migrate
-from dab.storage.db import create_engine, make_session_factory
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from dab.settings import Settings
+
+# Settings, the storage layer, SQLAlchemy and the cache client are imported where a command uses them:
+# `dab conformance check` (CI, no database) must not pay for them at start-up.
 
 T = TypeVar("T")
 err_console = Console(stderr=True)
@@ -35,6 +37,10 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def load_settings() -> Settings:
+    from pydantic import ValidationError
+
+    from dab.settings import get_settings
+
     try:
         return get_settings()
     except ValidationError as exc:
@@ -50,13 +56,19 @@ def guarded(func: Callable[[], T]) -> T:
     except DabError as exc:
         code = next((c for t, c in EXIT_CODES.items() if isinstance(exc, t)), 1)
         fail(exc.detail, code)
-    except (SQLAlchemyError, OSError, TimeoutError) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
-        fail(f"database unavailable: {reason}", EXIT_UNAVAILABLE)
     except (typer.Exit, typer.Abort, click.ClickException):
         raise
-    except Exception as exc:  # a bug: still one line, never a traceback
-        fail(f"internal error: {type(exc).__name__}: {exc}")
+    except Exception as exc:
+        if not isinstance(exc, (OSError, TimeoutError)) and not _database_error(exc):
+            fail(f"internal error: {type(exc).__name__}: {exc}")  # a bug: still one line, never a traceback
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
+        fail(f"database unavailable: {reason}", EXIT_UNAVAILABLE)
+
+
+def _database_error(exc: Exception) -> bool:
+    """A SQLAlchemy error (only possible once SQLAlchemy has been imported)."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    return errors is not None and isinstance(exc, errors.SQLAlchemyError)
 
 
 def run(coro_factory: Callable[[], Awaitable[T]]) -> T:
@@ -71,6 +83,8 @@ def run(coro_factory: Callable[[], Awaitable[T]]) -> T:
 async def announce_write(settings: Settings) -> None:
     """Tell running servers' caches that the database changed under them."""
     if settings.cache_enabled:
+        from dab.platform import cache
+
         await cache.announce_write(
             redis_url=settings.effective_cache_url,
             generation_file=settings.cache_generation_file,
@@ -81,6 +95,9 @@ async def announce_write(settings: Settings) -> None:
 @asynccontextmanager
 async def unit_of_work(settings: Settings) -> AsyncIterator[AsyncSession]:
     """One transaction on the configured database (embedded SQLite is migrated first)."""
+    from dab.storage import migrate
+    from dab.storage.db import create_engine, make_session_factory
+
     url = settings.effective_database_url
     if settings.database_url is None:
         await asyncio.to_thread(migrate.upgrade, url)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -15,14 +15,13 @@ from dab.cli._render import console, print_json, print_rows
 from dab.cli._runtime import announce_write, fail, guarded, load_settings, run, unit_of_work
 from dab.errors import InvalidInput, InvalidRule
 from dab.services.conformance_check import CHECK_FORMATS, CheckOutcome, check_artifacts, render_check
-from dab.services.conformance_evaluate import (
-    EvaluationRequest,
-    evaluate_conformance,
-    result_read,
-    violation_read,
-)
-from dab.services.conformance_violations import latest_score, list_violations
-from dab.storage.repositories.violations import ViolationFilter
+from dab.services.conformance_read import result_read, violation_read
+
+if TYPE_CHECKING:
+    from dab.storage.repositories.violations import ViolationFilter
+
+# Commands reading the database import its services where they run: `check` (CI, no database)
+# must not pay for SQLAlchemy and the storage layer at start-up.
 
 app = typer.Typer(
     help="Conformance: evaluate rules, read the score and the violations.", no_args_is_help=True
@@ -78,6 +77,8 @@ def _request(
 
 
 async def _evaluate_locally(body: dict[str, Any], persist: bool | None) -> dict[str, Any]:
+    from dab.services.conformance_evaluate import EvaluationRequest, evaluate_conformance
+
     settings = load_settings()
     request = EvaluationRequest(
         scope=body["scope"],
@@ -126,6 +127,8 @@ def evaluate(
 
 
 async def _score_locally() -> dict[str, Any]:
+    from dab.services.conformance_violations import latest_score
+
     async with unit_of_work(load_settings()) as session:
         return await latest_score(session)
 
@@ -149,6 +152,8 @@ def score(
 
 
 async def _violations_locally(filters: ViolationFilter, limit: int, offset: int) -> dict[str, Any]:
+    from dab.services.conformance_violations import list_violations
+
     async with unit_of_work(load_settings()) as session:
         return await list_violations(session, filters, limit=limit, offset=offset)
 
@@ -168,6 +173,8 @@ def violations(
     api_key: ApiKey = None,
 ) -> None:
     """Stored violations, most severe first."""
+    from dab.storage.repositories.violations import ViolationFilter
+
     filters = ViolationFilter(
         severity=severity, rule_id=rule, category=category, layer=layer, status=status, capsule_urn=capsule
     )

@@ -59,6 +59,11 @@ def traverse(adjacency: Mapping[str, Iterable[str]], start: str, depth: int) -> 
     return distances
 
 
+def column_order(column: Column) -> tuple[int, str]:
+    """Columns of a capsule in table order; unknown positions last, by name."""
+    return (column.ordinal if column.ordinal is not None else 1 << 30, column.name)
+
+
 @dataclass(slots=False)
 class Graph:
     """Capsules, columns, tests and lineage of a project, keyed by URN."""
@@ -93,8 +98,13 @@ class Graph:
         for column in self.columns.values():
             out[column.capsule_urn].append(column)
         for cols in out.values():
-            cols.sort(key=lambda c: (c.ordinal if c.ordinal is not None else 1 << 30, c.name))
+            cols.sort(key=column_order)
         return dict(out)
+
+    def index_columns(self, by_capsule: dict[str, list[Column]]) -> None:
+        """Give ``columns_by_capsule`` from a builder that holds each capsule's columns already
+        (sorted by ``column_order``, non-empty lists only), instead of regrouping every column."""
+        self.__dict__["columns_by_capsule"] = by_capsule
 
     @cached_property
     def tests_by_capsule(self) -> dict[str, list[DataTest]]:

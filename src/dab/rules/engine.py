@@ -71,9 +71,10 @@ def _selected(rule: Rule, buckets: Buckets) -> Iterator[tuple[str, list[Subject]
 
 
 def _subjects(
-    ctx: EvalContext, rule: Rule, capsules: list[Subject], urns: frozenset[str] | None
+    ctx: EvalContext, rule: Rule, capsules: list[Subject], urns: frozenset[str] | None, capsules_only: bool
 ) -> list[Subject]:
-    """The rule's subjects among ``capsules``: the capsules themselves, or their columns."""
+    """The rule's subjects among ``capsules``: the capsules themselves, or their columns.
+    ``capsules_only``: ``urns`` names no column, so a capsule outside it has no subject."""
     if rule.scope == "capsule":
         return capsules if urns is None else [s for s in capsules if s.capsule.urn in urns]
     applies = CHECKS[rule.check.kind].columns
@@ -81,6 +82,8 @@ def _subjects(
     out: list[Subject] = []
     for subject in capsules:
         capsule = subject.capsule
+        if capsules_only and urns is not None and capsule.urn not in urns:
+            continue
         if applies is None:
             columns = ctx.column_subjects(capsule)
         else:
@@ -93,7 +96,12 @@ def _subjects(
 
 
 def _run_rule(
-    ctx: EvalContext, rule: Rule, buckets: Buckets, scope: Scope, by_layer: dict[str, Tally]
+    ctx: EvalContext,
+    rule: Rule,
+    buckets: Buckets,
+    scope: Scope,
+    by_layer: dict[str, Tally],
+    capsules_only: bool,
 ) -> tuple[CheckResult, list[Violation]]:
     check = CHECKS[rule.check.kind].fn
     expression = rule.when.expression
@@ -101,7 +109,7 @@ def _run_rule(
     violations: list[Violation] = []
     for layer, capsules in _selected(rule, buckets):
         applicable = failed = 0
-        for subject in _subjects(ctx, rule, capsules, scope.urns):
+        for subject in _subjects(ctx, rule, capsules, scope.urns, capsules_only):
             if expression is not None and not cel_true(expression, ctx, subject)[0]:
                 continue
             outcome = check(ctx, rule, subject)
@@ -170,12 +178,15 @@ def _evaluate(graph: Graph, rules: Iterable[Rule], scope: Scope) -> EvaluationRe
     selected = sorted((r for r in rules if r.enabled and scope.includes_rule(r)), key=lambda r: r.rule_id)
     ensure_unique(selected)
     ctx = EvalContext(graph)
-    buckets = _buckets(c for _, c in sorted(graph.capsules.items()) if scope.includes_capsule(c))
+    capsules_only = scope.urns is not None and scope.urns <= graph.capsules.keys()
+    # A scope of capsule URNs only (the PR gate's reach): no other capsule has a subject.
+    urns = sorted(scope.urns) if scope.urns is not None and capsules_only else sorted(graph.capsules)
+    buckets = _buckets(c for c in map(graph.capsules.__getitem__, urns) if scope.includes_capsule(c))
     checks: list[CheckResult] = []
     violations: list[Violation] = []
     by_layer: dict[str, Tally] = {}
     for rule in selected:
-        result, found = _run_rule(ctx, rule, buckets, scope, by_layer)
+        result, found = _run_rule(ctx, rule, buckets, scope, by_layer, capsules_only)
         checks.append(result)
         violations.extend(found)
     violations.sort(key=lambda v: (v.rule_id, v.subject_urn, v.detail_key))

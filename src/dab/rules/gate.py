@@ -12,7 +12,8 @@ from dataclasses import dataclass, replace
 
 from dab.domain.capsule import Capsule, CapsuleType
 from dab.domain.graph import Graph
-from dab.rules.model import EvaluationResult, Violation
+from dab.rules.model import EvaluationResult, Rule, Violation
+from dab.rules.reach import diff_within_reach
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +69,7 @@ def _same(base: Graph, head: Graph, urn: str) -> bool:
     Plain equality first (the common case, no copies); normalised only when it differs.
     """
     before, after = base.capsules[urn], head.capsules[urn]
-    if before != after and _definition(before) != _definition(after):
+    if before is not after and before != after and _definition(before) != _definition(after):
         return False
     return (
         base.columns_by_capsule.get(urn) == head.columns_by_capsule.get(urn)
@@ -77,11 +78,17 @@ def _same(base: Graph, head: Graph, urn: str) -> bool:
     )
 
 
-def changed_capsules(base: Graph, head: Graph) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """(added, modified, removed) capsule URNs, each sorted."""
+def changed_capsules(
+    base: Graph, head: Graph, candidates: Iterable[str] | None = None
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(added, modified, removed) capsule URNs, each sorted. ``candidates``: a superset of the
+    capsules that differ at all (``reach.changed``), so the rest need no comparison."""
     added = sorted(set(head.capsules) - set(base.capsules))
     removed = sorted(set(base.capsules) - set(head.capsules))
-    modified = sorted(u for u in set(head.capsules) & set(base.capsules) if not _same(base, head, u))
+    common = set(head.capsules) & set(base.capsules)
+    if candidates is not None:
+        common &= set(candidates)
+    modified = sorted(u for u in common if not _same(base, head, u))
     return tuple(added), tuple(modified), tuple(removed)
 
 
@@ -114,8 +121,26 @@ def downstream_impact(graph: Graph, urns: Iterable[str]) -> Impact:
 
 def gate(base_graph: Graph, base: EvaluationResult, head_graph: Graph, head: EvaluationResult) -> GateDiff:
     """What the change from ``base_graph`` to ``head_graph`` introduced, fixed and reaches."""
-    introduced, fixed, unchanged = diff_violations(base, head)
-    added, modified, removed = changed_capsules(base_graph, head_graph)
+    return _report(base_graph, head_graph, *diff_violations(base, head))
+
+
+def gate_within_reach(
+    base_graph: Graph, head_graph: Graph, head: EvaluationResult, rules: Iterable[Rule]
+) -> GateDiff:
+    """``gate`` without evaluating the whole baseline: only where the change reaches."""
+    found = diff_within_reach(base_graph, head_graph, head, rules)
+    return _report(base_graph, head_graph, found.introduced, found.fixed, found.unchanged, found.changed)
+
+
+def _report(
+    base_graph: Graph,
+    head_graph: Graph,
+    introduced: tuple[Violation, ...],
+    fixed: tuple[Violation, ...],
+    unchanged: int,
+    candidates: Iterable[str] | None = None,
+) -> GateDiff:
+    added, modified, removed = changed_capsules(base_graph, head_graph, candidates)
     impact = downstream_impact(head_graph, [*added, *modified])
     gone = downstream_impact(base_graph, removed)
     merged = Impact(

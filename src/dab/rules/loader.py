@@ -96,10 +96,14 @@ def ensure_unique(rules: Iterable[Rule]) -> None:
         seen.add(rule.rule_id)
 
 
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader (same documents, ~10x faster: the built-in rules are ~60 rules of YAML)."""
+
+
 def load_rules_from_yaml(text: str, *, rule_set: str | None = None) -> list[Rule]:
     """Parse and validate a rule-set document; raises ``InvalidRule`` before returning anything."""
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         raise InvalidRule(f"rule file: not valid YAML: {exc}") from exc
     if not isinstance(doc, Mapping):

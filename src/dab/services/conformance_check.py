@@ -16,16 +16,17 @@ import orjson
 import yaml
 
 from dab import __version__
+from dab.domain.gc_pause import rare_full_collections
 from dab.domain.graph import Graph
 from dab.errors import InvalidArtifact, InvalidInput, InvalidRule
-from dab.ingest.dbt import load_artifact, parse_dbt
+from dab.ingest.dbt import ParseMemo, load_artifact, parse_dbt
 from dab.reports import junit_xml, pr_comment, sarif_log
 from dab.rules import EvaluationResult, Rule, RuleConfig, Severity, Violation, evaluate, load_rules_from_yaml
 from dab.rules.evaluator_vars import evaluator_config
-from dab.rules.gate import GateDiff, gate
-from dab.services.conformance_evaluate import result_read, violation_read
-from dab.services.conformance_rules import combine, load_rule_config
+from dab.rules.gate import GateDiff, gate_within_reach
+from dab.services.conformance_read import result_read, violation_read
 from dab.services.layer_config import load_layer_rules
+from dab.services.rule_sources import combine, load_rule_config
 from dab.services.sql_facts_store import load_facts, save_facts
 
 SEVERITY_RANK = {"critical": 0, "error": 1, "warning": 2, "info": 3}
@@ -91,16 +92,25 @@ def project_rule_config(raw: bytes | None) -> RuleConfig:
     return RuleConfig.from_dict(evaluator_config(doc))
 
 
-def _graph(manifest: bytes, catalog: bytes | None, layer_rules_file: Path | None) -> Graph:
+def _graph(
+    manifest: bytes,
+    catalog: bytes | None,
+    layer_rules_file: Path | None,
+    *,
+    keep: ParseMemo | None = None,
+    reuse: ParseMemo | None = None,
+) -> Graph:
     manifest_doc = load_artifact(manifest, "manifest.json")
     catalog_doc = load_artifact(catalog, "catalog.json") if catalog else None
-    return parse_dbt(manifest_doc, catalog_doc, layer_rules=load_layer_rules(layer_rules_file))
+    layer_rules = load_layer_rules(layer_rules_file)
+    return parse_dbt(manifest_doc, catalog_doc, layer_rules=layer_rules, keep=keep, reuse=reuse)
 
 
-def _baseline_graph(manifest: bytes, layer_rules_file: Path | None) -> Graph:
-    """The baseline's graph; its errors name the baseline, not the head manifest."""
+def _baseline_graph(manifest: bytes, layer_rules_file: Path | None, head: ParseMemo) -> Graph:
+    """The baseline's graph, sharing the head's capsules for equal nodes; its errors name the
+    baseline, not the head manifest."""
     try:
-        return _graph(manifest, None, layer_rules_file)
+        return _graph(manifest, None, layer_rules_file, reuse=head)
     except InvalidArtifact as exc:
         raise InvalidArtifact(
             exc.reason, artifact=f"baseline {exc.artifact}", json_path=exc.json_path
@@ -114,15 +124,21 @@ def check_bytes(
     config: RuleConfig | None = None,
     layer_rules_file: Path | None = None,
 ) -> CheckOutcome:
-    """Evaluate the head manifest; with a baseline, diff the two evaluations (the PR gate)."""
-    graph = _graph(artifacts.manifest, artifacts.catalog, layer_rules_file)
+    """Evaluate the head manifest; with a baseline, diff the two evaluations (the PR gate).
+
+    The baseline is parsed reusing the head's capsules for equal nodes and evaluated only
+    where the change reaches (``dab.rules.reach``): the unchanged rest cannot differ.
+    """
+    memo = ParseMemo() if artifacts.baseline is not None else None
+    graph = _graph(artifacts.manifest, artifacts.catalog, layer_rules_file, keep=memo)
     layered = project_rule_config(artifacts.dbt_project).layered(config or RuleConfig())
     rules = combine(extra_rules, layered)
     result = evaluate(graph, rules)
-    if artifacts.baseline is None:
+    if artifacts.baseline is None or memo is None:
         return CheckOutcome(graph, rules, result)
-    base_graph = _baseline_graph(artifacts.baseline, layer_rules_file)
-    diff = gate(base_graph, evaluate(base_graph, rules), graph, result)
+    base_graph = _baseline_graph(artifacts.baseline, layer_rules_file, memo)
+    del memo  # the head's node dicts are no longer needed
+    diff = gate_within_reach(base_graph, graph, result, rules)
     return CheckOutcome(graph, rules, result, diff)
 
 
@@ -146,12 +162,15 @@ def check_artifacts(
     )
     if sql_cache is not None:
         load_facts(sql_cache)
-    outcome = check_bytes(
-        artifacts,
-        extra_rules=_rule_files(rule_files),
-        config=load_rule_config(config_file),
-        layer_rules_file=layer_rules_file,
-    )
+    # Two parsed manifests are millions of long-lived objects: every full collection would rescan
+    # them (about a second each); young collections still free sqlglot's cyclic trees.
+    with rare_full_collections():
+        outcome = check_bytes(
+            artifacts,
+            extra_rules=_rule_files(rule_files),
+            config=load_rule_config(config_file),
+            layer_rules_file=layer_rules_file,
+        )
     if sql_cache is not None:
         save_facts(sql_cache)
     return outcome

@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.domain.graph import Graph
 from dab.errors import InvalidInput, NotFound
-from dab.rules import EvaluationResult, Rule, Scope, Violation, evaluate
-from dab.services.conformance_persist import breakdown, persist_result, tally_read, violation_fields
+from dab.rules import EvaluationResult, Rule, Scope, evaluate
+from dab.services.conformance_persist import persist_result
+from dab.services.conformance_read import result_read
 from dab.services.conformance_rules import rules_in_force
 from dab.services.graph_memo import stored_graph
 from dab.services.sql_facts_store import load_facts, save_facts
@@ -69,41 +70,6 @@ class EvaluationRequest:
         )
 
 
-def violation_read(v: Violation) -> dict[str, Any]:
-    return {"fingerprint": v.fingerprint, **violation_fields(v)}
-
-
-def result_read(result: EvaluationResult, violations_limit: int) -> dict[str, Any]:
-    """Score, per-rule and per-group counts, and the first ``violations_limit`` violations."""
-    parts = breakdown(result)
-    return {
-        "score": result.score,
-        "weighted_score": result.weighted_score,
-        "applicable": result.applicable,
-        "passed": result.applicable - result.failed,
-        "failed": result.failed,
-        "rules": [
-            {
-                "rule_id": c.rule_id,
-                "rule_set": c.rule_set,
-                "severity": c.severity.value,
-                **tally_read(result.by_rule[c.rule_id]),
-            }
-            for c in result.checks
-        ],
-        "by_rule_set": parts["by_rule_set"],
-        "by_layer": parts["by_layer"],
-        "by_severity": parts["by_severity"],
-        "violations_by_severity": parts["violations_by_severity"],
-        "violations": {
-            "data": [violation_read(v) for v in result.violations[:violations_limit]],
-            "total": len(result.violations),
-            "limit": violations_limit,
-            "offset": 0,
-        },
-    }
-
-
 async def _check_request(session: AsyncSession, request: EvaluationRequest, rules: tuple[Rule, ...]) -> None:
     if request.scope == "rule_sets":
         known = {r.rule_set for r in rules}
@@ -119,8 +85,28 @@ async def _check_request(session: AsyncSession, request: EvaluationRequest, rule
             raise NotFound(f"no capsule {request.capsule_urn}")
 
 
+@dataclass(frozen=True, slots=True)
+class _LastEvaluation:
+    graph: Graph
+    rules: tuple[Rule, ...]
+    scope: Scope
+    result: EvaluationResult
+
+
+_last: _LastEvaluation | None = None
+
+
 def run_engine(graph: Graph, rules: tuple[Rule, ...], scope: Scope) -> EvaluationResult:
-    return evaluate(graph, rules, scope=scope)
+    """The engine's result, kept for the next call: the engine is deterministic, and a kept
+    graph (``graph_memo``) is the same object until a write to the graph replaces it, so the
+    same graph, rules and scope give the same result without evaluating again."""
+    global _last
+    last = _last
+    if last is not None and last.graph is graph and last.scope == scope and last.rules == rules:
+        return last.result
+    result = evaluate(graph, rules, scope=scope)
+    _last = _LastEvaluation(graph, rules, scope, result)
+    return result
 
 
 def _run_with_cache(

@@ -13,7 +13,7 @@ import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.services.conformance_check import Artifacts, CheckOutcome, check_bytes
-from dab.services.conformance_rules import extra_rules, load_rule_config
+from dab.services.rule_sources import extra_rules, load_rule_config
 from dab.storage.repositories.product_members import ProductMembershipRepository
 from dab.storage.repositories.rules import RuleRepository
 

@@ -14,9 +14,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dab.rules import EvaluationResult, Tally, Violation
+from dab.rules import EvaluationResult
+from dab.services.conformance_read import breakdown, violation_fields
 from dab.storage.records import new_uuid
-from dab.storage.repositories.violations import RunScope, ViolationRepository
+from dab.storage.repositories.violations import UNRESOLVED, RunScope, ViolationRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,44 +27,6 @@ class PersistOutcome:
     seen_again: int
     reopened: int
     resolved: int
-
-
-def tally_read(tally: Tally) -> dict[str, Any]:
-    return {
-        "applicable": tally.applicable,
-        "passed": tally.passed,
-        "failed": tally.failed,
-        "score": tally.score,
-    }
-
-
-def breakdown(result: EvaluationResult) -> dict[str, Any]:
-    counts: dict[str, int] = {}
-    for violation in result.violations:
-        counts[violation.severity.value] = counts.get(violation.severity.value, 0) + 1
-    return {
-        "by_rule": {k: tally_read(t) for k, t in result.by_rule.items()},
-        "by_rule_set": {k: tally_read(t) for k, t in result.by_rule_set.items()},
-        "by_layer": {k: tally_read(t) for k, t in result.by_layer.items()},
-        "by_severity": {k: tally_read(t) for k, t in result.by_severity.items()},
-        "violations_by_severity": dict(sorted(counts.items())),
-        "violations": len(result.violations),
-    }
-
-
-def violation_fields(v: Violation) -> dict[str, Any]:
-    """What a violation says, as stored and as answered (the fingerprint is its key)."""
-    return {
-        "rule_id": v.rule_id,
-        "rule_set": v.rule_set,
-        "severity": v.severity.value,
-        "category": v.category,
-        "subject_urn": v.subject_urn,
-        "capsule_urn": v.capsule_urn,
-        "layer": v.layer,
-        "message": v.message,
-        "remediation": v.remediation,
-    }
 
 
 async def persist_result(
@@ -120,7 +83,32 @@ async def persist_result(
         seen_rows[violation.fingerprint] = values
     await repo.insert_many(list(new_rows.values()))
     await repo.update_many(list(seen_rows.values()))
-    await repo.touch(sorted(set(unchanged.values())), run_id, now)
-    resolved = await repo.resolve_missing(run_id, now, run_scope)
+    if run_scope.clauses():
+        await repo.touch(sorted(set(unchanged.values())), run_id, now)
+        resolved = await repo.resolve_missing(run_id, now, run_scope)
+    else:
+        resolved = await _settle_full_run(repo, result, existing, unchanged, run_id, now)
     seen = len(seen_rows) + len(unchanged.keys() - seen_rows.keys())
     return PersistOutcome(run_id, len(new_rows), seen, reopened, resolved)
+
+
+async def _settle_full_run(
+    repo: ViolationRepository,
+    result: EvaluationResult,
+    existing: dict[str, tuple[str, str, tuple[Any, ...]]],
+    unchanged: dict[str, str],
+    run_id: str,
+    now: datetime,
+) -> int:
+    """A full run speaks for every stored violation, and most are seen again unchanged: resolve
+    the few it did not produce (known from ``existing``), then touch every open or acknowledged
+    one in a single statement instead of naming ~45k ids. Waived ones seen again are named."""
+    produced = {v.fingerprint for v in result.violations}
+    missing = sorted(
+        found[0] for fp, found in existing.items() if found[1] in UNRESOLVED and fp not in produced
+    )
+    resolved = await repo.resolve_ids(missing, now)
+    await repo.touch_unresolved(run_id, now)
+    waived = sorted(vid for fp, vid in unchanged.items() if existing[fp][1] not in UNRESOLVED)
+    await repo.touch(waived, run_id, now)
+    return resolved

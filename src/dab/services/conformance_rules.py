@@ -4,75 +4,24 @@ API, with the deployment's overrides (DAB_RULES_CONFIG_FILE) applied; add and de
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dab.errors import Conflict, InvalidInput, InvalidRule, NotFound
-from dab.rules import Rule, RuleConfig, apply_config, builtin_rules, load_rules_from_yaml, rule_from_dict
-from dab.rules.loader import ensure_unique
+from dab.errors import Conflict, InvalidInput, NotFound
+from dab.rules import Rule, builtin_rules, rule_from_dict
+from dab.services.rule_sources import combine, load_rule_config, load_rules_dir, stored_rule
 from dab.storage.repositories.rules import RuleRepository
 
 CUSTOM_RULE_SET = "custom"
-RULE_FILE_SUFFIXES = (".yaml", ".yml")
-
-
-def load_rules_dir(path: Path | None) -> list[Rule]:
-    """Every rule of every YAML file in the directory; the first bad file stops everything."""
-    if path is None:
-        return []
-    if not path.is_dir():
-        raise InvalidRule(f"rules directory {path} (DAB_RULES_DIR): not a directory")
-    rules: list[Rule] = []
-    for file in sorted(p for p in path.iterdir() if p.suffix in RULE_FILE_SUFFIXES):
-        try:
-            rules.extend(load_rules_from_yaml(file.read_text("utf-8")))
-        except InvalidRule as exc:
-            raise InvalidRule(f"{file}: {exc.detail}") from exc
-        except OSError as exc:
-            raise InvalidRule(f"{file}: cannot read: {exc}") from exc
-    return rules
-
-
-def load_rule_config(path: Path | None) -> RuleConfig | None:
-    if path is None:
-        return None
-    try:
-        data = yaml.safe_load(path.read_text("utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise InvalidRule(f"{path} (DAB_RULES_CONFIG_FILE): cannot read: {exc}") from exc
-    if not isinstance(data, Mapping):
-        raise InvalidRule(f"{path} (DAB_RULES_CONFIG_FILE): expected a mapping at the top level")
-    try:
-        return RuleConfig.from_dict(data)
-    except InvalidRule as exc:
-        raise InvalidRule(f"{path}: {exc.detail}") from exc
-
-
-def _stored_rule(rule_set: str, definition: dict[str, Any]) -> Rule:
-    return rule_from_dict(definition, rule_set)
-
-
-def extra_rules(rules_dir: Path | None, stored: Sequence[tuple[str, dict[str, Any]]] = ()) -> list[Rule]:
-    return [*load_rules_dir(rules_dir), *(_stored_rule(s, d) for s, d in stored)]
-
-
-def combine(
-    extra: Sequence[Rule], config: RuleConfig | Mapping[str, Any] | None, *, with_builtins: bool = True
-) -> tuple[Rule, ...]:
-    """Built-ins plus ``extra``; ids must be unique across all of them; overrides applied."""
-    rules = [*(builtin_rules() if with_builtins else ()), *extra]
-    ensure_unique(rules)
-    return apply_config(rules, config)
 
 
 async def _origins(session: AsyncSession, rules_dir: Path | None) -> tuple[list[Rule], dict[str, str]]:
     from_files = load_rules_dir(rules_dir)
     stored = await RuleRepository(session).list_definitions()
-    from_api = [_stored_rule(s, d) for s, d in stored]
+    from_api = [stored_rule(s, d) for s, d in stored]
     origins = {r.rule_id: "builtin" for r in builtin_rules()}
     origins.update({r.rule_id: "file" for r in from_files})
     origins.update({r.rule_id: "api" for r in from_api})

@@ -4,6 +4,7 @@ Pure: reads already-loaded bytes or dicts; no DB, no settings, no framework impo
 """
 
 from dab.ingest.dbt._load import artifact_bytes, load_artifact
+from dab.ingest.dbt._reuse import ParseMemo
 from dab.ingest.dbt.content import Content, content_of
 from dab.ingest.dbt.layers import LayerRules
 from dab.ingest.dbt.parser import parse_dbt
@@ -12,6 +13,7 @@ from dab.ingest.dbt.redact import redact_secrets, redact_value
 __all__ = [
     "Content",
     "LayerRules",
+    "ParseMemo",
     "artifact_bytes",
     "content_of",
     "load_artifact",

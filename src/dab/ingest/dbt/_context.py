@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from dab.domain.column import Column
 from dab.domain.graph import Graph, IngestIssue
 from dab.ingest.dbt._load import MANIFEST
 from dab.ingest.dbt._results import NodeResult
 from dab.ingest.dbt.layers import LayerRules
+
+if TYPE_CHECKING:
+    from dab.ingest.dbt._reuse import ParseMemo
 
 
 @dataclass(slots=True)
@@ -32,6 +36,12 @@ class Context:
     ids: dict[str, Identity] = field(default_factory=dict)
     columns_by_name: dict[str, dict[str, str]] = field(default_factory=dict)
     """capsule URN -> lower-cased column name -> column URN"""
+    columns_index: dict[str, list[Column]] | None = field(default_factory=dict)
+    """capsule URN -> its columns in ``Graph.columns_by_capsule`` order; None: not usable"""
+    keep: ParseMemo | None = None
+    reused: set[str] = field(default_factory=set)
+    """unique ids whose capsule came from ``reuse`` (tests naming only these can be reused too)"""
+    reuse: ParseMemo | None = None
 
     def namespace(self, package: Any) -> str:
         name = str(package or self.root_package)

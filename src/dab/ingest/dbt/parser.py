@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from dab.domain.capsule import Capsule, CapsuleType
+from dab.domain.column import Column
 from dab.domain.gc_pause import gc_paused
-from dab.domain.graph import Graph, ProjectInfo
+from dab.domain.graph import Graph, ProjectInfo, column_order
 from dab.domain.lineage import LineageEdge
 from dab.errors import InvalidArtifact
 from dab.ingest.dbt._capsules import (
@@ -19,7 +20,7 @@ from dab.ingest.dbt._capsules import (
 )
 from dab.ingest.dbt._columns import build_columns
 from dab.ingest.dbt._common import config_of, key_path
-from dab.ingest.dbt._context import Context, group_owners, root_package_of
+from dab.ingest.dbt._context import Context, Identity, group_owners, root_package_of
 from dab.ingest.dbt._load import (
     CATALOG,
     MANIFEST,
@@ -30,6 +31,7 @@ from dab.ingest.dbt._load import (
     require_object,
 )
 from dab.ingest.dbt._results import index_run_results, index_sources
+from dab.ingest.dbt._reuse import Built, ParseMemo, context_inputs, reusable, reusable_test
 from dab.ingest.dbt._tests import build_test
 from dab.ingest.dbt.layers import LayerRules
 
@@ -44,16 +46,20 @@ def parse_dbt(
     *,
     project_name: str | None = None,
     layer_rules: LayerRules | None = None,
+    keep: ParseMemo | None = None,
+    reuse: ParseMemo | None = None,
 ) -> Graph:
     """Build the Graph of one dbt project from its artifacts.
 
     Fatal problems (wrong artifact, unsupported schema version, missing required objects) raise
     InvalidArtifact; everything else is recorded in ``graph.issues`` and skipped.
+    ``keep`` records each node's capsule and columns; ``reuse`` takes them from such a record
+    for nodes whose JSON (and catalog entry) is equal, when the project-wide inputs are too.
     """
     # The parse allocates ~20 objects per column and no reference cycles: pausing the cyclic GC
     # (it would rescan the whole artifact dicts many times) roughly halves the time on big projects.
     with gc_paused():
-        return _parse(manifest, catalog, run_results, sources, project_name, layer_rules)
+        return _parse(manifest, catalog, run_results, sources, project_name, layer_rules, keep, reuse)
 
 
 def _parse(
@@ -63,11 +69,18 @@ def _parse(
     sources: dict[str, Any] | None,
     project_name: str | None,
     layer_rules: LayerRules | None,
+    keep: ParseMemo | None = None,
+    reuse: ParseMemo | None = None,
 ) -> Graph:
     version = check_version(manifest, MANIFEST)
     nodes = require_object(manifest, "nodes", MANIFEST)
     source_nodes = require_object(manifest, "sources", MANIFEST)
     ctx = _context(manifest, catalog, run_results, sources, project_name, layer_rules)
+    inputs = context_inputs(ctx)
+    if keep is not None:
+        keep.inputs = inputs
+    ctx.keep = keep
+    ctx.reuse = reuse if reuse is not None and inputs is not None and reuse.inputs == inputs else None
     _add_nodes(ctx, nodes)
     _add_sources(ctx, source_nodes)
     exposures = manifest.get("exposures")
@@ -77,6 +90,8 @@ def _parse(
     _add_tests(ctx, nodes)
     _check_catalog(ctx)
     ctx.graph.project = _project(manifest, ctx, version)
+    if ctx.columns_index is not None:
+        ctx.graph.index_columns(ctx.columns_index)
     return ctx.graph
 
 
@@ -114,25 +129,67 @@ def _enabled(node: Mapping[str, Any]) -> bool:
     return config_of(node).get("enabled", True) is not False
 
 
-def _add_capsule(ctx: Context, uid: str, capsule: Capsule, node: Mapping[str, Any]) -> None:
-    ident = ctx.ids[uid]
+CapsuleMaker = Callable[[Context, Identity, dict[str, Any]], Capsule]
+
+
+def _node_maker(capsule_type: CapsuleType) -> CapsuleMaker:
+    def make(ctx: Context, ident: Identity, node: dict[str, Any]) -> Capsule:
+        return node_capsule(ctx, ident, capsule_type, node)
+
+    return make
+
+
+_NODE_MAKERS = {t: _node_maker(t) for t in CAPSULE_NODE_TYPES.values()}
+
+
+def _add_capsule(
+    ctx: Context, uid: str, capsule_type: CapsuleType, node: dict[str, Any], make: CapsuleMaker
+) -> None:
+    found = reusable(ctx.reuse, ctx, uid, node)
+    if found is None:
+        ident = identify(ctx, capsule_type, node)
+        capsule = make(ctx, ident, node)
+        columns = _columns(ctx, uid, ident, capsule, node)
+        found = Built(
+            node,
+            ctx.catalog.get(uid),
+            ident,
+            capsule,
+            by_urn={c.urn: c for c in columns},
+            by_name={c.name.lower(): c.urn for c in columns},
+            ordered=sorted(columns, key=column_order),
+        )
+    else:
+        ctx.reused.add(uid)
+    ctx.ids[uid] = found.ident
+    if ctx.keep is not None:
+        ctx.keep.built[uid] = found
+    capsule = found.capsule
+    if capsule.urn in ctx.graph.capsules:
+        ctx.warn(key_path("nodes", uid), f"duplicate capsule URN {capsule.urn}; node skipped")
+        return
+    ctx.graph.capsules[capsule.urn] = capsule
+    ctx.columns_by_name[capsule.urn] = found.by_name  # shared with the memo: never changed later
+    known = len(ctx.graph.columns)
+    ctx.graph.columns.update(found.by_urn)
+    if len(ctx.graph.columns) != known + len(found.ordered):
+        ctx.columns_index = None  # a column URN taken twice (a seed and a model of one name)
+    elif found.ordered and ctx.columns_index is not None:
+        ctx.columns_index[capsule.urn] = found.ordered
+
+
+def _columns(
+    ctx: Context, uid: str, ident: Identity, capsule: Capsule, node: Mapping[str, Any]
+) -> list[Column]:
     catalog_entry = ctx.catalog.get(uid)
     catalog_columns = catalog_entry.get("columns") if isinstance(catalog_entry, dict) else None
-    columns = build_columns(
+    return build_columns(
         capsule.urn,
         ident.namespace,
         ident.name_parts,
         node.get("columns") if isinstance(node.get("columns"), dict) else None,
         catalog_columns if isinstance(catalog_columns, dict) else None,
     )
-    if capsule.urn in ctx.graph.capsules:
-        ctx.warn(key_path("nodes", uid), f"duplicate capsule URN {capsule.urn}; node skipped")
-        return
-    ctx.graph.capsules[capsule.urn] = capsule
-    by_name = ctx.columns_by_name.setdefault(capsule.urn, {})
-    for column in columns:
-        ctx.graph.columns[column.urn] = column
-        by_name[column.name.lower()] = column.urn
 
 
 def _add_nodes(ctx: Context, nodes: dict[str, Any]) -> None:
@@ -143,9 +200,7 @@ def _add_nodes(ctx: Context, nodes: dict[str, Any]) -> None:
         capsule_type = CAPSULE_NODE_TYPES.get(str(node.get("resource_type")))
         if capsule_type is None or not _enabled(node):
             continue
-        ident = identify(ctx, capsule_type, node)
-        ctx.ids[uid] = ident
-        _add_capsule(ctx, uid, node_capsule(ctx, ident, capsule_type, node), node)
+        _add_capsule(ctx, uid, capsule_type, node, _NODE_MAKERS[capsule_type])
 
 
 def _add_sources(ctx: Context, sources: dict[str, Any]) -> None:
@@ -155,18 +210,14 @@ def _add_sources(ctx: Context, sources: dict[str, Any]) -> None:
             continue
         if not _enabled(node):
             continue
-        ident = identify(ctx, CapsuleType.SOURCE, node)
-        ctx.ids[uid] = ident
-        _add_capsule(ctx, uid, source_capsule(ctx, ident, node), node)
+        _add_capsule(ctx, uid, CapsuleType.SOURCE, node, source_capsule)
 
 
 def _add_exposures(ctx: Context, exposures: dict[str, Any]) -> None:
     for uid, node in exposures.items():
         if not isinstance(node, dict) or not _enabled(node):
             continue
-        ident = identify(ctx, CapsuleType.EXPOSURE, node)
-        ctx.ids[uid] = ident
-        _add_capsule(ctx, uid, exposure_capsule(ctx, ident, node), node)
+        _add_capsule(ctx, uid, CapsuleType.EXPOSURE, node, exposure_capsule)
 
 
 def _add_lineage(ctx: Context, nodes: dict[str, Any], exposures: dict[str, Any]) -> None:
@@ -219,9 +270,12 @@ def _add_tests(ctx: Context, nodes: dict[str, Any]) -> None:
     for uid, node in nodes.items():
         if not isinstance(node, dict) or node.get("resource_type") != "test" or not _enabled(node):
             continue
-        test = build_test(ctx, uid, node)
-        if test is not None:
-            ctx.graph.tests[test.urn] = test
+        test = reusable_test(ctx.reuse, ctx, uid, node) or build_test(ctx, uid, node)
+        if test is None:
+            continue
+        if ctx.keep is not None:
+            ctx.keep.tests[uid] = (node, test)
+        ctx.graph.tests[test.urn] = test
 
 
 def _check_catalog(ctx: Context) -> None:

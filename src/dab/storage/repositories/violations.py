@@ -136,6 +136,31 @@ class ViolationRepository:
             )
             await self._session.execute(stmt)
 
+    async def touch_unresolved(self, run_id: str, now: datetime) -> None:
+        """Every open or acknowledged violation seen by this run, in one statement (a full run
+        after the ones it no longer produces were resolved)."""
+        stmt = (
+            update(V)
+            .where(V.status.in_(UNRESOLVED))
+            .values(last_seen_at=now, last_run_id=run_id)
+            .execution_options(synchronize_session=False)
+        )
+        await self._session.execute(stmt)
+
+    async def resolve_ids(self, ids: Sequence[str], now: datetime) -> int:
+        """Resolve these (open or acknowledged) violations; how many were."""
+        resolved = 0
+        for start in range(0, len(ids), BATCH):
+            stmt = (
+                update(V)
+                .where(V.id.in_(ids[start : start + BATCH]), V.status.in_(UNRESOLVED))
+                .values(status="resolved", resolved_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            result = await self._session.execute(stmt)
+            resolved += int(getattr(result, "rowcount", 0) or 0)
+        return resolved
+
     async def insert_many(self, rows: Sequence[dict[str, Any]]) -> None:
         for start in range(0, len(rows), BATCH):
             await self._session.execute(insert(V), list(rows[start : start + BATCH]))
