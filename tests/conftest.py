@@ -116,9 +116,6 @@ def settings(clean_database: str, tmp_path: Path, worker_id: str) -> Settings:
         cache_redis_url=REDIS_URL,
         dab_metrics_cache_seconds=0,
         cache_key_prefix=f"dab:{worker_id}:",  # xdist workers share the test Redis database
-        # The suite shares its machine: a niced ingestion child would wait behind every other
-        # process there, not only behind its server (tests/unit/test_child_process.py covers it).
-        dab_ingest_nice=0,
     )
 
 

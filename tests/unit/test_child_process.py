@@ -33,5 +33,6 @@ def test_without_nice_the_child_keeps_the_parents_priority() -> None:
         child.kill()
 
 
-def test_the_server_lowers_its_ingestion_children_by_default() -> None:
-    assert Settings(environment="test").dab_ingest_nice == 10
+def test_the_children_keep_the_servers_priority_unless_asked() -> None:
+    assert Settings(environment="test").dab_ingest_nice == 0
+    assert Settings(environment="test", dab_ingest_nice=10).dab_ingest_nice == 10
