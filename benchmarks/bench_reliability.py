@@ -49,7 +49,7 @@ def _bomb(inflated: int) -> bytes:
 
 
 class Server:
-    def __init__(self, home: Path, worker: str = "process") -> None:
+    def __init__(self, home: Path, worker: str = "process", log: Path | None = None) -> None:
         self.port = _free_port()
         env = {
             **os.environ,
@@ -60,9 +60,10 @@ class Server:
             "DAB_INGEST_WORKER": worker,
         }
         command = [sys.executable, "-m", "uvicorn", "dab.api.main:app", "--port", str(self.port)]
-        self.process = subprocess.Popen(
-            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        # With PYTHONASYNCIODEBUG=1 in the environment the log names every callback that held
+        # the event loop longer than 100 ms (uvloop honours asyncio's debug mode).
+        output = log.open("ab") if log else subprocess.DEVNULL
+        self.process = subprocess.Popen(command, env=env, stdout=output, stderr=output)
         self.base = f"http://127.0.0.1:{self.port}/api/v1"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -178,10 +179,11 @@ def main() -> None:
         default="process",
         help="DAB_INGEST_WORKER of the server: jobs in a child process, or in the server's threads",
     )
+    parser.add_argument("--server-log", type=Path, help="append the server's output here")
     args = parser.parse_args()
     for run in range(args.repeat):
         with tempfile.TemporaryDirectory() as home:
-            server = Server(Path(home), args.worker)
+            server = Server(Path(home), args.worker, args.server_log)
             print(f"DAB_INGEST_WORKER={args.worker}", flush=True)
             try:
                 if run == 0 and not args.skip_bomb:

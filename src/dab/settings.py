@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     dab_ingest_worker: Literal["process", "thread"] = "process"
     """Where the server runs ingestion jobs: a child process (the event loop only does I/O) or
     worker threads of the server process (its loop stalls on large artifacts)."""
+    dab_ingest_nice: int = Field(default=0, ge=0, le=19)
+    """How far below the server's CPU priority the ingestion child processes run (``nice``
+    increment): on busy cores the kernel serves the event loop first, and the ingestion waits
+    behind every other busy process of the host too. 0 (default) keeps them equal."""
     dab_metrics_cache_seconds: float = 5.0
     dab_shutdown_grace_seconds: int = 30
 

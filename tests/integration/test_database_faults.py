@@ -228,23 +228,31 @@ def test_database_dying_mid_write_leaves_a_job_its_lease_recovers(
 
         def ingest() -> None:
             body = {"manifest": manifest, "catalog": catalog}
-            response = client.post("/api/v1/ingest/dbt", params={"wait": "true"}, json=body)
-            answer.update(status=response.status_code, body=response.json())
+            try:
+                response = client.post("/api/v1/ingest/dbt", params={"wait": "true"}, json=body)
+                answer.update(status=response.status_code, body=response.json())
+            except BaseException as exc:  # reported by the test, not as an unhandled thread error
+                answer.update(error=repr(exc))
 
         probe = _AdvisoryLockProbe(private_pg.url)
         writer = threading.Thread(target=ingest)
         writer.start()
-        deadline = time.monotonic() + 120
         try:
-            while not probe.held():  # the write transaction is open
-                assert writer.is_alive() and time.monotonic() < deadline, answer
-                time.sleep(0.05)
+            deadline = time.monotonic() + 120
+            try:
+                while not probe.held():  # the write transaction is open
+                    assert writer.is_alive() and time.monotonic() < deadline, answer
+                    time.sleep(0.05)
+            finally:
+                probe.close()
+            private_pg.stop()  # the database dies in the middle of the write ...
         finally:
-            probe.close()
-        private_pg.stop()  # the database dies in the middle of the write ...
-        writer.join(timeout=120)
+            # Never leave the request running past the client: a failed assertion above would
+            # close the client's portal under it ("This portal is not running" in the thread).
+            writer.join(timeout=120)
+        assert not writer.is_alive(), "the ingestion request never returned"
         # ... and recording the failure fails too: a 503 problem, never a 500.
-        assert answer["status"] == 503, answer
+        assert answer.get("status") == 503, answer
         private_pg.start()
         _assert_recovers(client)
         deadline = time.monotonic() + 30

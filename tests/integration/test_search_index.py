@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from dab.storage import search_index
 from dab.storage.db import create_engine
 from dab.storage.records import CapsuleRecord, ColumnRecord
-from dab.storage.repositories import columns as columns_repository
 from dab.storage.repositories.capsules import CapsuleFilters, CapsuleRepository
 from dab.storage.repositories.columns import ColumnFilters, ColumnRepository
 from dab.storage.search_index import FTS_TABLES, contains_text
@@ -162,12 +162,13 @@ class TestFtsAnswersLikeTheScan:
             out = {}
             async with AsyncSession(engine) as session:
                 for q in QUERIES:
-                    _, capsules = await CapsuleRepository(session).list_page(
+                    _, capsules, exact = await CapsuleRepository(session).list_page(
                         CapsuleFilters(q=q), sort_key="name", descending=False, limit=1, offset=0
                     )
-                    _, columns = await ColumnRepository(session).list_page(
+                    _, columns, also_exact = await ColumnRepository(session).list_page(
                         ColumnFilters(q=q), limit=1, offset=0
                     )
+                    assert exact and also_exact  # far below the cap
                     out[q] = (capsules, columns)
             return out
 
@@ -175,29 +176,65 @@ class TestFtsAnswersLikeTheScan:
         expected = {q: (len(scanned["capsule", q]), len(scanned["capsule_column", q])) for q in QUERIES}
         assert database.run(totals) == expected
 
-    def test_pages_taken_from_the_head_of_the_order_equal_the_indexed_pages(
-        self, database: _Database, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        _sqlite_only(database)
-
-        async def pages(engine: AsyncEngine) -> list[tuple[list[dict[str, Any]], int]]:
-            out = []
+    def test_text_pages_read_through_the_index_equal_the_scans_pages(self, database: _Database) -> None:
+        # With a text the columns come in id order: the index's own order, read page by page.
+        async def pages(engine: AsyncEngine) -> dict[str, list[list[int]]]:
+            out: dict[str, list[list[int]]] = {}
             async with AsyncSession(engine) as session:
                 for q in QUERIES:
-                    for offset in range(0, len(NAMES), 2):
-                        out.append(
-                            await ColumnRepository(session).list_page(
-                                ColumnFilters(q=q), limit=2, offset=offset
-                            )
-                        )
+                    repo = ColumnRepository(session)
+                    out[q] = [
+                        [
+                            row["id"]
+                            for row in (await repo.list_page(ColumnFilters(q=q), limit=2, offset=o))[0]
+                        ]
+                        for o in range(0, len(NAMES), 2)
+                    ]
             return out
 
-        through_index = database.run(pages)
-        # Every text counts as dense, and the head is short enough that some pages lie beyond it.
-        monkeypatch.setattr(columns_repository, "DENSE_MATCHES", 0)
-        monkeypatch.setattr(columns_repository, "HEAD_ROWS", 6)
-        assert database.run(pages) == through_index
-        assert any(rows for rows, _ in through_index)
+        scanned = _answers(database, fts=False)
+        expected = {
+            q: [scanned["capsule_column", q][o : o + 2] for o in range(0, len(NAMES), 2)] for q in QUERIES
+        }
+        assert database.run(pages) == expected
+        assert any(len(ids) > 2 for ids in scanned.values())  # some texts span several pages
+
+    def test_a_broad_text_counts_up_to_the_cap_and_says_so(
+        self, database: _Database, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(search_index, "TEXT_TOTAL_CAP", 3)
+        scanned = _answers(database, fts=False)
+
+        async def lists(engine: AsyncEngine) -> dict[str, Any]:
+            async with AsyncSession(engine) as session:
+                capsules = CapsuleRepository(session)
+                return {
+                    q: (
+                        await capsules.list_page(
+                            CapsuleFilters(q=q), sort_key="name", descending=False, limit=50, offset=0
+                        ),
+                        await ColumnRepository(session).list_page(ColumnFilters(q=q), limit=2, offset=2),
+                        await capsules.list_page(
+                            CapsuleFilters(), sort_key="name", descending=False, limit=1, offset=0
+                        ),
+                    )
+                    for q in ("description of", "order", "zzz")
+                }
+
+        answers = database.run(lists)
+        broad, few, none = answers["description of"], answers["order"], answers["zzz"]
+        assert len(scanned["capsule", "description of"]) > 3
+        assert broad[0][1:] == (3, False)  # a lower bound, and said so ...
+        assert len(broad[0][0]) == len(scanned["capsule", "description of"])  # ... the rows are all there
+        assert broad[1][1:] == (3, False)
+        assert [r["id"] for r in broad[1][0]] == scanned["capsule_column", "description of"][
+            2:4
+        ]  # past the cap's page
+        assert (
+            few[0][1:] == (len(scanned["capsule", "order"]), True) and len(scanned["capsule", "order"]) <= 3
+        )
+        assert none[0][1:] == (0, True)
+        assert broad[2][1:] == (len(NAMES), True)  # no text: never capped
 
     def test_the_tables_follow_updates_and_cascaded_deletes(self, database: _Database) -> None:
         _sqlite_only(database)

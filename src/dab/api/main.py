@@ -82,8 +82,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     if settings.dab_ingest_worker == "process":
         # Started now, so the first ingestion does not wait for the children's imports.
-        await anyio.to_thread.run_sync(ingestion_child(settings.log_level).start)
-        await anyio.to_thread.run_sync(request_child().start)
+        nice = settings.dab_ingest_nice
+        await anyio.to_thread.run_sync(ingestion_child(settings.log_level, nice).start)
+        await anyio.to_thread.run_sync(request_child(nice).start)
     log.info("startup_complete", database=engine.dialect.name, cache=app.state.cache.backend)
     try:
         yield

@@ -22,6 +22,12 @@ def print_json(value: Any) -> None:
     sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2, default=str).decode() + "\n")
 
 
+def page_title(kind: str, found: dict[str, Any], offset: int) -> str:
+    """ "capsules 1-50 of 120"; "of 1000+" when a text search stopped counting at its cap."""
+    total = f"{found['total']}+" if found.get("total_exact") is False else found["total"]
+    return f"{kind} {offset + 1}-{offset + len(found['data'])} of {total}"
+
+
 def print_rows(
     rows: Sequence[dict[str, Any]], columns: Sequence[str], *, output: str, title: str | None = None
 ) -> None:

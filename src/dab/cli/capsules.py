@@ -10,7 +10,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.cli._remote import RemoteClient
-from dab.cli._render import print_json, print_rows
+from dab.cli._render import page_title, print_json, print_rows
 from dab.cli._runtime import guarded, load_settings, run, unit_of_work
 from dab.services import catalog_capsules
 from dab.services.catalog_capsules import CapsuleFilters, CapsuleSort
@@ -115,7 +115,7 @@ def list_capsules(
         params,
         lambda s: catalog_capsules.list_capsules(s, filters, sort=sort, limit=limit, offset=offset),
     )
-    title = f"capsules {offset + 1}-{offset + len(found['data'])} of {found['total']}"
+    title = page_title("capsules", found, offset)
     print_rows(found["data"], CAPSULE_COLUMNS, output=output, title=title)
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from dab.cli._render import print_rows
+from dab.cli._render import page_title, print_rows
 from dab.cli.capsules import ApiKey, ApiUrl, Output, fetch, print_detail, quoted
 from dab.services import catalog_columns
 from dab.services.catalog_columns import ColumnFilters
@@ -38,7 +38,7 @@ def list_columns(
         lambda s: catalog_columns.list_columns(s, filters, limit=limit, offset=offset),
     )
     columns = ["urn", "name", "data_type", "pii_type", "semantic_type", "description"]
-    title = f"columns {offset + 1}-{offset + len(found['data'])} of {found['total']}"
+    title = page_title("columns", found, offset)
     print_rows(found["data"], columns, output=output, title=title)
 
 

@@ -47,12 +47,21 @@ def _portable(exc: BaseException) -> BaseException:
 
 
 def _serve(
-    conn: Connection, parent_pid: int, initializer: Callable[..., None] | None, args: tuple[Any, ...]
+    conn: Connection,
+    parent_pid: int,
+    initializer: Callable[..., None] | None,
+    args: tuple[Any, ...],
+    nice: int = 0,
 ) -> None:
     # Ctrl-C reaches the whole process group, and SIGTERM may too: the parent decides when the
     # child stops (it finishes in-flight work on a graceful shutdown, then kills the child).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if nice:
+        # Below the parent's priority: when the cores are busy the kernel runs the parent's
+        # event loop first, so its requests do not queue behind this child's CPU work (its
+        # own children, e.g. column lineage workers, inherit the priority).
+        os.nice(nice)
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
     if initializer is not None:
         initializer(*args)
@@ -87,10 +96,13 @@ class ChildProcess:
         initializer: Callable[..., None] | None = None,
         initargs: tuple[Any, ...] = (),
         name: str = "dab-ingest-worker",
+        *,
+        nice: int = 0,
     ) -> None:
         self._name = name
         self._initializer = initializer
         self._initargs = initargs
+        self._nice = nice
         self._process: Any = None
         self._conn: Connection | None = None
         self._calls = threading.Lock()  # one call in the child at a time
@@ -118,7 +130,7 @@ class ChildProcess:
         parent_end, child_end = context.Pipe()
         process = context.Process(
             target=_serve,
-            args=(child_end, os.getpid(), self._initializer, self._initargs),
+            args=(child_end, os.getpid(), self._initializer, self._initargs, self._nice),
             name=self._name,
             daemon=False,  # it may start processes of its own (column lineage workers)
         )

@@ -35,8 +35,15 @@ class CapsuleSort(StrEnum):
     UPDATED_AT_DESC = "-updated_at"
 
 
-def page(data: list[dict[str, Any]], total: int, limit: int, offset: int) -> dict[str, Any]:
-    return {"data": data, "total": total, "limit": limit, "offset": offset}
+def page(
+    data: list[dict[str, Any]], total: int, limit: int, offset: int, *, total_exact: bool | None = None
+) -> dict[str, Any]:
+    """The list envelope. Lists with a text search (capsules, columns) also say whether the
+    total is exact: False when the count stopped at its cap (a lower bound then)."""
+    body = {"data": data, "total": total, "limit": limit, "offset": offset}
+    if total_exact is not None:
+        body["total_exact"] = total_exact
+    return body
 
 
 async def list_capsules(
@@ -47,14 +54,14 @@ async def list_capsules(
     limit: int = 50,
     offset: int = 0,
 ) -> dict[str, Any]:
-    rows, total = await CapsuleRepository(session).list_page(
+    rows, total, exact = await CapsuleRepository(session).list_page(
         filters,
         sort_key=sort.value.lstrip("-"),
         descending=sort.value.startswith("-"),
         limit=limit,
         offset=offset,
     )
-    return page(rows, total, limit, offset)
+    return page(rows, total, limit, offset, total_exact=exact)
 
 
 async def require_capsule(repo: CapsuleRepository, urn: str) -> None:
@@ -81,7 +88,7 @@ async def get_capsule(session: AsyncSession, urn: str) -> dict[str, Any]:
 
 async def list_capsule_columns(session: AsyncSession, urn: str, *, limit: int, offset: int) -> dict[str, Any]:
     await require_capsule(CapsuleRepository(session), urn)
-    rows, total = await ColumnRepository(session).list_page(
+    rows, total, _ = await ColumnRepository(session).list_page(
         ColumnFilters(capsule=urn), limit=limit, offset=offset
     )
     return page(rows, total, limit, offset)

@@ -16,8 +16,8 @@ __all__ = ["ColumnFilters", "get_column", "list_columns"]
 async def list_columns(
     session: AsyncSession, filters: ColumnFilters, *, limit: int = 50, offset: int = 0
 ) -> dict[str, Any]:
-    rows, total = await ColumnRepository(session).list_page(filters, limit=limit, offset=offset)
-    return page(rows, total, limit, offset)
+    rows, total, exact = await ColumnRepository(session).list_page(filters, limit=limit, offset=offset)
+    return page(rows, total, limit, offset, total_exact=exact)
 
 
 async def get_column(session: AsyncSession, urn: str) -> dict[str, Any]:

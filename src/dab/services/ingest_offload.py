@@ -111,20 +111,21 @@ _child: ChildProcess | None = None
 _request_child: ChildProcess | None = None
 
 
-def ingestion_child(log_level: str = "INFO") -> ChildProcess:
-    """The process's one ingestion child (shared by every app in the process: tests build many)."""
+def ingestion_child(log_level: str = "INFO", nice: int = 0) -> ChildProcess:
+    """The process's one ingestion child (shared by every app in the process: tests build many;
+    the first call's arguments decide). ``nice``: how far below the server's CPU priority it runs."""
     global _child
     if _child is None:
-        _child = ChildProcess(_child_started, (this_worker(), log_level))
+        _child = ChildProcess(_child_started, (this_worker(), log_level), nice=nice)
     return _child
 
 
-def request_child() -> ChildProcess:
+def request_child(nice: int = 0) -> ChildProcess:
     """A second child for the CPU work of reading requests (a JSON body to split): it must not
     queue behind a running ingestion."""
     global _request_child
     if _request_child is None:
-        _request_child = ChildProcess()
+        _request_child = ChildProcess(nice=nice)
     return _request_child
 
 

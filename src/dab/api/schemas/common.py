@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 T = TypeVar("T")
 
@@ -14,3 +14,7 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+    total_exact: bool = Field(
+        default=True,
+        description="False when a text search (q) stopped counting at its cap: total is then a lower bound",
+    )

@@ -31,7 +31,7 @@ from dab.storage.records import (
     ViolationRecord,
 )
 from dab.storage.repositories._text import chunked
-from dab.storage.search_index import contains_text, fts_count, uses_fts
+from dab.storage.search_index import capped_count, capped_total, contains_text, fts_rows, uses_fts
 
 C = CapsuleRecord
 T = DataTestRecord
@@ -127,10 +127,13 @@ def _conditions(f: CapsuleFilters, *, sqlite: bool) -> list[ColumnElement[bool]]
 
 
 def _count(filters: CapsuleFilters, conditions: list[ColumnElement[bool]], *, fts: bool) -> Any:
-    """The filtered total; a text search with no other filter is counted by the FTS table."""
-    only_text = filters.q is not None and filters == CapsuleFilters(q=filters.q)
-    by_index = fts_count(C.id, filters.q) if fts and only_text and filters.q else None
-    return by_index if by_index is not None else select(func.count(C.id)).where(*conditions)
+    """The filtered total; with a text, at most ``TEXT_TOTAL_CAP + 1`` matches are counted (a
+    text-only filter counts them in the FTS table alone)."""
+    if not filters.q:
+        return select(func.count(C.id)).where(*conditions)
+    only_text = filters == CapsuleFilters(q=filters.q)
+    by_index = fts_rows(C.id, filters.q) if fts and only_text else None
+    return capped_count(by_index if by_index is not None else select(C.id).where(*conditions))
 
 
 class CapsuleRepository:
@@ -139,16 +142,17 @@ class CapsuleRepository:
 
     async def list_page(
         self, filters: CapsuleFilters, *, sort_key: str, descending: bool, limit: int, offset: int
-    ) -> tuple[list[dict[str, Any]], int]:
-        """One page in a stable order (sort key, then id) and the filtered total."""
+    ) -> tuple[list[dict[str, Any]], int, bool]:
+        """One page in a stable order (sort key, then id), the filtered total and whether that
+        total is exact (see ``TEXT_TOTAL_CAP``)."""
         fts = uses_fts(self._session)
         conditions = _conditions(filters, sqlite=fts)
         column = SORT_COLUMNS[sort_key]
         order = (column.desc(), C.id.desc()) if descending else (column.asc(), C.id.asc())
         stmt = select(*SUMMARY_COLUMNS).where(*conditions).order_by(*order)
         rows = await self._session.execute(stmt.limit(limit).offset(offset))
-        total = await self._session.scalar(_count(filters, conditions, fts=fts))
-        return [dict(r) for r in rows.mappings()], int(total or 0)
+        counted = int(await self._session.scalar(_count(filters, conditions, fts=fts)) or 0)
+        return ([dict(r) for r in rows.mappings()], *capped_total(counted, filters.q))
 
     async def get_detail(self, urn: str) -> dict[str, Any] | None:
         row = (await self._session.execute(_DETAIL, {"urn": urn})).mappings().first()
