@@ -8,7 +8,8 @@ relation of a stored dbt source/seed/model/snapshot are that node (``match_relat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from anyio import to_thread
@@ -18,7 +19,7 @@ from dab.domain.column import Column
 from dab.domain.urns import column_urn_of, encode_component
 from dab.errors import InvalidInput
 from dab.ingest.openlineage import SOURCE, LineageBatch, collect, validate_events
-from dab.ingest.openlineage.parser import TERMINAL, dataset_capsule
+from dab.ingest.openlineage.parser import TERMINAL, Field, dataset_capsule
 from dab.storage import lineage_writer as w
 from dab.storage.mappers import column_row
 from dab.storage.records import utcnow
@@ -29,28 +30,53 @@ MAX_EVENTS = 10_000
 """Events per request: bigger batches belong in several requests (or ``dab ingest`` of a file)."""
 
 
-async def ingest_lineage_events(session: AsyncSession, events: Sequence[Any]) -> dict[str, Any]:
-    """Validate, de-duplicate and write ``events``; returns what was applied."""
+@dataclass(frozen=True, slots=True)
+class PreparedEvents:
+    """A validated batch and what it asserts, made before any transaction (CPU-bound, pure)."""
+
+    events: list[tuple[str, Any]]
+    """(idempotency key, event), in input order."""
+    batch: LineageBatch
+    """What all the events assert; recollected only when some turn out to be known."""
+
+
+def prepare_events(events: Sequence[Any]) -> PreparedEvents:
+    """Validate every event (the first invalid one refuses the batch) and collect the lot.
+
+    Runs in a worker thread, outside the write transaction: one hop for all the CPU work.
+    """
     if not events:
         raise InvalidInput("no OpenLineage events in the body", location="body")
     if len(events) > MAX_EVENTS:
         raise InvalidInput(f"{len(events)} events in one request; at most {MAX_EVENTS}", location="body")
-    checked = await to_thread.run_sync(validate_events, events)
-    await w.ensure_source_project(session, PROJECT, SOURCE)
-    known = await w.known_events(session, {key for key, _ in checked})
+    checked = validate_events(events)
+    return PreparedEvents(checked, collect(event for _, event in checked))
+
+
+async def ingest_lineage_events(session: AsyncSession, events: Sequence[Any]) -> dict[str, Any]:
+    """Validate, de-duplicate and write ``events``; returns what was applied."""
+    return await apply_events(session, await to_thread.run_sync(prepare_events, events))
+
+
+async def apply_events(session: AsyncSession, prepared: PreparedEvents) -> dict[str, Any]:
+    """Write the events not applied before (by key) in the caller's transaction."""
+    projects = await w.ensure_source_project(session, PROJECT, SOURCE)
+    known = await w.known_events(session, {key for key, _ in prepared.events})
     fresh: dict[str, Any] = {}
-    for key, event in checked:
+    for key, event in prepared.events:
         if key not in known:
             fresh.setdefault(key, event)
     out: dict[str, Any] = {
-        "received": len(events),
+        "received": len(prepared.events),
         "applied": len(fresh),
-        "duplicates": len(events) - len(fresh),
+        "duplicates": len(prepared.events) - len(fresh),
     }
     if not fresh:
         return out
-    batch = await to_thread.run_sync(collect, list(fresh.values()))
-    out.update(await _write(session, batch))
+    batch = prepared.batch
+    if len(fresh) < len(prepared.events):  # some known or repeated: only the rest assert anything
+        batch = await to_thread.run_sync(collect, list(fresh.values()))
+    out.update(await _write(session, batch, projects))
     await w.record_events(session, fresh)
     return out
 
@@ -72,15 +98,16 @@ async def ingest_lineage_batches(
     return totals
 
 
-async def _write(session: AsyncSession, batch: LineageBatch) -> dict[str, Any]:
+async def _write(
+    session: AsyncSession, batch: LineageBatch, dbt_projects: Mapping[str, str | None]
+) -> dict[str, Any]:
     queries = [w.RelationQuery(d.urn, d.relation, d.scheme) for d in batch.datasets.values() if d.relation]
-    resolved = await w.match_relations(session, queries)
+    resolved = await w.match_relations(session, queries, dbt_projects)
 
     def node(urn: str) -> str:
         return resolved.get(urn, urn)
 
-    own = [dataset_capsule(d) for d in batch.datasets.values() if d.urn not in resolved]
-    await w.upsert_capsules(session, [*batch.jobs.values(), *own], PROJECT)
+    await _capsules(session, batch, resolved)
     # The source's own nodes say so through their owner; another source's nodes get a row.
     await w.assert_nodes(session, resolved.values(), source=SOURCE, project=PROJECT)
     columns, skipped = await _columns(session, batch, resolved)
@@ -113,6 +140,19 @@ async def _write(session: AsyncSession, batch: LineageBatch) -> dict[str, Any]:
     }
 
 
+async def _capsules(session: AsyncSession, batch: LineageBatch, resolved: Mapping[str, str]) -> None:
+    """New jobs and datasets, and jobs whose documentation changed; known ones are not rebuilt."""
+    own = [d for d in batch.datasets.values() if d.urn not in resolved]
+    known = await w.capsule_descriptions(session, [*batch.jobs, *(d.urn for d in own)])
+    changed = [
+        job
+        for urn, job in batch.jobs.items()
+        if urn not in known or (job.description and job.description != known[urn])
+    ]
+    fresh = [dataset_capsule(d) for d in own if d.urn not in known]
+    await w.upsert_capsules(session, [*changed, *fresh], PROJECT)
+
+
 async def _columns(
     session: AsyncSession, batch: LineageBatch, resolved: dict[str, str]
 ) -> tuple[dict[tuple[str, str], str], int]:
@@ -124,32 +164,44 @@ async def _columns(
     now = utcnow()
     prefixes: dict[str, str] = {}
     urns: dict[tuple[str, str], str] = {}
-    rows = []
+    new_rows, changed = [], []
     skipped = 0
     for (dataset, lowered), field in sorted(batch.fields.items()):
         capsule = resolved.get(dataset, dataset)
         known = stored.get((capsule, lowered))
-        if known is None and dataset in resolved:
-            skipped += 1
-            continue
         if known is not None:
             urns[(dataset, lowered)] = known[0]
-            if (field.data_type or known[1]) == known[1] and (field.description or known[2]) == known[2]:
-                continue
-        elif capsule not in prefixes:
+            if dataset not in resolved and (update := _changed(known, field)) is not None:
+                changed.append({**update, "updated_at": now})
+            continue
+        if dataset in resolved:
+            skipped += 1
+            continue
+        if capsule not in prefixes:
             prefixes[capsule] = column_urn_of(capsule, "")
-        urn = known[0] if known else prefixes[capsule] + encode_component(field.name)
-        urns[(dataset, lowered)] = urn
-        if dataset not in resolved:
-            column = Column(
-                urn=urn,
-                capsule_urn=capsule,
-                name=field.name,
-                description=field.description,
-                data_type=field.data_type,
-                ordinal=field.ordinal or None,
-            )
-            rows.append({**column_row(column, PROJECT, ""), "created_at": now, "updated_at": now})
-    await w.upsert_columns(session, rows)
-    await w.count_columns(session, {row["capsule_urn"] for row in rows})
+        urn = urns[(dataset, lowered)] = prefixes[capsule] + encode_component(field.name)
+        column = Column(
+            urn=urn,
+            capsule_urn=capsule,
+            name=field.name,
+            description=field.description,
+            data_type=field.data_type,
+            ordinal=field.ordinal or None,
+        )
+        new_rows.append({**column_row(column, PROJECT, ""), "created_at": now, "updated_at": now})
+    await w.upsert_columns(session, new_rows)
+    await w.update_columns(session, changed)
+    await w.count_columns(session, {row["capsule_urn"] for row in new_rows})
     return urns, skipped
+
+
+def _changed(known: w.StoredColumn, field: Field) -> dict[str, Any] | None:
+    """The update of a stored column when the event brings another type or description
+    (the description only when it changes: setting it re-indexes the column for search)."""
+    urn, data_type, description = known
+    update: dict[str, Any] = {"urn": urn, "data_type": field.data_type or data_type}
+    if field.description and field.description != description:
+        update["description"] = field.description
+    elif update["data_type"] == data_type:
+        return None
+    return update

@@ -16,7 +16,7 @@ from dab.api.schemas.lineage import LineageResult, SourceRead
 from dab.api.writes import committed
 from dab.errors import InvalidInput
 from dab.ingest.sources import SOURCES
-from dab.services.ingest_openlineage import ingest_lineage_events
+from dab.services.ingest_openlineage import apply_events, prepare_events
 
 router = APIRouter(tags=["ingestion"])
 
@@ -44,8 +44,10 @@ def _events(raw: bytes) -> list[Any]:
 @router.post("/lineage", response_model=LineageResult, openapi_extra={"requestBody": _BODY})
 async def post_lineage(request: Request) -> dict[str, Any]:
     """Apply OpenLineage events (one, or a batch as a JSON array); re-sent events change nothing."""
-    events = await anyio.to_thread.run_sync(_events, await request.body())
-    return await committed(request, lambda session: ingest_lineage_events(session, events))
+    raw = await request.body()
+    # Decoding, validation and collection in one worker-thread hop, before the transaction opens.
+    prepared = await anyio.to_thread.run_sync(lambda: prepare_events(_events(raw)))
+    return await committed(request, lambda session: apply_events(session, prepared))
 
 
 @router.get("/sources", response_model=list[SourceRead])
