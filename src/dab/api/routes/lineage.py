@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from dab.api.schemas.lineage import LineageResult, SourceRead
 from dab.api.writes import committed
 from dab.errors import InvalidInput
+from dab.ingest.dbt import gunzip
 from dab.ingest.sources import SOURCES
 from dab.services.ingest_openlineage import apply_events, prepare_events
 
@@ -33,6 +34,20 @@ _BODY = {
 }
 
 
+def _inflated(raw: bytes, encoding: str, limit: int) -> bytes:
+    """The body as sent (no encoding) or inflated (gzip, as the openlineage-python client's
+    ``compression: gzip`` sends it), refused once it inflates past the upload limit."""
+    coding = encoding.strip().lower()
+    if coding in ("", "identity"):
+        return raw
+    if coding in ("gzip", "x-gzip"):
+        return gunzip(raw, "request body", limit)
+    raise InvalidInput(
+        f"Content-Encoding {encoding!r} is not accepted; send gzip or no encoding",
+        location="header.Content-Encoding",
+    )
+
+
 def _events(raw: bytes) -> list[Any]:
     try:
         document = orjson.loads(raw)
@@ -45,8 +60,13 @@ def _events(raw: bytes) -> list[Any]:
 async def post_lineage(request: Request) -> dict[str, Any]:
     """Apply OpenLineage events (one, or a batch as a JSON array); re-sent events change nothing."""
     raw = await request.body()
-    # Decoding, validation and collection in one worker-thread hop, before the transaction opens.
-    prepared = await anyio.to_thread.run_sync(lambda: prepare_events(_events(raw)))
+    encoding = request.headers.get("content-encoding", "")
+    limit: int = request.app.state.settings.max_upload_bytes
+    # Inflating, decoding, validation and collection in one worker-thread hop, before the
+    # transaction opens.
+    prepared = await anyio.to_thread.run_sync(
+        lambda: prepare_events(_events(_inflated(raw, encoding, limit)))
+    )
     return await committed(request, lambda session: apply_events(session, prepared))
 
 

@@ -3,9 +3,9 @@
 Pure: reads already-loaded bytes or dicts; no DB, no settings, no framework imports.
 """
 
-from dab.ingest.dbt._load import load_artifact
+from dab.ingest.dbt._load import gunzip, load_artifact
 from dab.ingest.dbt.layers import LayerRules
 from dab.ingest.dbt.parser import parse_dbt
 from dab.ingest.dbt.redact import redact_secrets, redact_value
 
-__all__ = ["LayerRules", "load_artifact", "parse_dbt", "redact_secrets", "redact_value"]
+__all__ = ["LayerRules", "gunzip", "load_artifact", "parse_dbt", "redact_secrets", "redact_value"]

@@ -45,7 +45,7 @@ def load_artifact(
     inflates whole). NUL characters in strings are removed, and said in ``notes``.
     """
     if data[:2] == _GZIP_MAGIC:
-        data = _gunzip(data, artifact, max_bytes)
+        data = gunzip(data, artifact, max_bytes)
     elif len(data) > max_bytes:
         raise PayloadTooLarge(f"{artifact} is {len(data)} bytes; the limit is {max_bytes}")
     if data[:3] == _BOM:
@@ -69,7 +69,7 @@ def load_artifact(
 _INFLATE_STEP = 16 * 1024 * 1024
 
 
-def _gunzip(data: bytes, artifact: str, max_bytes: int) -> bytes:
+def gunzip(data: bytes, artifact: str, max_bytes: int) -> bytes:
     """Inflate (every member of) gzip ``data``, refusing as soon as the output passes ``max_bytes``.
 
     When the gzip trailer announces more than the limit, a first pass inflates without keeping
