@@ -53,13 +53,20 @@ def prepare_events(events: Sequence[Any]) -> PreparedEvents:
     return PreparedEvents(checked, collect(event for _, event in checked))
 
 
-async def ingest_lineage_events(session: AsyncSession, events: Sequence[Any]) -> dict[str, Any]:
+async def ingest_lineage_events(
+    session: AsyncSession, events: Sequence[Any], namespaces: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Validate, de-duplicate and write ``events``; returns what was applied."""
-    return await apply_events(session, await to_thread.run_sync(prepare_events, events))
+    return await apply_events(session, await to_thread.run_sync(prepare_events, events), namespaces)
 
 
-async def apply_events(session: AsyncSession, prepared: PreparedEvents) -> dict[str, Any]:
-    """Write the events not applied before (by key) in the caller's transaction."""
+async def apply_events(
+    session: AsyncSession, prepared: PreparedEvents, namespaces: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Write the events not applied before (by key) in the caller's transaction.
+
+    ``namespaces``: dataset namespace -> the dbt project whose nodes alone it may match
+    (DAB_OPENLINEAGE_NAMESPACES); other namespaces match where the engine agrees."""
     projects = await w.ensure_source_project(session, PROJECT, SOURCE)
     known = await w.known_events(session, {key for key, _ in prepared.events})
     fresh: dict[str, Any] = {}
@@ -76,13 +83,17 @@ async def apply_events(session: AsyncSession, prepared: PreparedEvents) -> dict[
     batch = prepared.batch
     if len(fresh) < len(prepared.events):  # some known or repeated: only the rest assert anything
         batch = await to_thread.run_sync(collect, list(fresh.values()))
-    out.update(await _write(session, batch, projects))
+    out.update(await _write(session, batch, projects, namespaces or {}))
     await w.record_events(session, fresh)
     return out
 
 
 async def ingest_lineage_batches(
-    factory: async_sessionmaker[AsyncSession], events: Sequence[Any], *, batch_size: int = 1_000
+    factory: async_sessionmaker[AsyncSession],
+    events: Sequence[Any],
+    *,
+    batch_size: int = 1_000,
+    namespaces: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Apply many events (a file) in batches, one transaction each; sums what was applied.
 
@@ -91,7 +102,7 @@ async def ingest_lineage_batches(
     totals: dict[str, int] = {"received": 0, "applied": 0, "duplicates": 0, "batches": 0}
     for start in range(0, len(events), batch_size):
         async with factory.begin() as session:
-            out = await ingest_lineage_events(session, events[start : start + batch_size])
+            out = await ingest_lineage_events(session, events[start : start + batch_size], namespaces)
         totals["batches"] += 1
         for key in ("received", "applied", "duplicates"):
             totals[key] += out[key]
@@ -99,9 +110,16 @@ async def ingest_lineage_batches(
 
 
 async def _write(
-    session: AsyncSession, batch: LineageBatch, dbt_projects: Mapping[str, str | None]
+    session: AsyncSession,
+    batch: LineageBatch,
+    dbt_projects: Mapping[str, str | None],
+    namespaces: Mapping[str, str],
 ) -> dict[str, Any]:
-    queries = [w.RelationQuery(d.urn, d.relation, d.scheme) for d in batch.datasets.values() if d.relation]
+    queries = [
+        w.RelationQuery(d.urn, d.relation, d.scheme, namespaces.get(d.namespace))
+        for d in batch.datasets.values()
+        if d.relation
+    ]
     resolved = await w.match_relations(session, queries, dbt_projects)
 
     def node(urn: str) -> str:

@@ -83,6 +83,8 @@ class RelationQuery:
     urn: str
     relation: str
     scheme: str
+    project: str | None = None
+    """The dbt project configured for the dataset's namespace: only its nodes match (any engine)."""
 
 
 async def match_relations(
@@ -103,12 +105,17 @@ async def match_relations(
             )
         )
         for urn, capsule_type, key, project in rows:
-            adapter = dbt_projects.get(project)
             for query in by_key.get(key or "", ()):
                 rank = (_PREFERENCE.get(capsule_type, 9), urn)
-                if schemes_agree(adapter, query.scheme) and rank < found.get(query.urn, (99, "")):
+                if _same_engine(query, project, dbt_projects) and rank < found.get(query.urn, (99, "")):
                     found[query.urn] = rank
     return {ol_urn: urn for ol_urn, (_, urn) in found.items()}
+
+
+def _same_engine(query: RelationQuery, project: str, dbt_projects: Mapping[str, str | None]) -> bool:
+    if query.project is not None:
+        return query.project == project
+    return schemes_agree(dbt_projects.get(project), query.scheme)
 
 
 async def capsule_descriptions(session: AsyncSession, urns: Collection[str]) -> dict[str, str | None]:

@@ -67,7 +67,8 @@ async def post_lineage(request: Request) -> dict[str, Any]:
     prepared = await anyio.to_thread.run_sync(
         lambda: prepare_events(_events(_inflated(raw, encoding, limit)))
     )
-    return await committed(request, lambda session: apply_events(session, prepared))
+    namespaces = request.app.state.settings.dab_openlineage_namespaces
+    return await committed(request, lambda session: apply_events(session, prepared, namespaces))
 
 
 @router.get("/sources", response_model=list[SourceRead])
