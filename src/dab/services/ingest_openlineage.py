@@ -9,7 +9,6 @@ relation of a stored dbt source/seed/model/snapshot are that node (``match_relat
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from anyio import to_thread
@@ -30,59 +29,51 @@ MAX_EVENTS = 10_000
 """Events per request: bigger batches belong in several requests (or ``dab ingest`` of a file)."""
 
 
-@dataclass(frozen=True, slots=True)
-class PreparedEvents:
-    """A validated batch and what it asserts, made before any transaction (CPU-bound, pure)."""
-
-    events: list[tuple[str, Any]]
-    """(idempotency key, event), in input order."""
-    batch: LineageBatch
-    """What all the events assert; recollected only when some turn out to be known."""
+Checked = list[tuple[str, Any]]
+"""Validated events with their idempotency keys, in input order."""
 
 
-def prepare_events(events: Sequence[Any]) -> PreparedEvents:
-    """Validate every event (the first invalid one refuses the batch) and collect the lot.
+def check_events(events: Sequence[Any]) -> Checked:
+    """Validate every event (the first invalid one refuses the batch) and key it.
 
-    Runs in a worker thread, outside the write transaction: one hop for all the CPU work.
+    CPU-bound: run it in a worker thread before the write transaction opens.
     """
     if not events:
         raise InvalidInput("no OpenLineage events in the body", location="body")
     if len(events) > MAX_EVENTS:
         raise InvalidInput(f"{len(events)} events in one request; at most {MAX_EVENTS}", location="body")
-    checked = validate_events(events)
-    return PreparedEvents(checked, collect(event for _, event in checked))
+    return validate_events(events)
 
 
 async def ingest_lineage_events(
     session: AsyncSession, events: Sequence[Any], namespaces: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
     """Validate, de-duplicate and write ``events``; returns what was applied."""
-    return await apply_events(session, await to_thread.run_sync(prepare_events, events), namespaces)
+    return await apply_events(session, await to_thread.run_sync(check_events, events), namespaces)
 
 
 async def apply_events(
-    session: AsyncSession, prepared: PreparedEvents, namespaces: Mapping[str, str] | None = None
+    session: AsyncSession, checked: Checked, namespaces: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
     """Write the events not applied before (by key) in the caller's transaction.
 
     ``namespaces``: dataset namespace -> the dbt project whose nodes alone it may match
     (DAB_OPENLINEAGE_NAMESPACES); other namespaces match where the engine agrees."""
     projects = await w.ensure_source_project(session, PROJECT, SOURCE)
-    known = await w.known_events(session, {key for key, _ in prepared.events})
+    known = await w.known_events(session, {key for key, _ in checked})
     fresh: dict[str, Any] = {}
-    for key, event in prepared.events:
+    for key, event in checked:
         if key not in known:
             fresh.setdefault(key, event)
     out: dict[str, Any] = {
-        "received": len(prepared.events),
+        "received": len(checked),
         "applied": len(fresh),
-        "duplicates": len(prepared.events) - len(fresh),
+        "duplicates": len(checked) - len(fresh),
     }
     if not fresh:
         return out
-    batch = prepared.batch
-    if len(fresh) < len(prepared.events):  # some known or repeated: only the rest assert anything
-        batch = await to_thread.run_sync(collect, list(fresh.values()))
+    # Collected after the look-up, so that re-sent events cost no collection.
+    batch = await to_thread.run_sync(collect, list(fresh.values()))
     out.update(await _write(session, batch, projects, namespaces or {}))
     await w.record_events(session, fresh)
     return out

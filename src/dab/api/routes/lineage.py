@@ -17,7 +17,7 @@ from dab.api.writes import committed
 from dab.errors import InvalidInput
 from dab.ingest.dbt import gunzip
 from dab.ingest.sources import SOURCES
-from dab.services.ingest_openlineage import apply_events, prepare_events
+from dab.services.ingest_openlineage import apply_events, check_events
 
 router = APIRouter(tags=["ingestion"])
 
@@ -62,13 +62,10 @@ async def post_lineage(request: Request) -> dict[str, Any]:
     raw = await request.body()
     encoding = request.headers.get("content-encoding", "")
     limit: int = request.app.state.settings.max_upload_bytes
-    # Inflating, decoding, validation and collection in one worker-thread hop, before the
-    # transaction opens.
-    prepared = await anyio.to_thread.run_sync(
-        lambda: prepare_events(_events(_inflated(raw, encoding, limit)))
-    )
+    # Inflating, decoding and validation in one worker-thread hop, before the transaction opens.
+    checked = await anyio.to_thread.run_sync(lambda: check_events(_events(_inflated(raw, encoding, limit))))
     namespaces = request.app.state.settings.dab_openlineage_namespaces
-    return await committed(request, lambda session: apply_events(session, prepared, namespaces))
+    return await committed(request, lambda session: apply_events(session, checked, namespaces))
 
 
 @router.get("/sources", response_model=list[SourceRead])
