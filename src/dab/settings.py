@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     dab_artifacts_keep_per_project: int = Field(default=20, ge=1)
     dab_pii_masking_functions: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Extra SQL function names (comma-separated) whose result counts as masked PII."""
+    dab_openlineage_namespaces: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    """OpenLineage dataset namespaces mapped to dbt projects (``namespace=project``, comma-
+    separated): a dataset in such a namespace is matched to that project's nodes only."""
     dab_column_lineage_workers: int = Field(default=0, ge=0, le=64)
     """Processes deriving column lineage at ingestion, this one included (sqlglot is CPU-bound);
     0 (default): the usable cores, at most 4; 1: only the ingesting process."""
@@ -78,6 +81,19 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [k.strip() for k in value.split(",") if k.strip()]
         return value
+
+    @field_validator("dab_openlineage_namespaces", mode="before")
+    @classmethod
+    def _namespace_pairs(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs = {}
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            namespace, equals, project = item.rpartition("=")
+            if not equals or not namespace.strip() or not project.strip():
+                raise ValueError(f"DAB_OPENLINEAGE_NAMESPACES item {item!r} is not 'namespace=project'")
+            pairs[namespace.strip()] = project.strip()
+        return pairs
 
     @field_validator("rate_limit_default")
     @classmethod

@@ -17,13 +17,13 @@ KEY = "openlineage-client-test-key"
 NS = "postgres://crm.example.com:5432"
 
 
-def _client(base: str) -> Any:
+def _client(base: str, **extra: Any) -> Any:
     require_module("openlineage.client", "pip install openlineage-python (the dev extra)")
     from openlineage.client import OpenLineageClient
     from openlineage.client.transport.http import HttpConfig, HttpTransport
 
     config = HttpConfig.from_dict(
-        {"url": base, "endpoint": "api/v1/lineage", "auth": {"type": "api_key", "apiKey": KEY}}
+        {"url": base, "endpoint": "api/v1/lineage", "auth": {"type": "api_key", "apiKey": KEY}, **extra}
     )
     return OpenLineageClient(transport=HttpTransport(config))
 
@@ -109,3 +109,16 @@ def test_client_runs_become_jobs_datasets_lineage_and_history(server: Any) -> No
     assert [(e["source"].rsplit(".", 1)[-1], e["kind"]) for e in column["edges"]] == [("email", "masking")]
     runs = httpx.get(f"{api}/capsules", params={"capsule_type": "job"}, headers=headers).json()
     assert runs["total"] == 1
+
+
+def test_client_with_gzip_compression(server: Any) -> None:
+    """``compression: gzip`` in the transport config sends ``Content-Encoding: gzip`` bodies."""
+    client = _client(server.base, compression="gzip")
+    run = str(uuid.uuid4())
+    for event in _events(run, "COMPLETE"):
+        client.emit(event)
+    job = "urn:dab:openlineage:job:airflow:crm_export.copy"
+    detail = httpx.get(
+        f"{server.base}/api/v1/capsules/{quote(job, safe='')}", headers={"Authorization": f"Bearer {KEY}"}
+    ).json()
+    assert detail["last_run"]["status"] == "success"

@@ -31,7 +31,12 @@ async def _locally(events: list[Any]) -> dict[str, Any]:
         pass
     engine = create_engine(settings.effective_database_url, **settings.engine_options)
     try:
-        out = await ingest_lineage_batches(make_session_factory(engine), events, batch_size=BATCH)
+        out = await ingest_lineage_batches(
+            make_session_factory(engine),
+            events,
+            batch_size=BATCH,
+            namespaces=settings.dab_openlineage_namespaces,
+        )
     finally:
         await engine.dispose()
     await announce_write(settings)

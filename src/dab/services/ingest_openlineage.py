@@ -8,7 +8,7 @@ relation of a stored dbt source/seed/model/snapshot are that node (``match_relat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from anyio import to_thread
@@ -18,7 +18,7 @@ from dab.domain.column import Column
 from dab.domain.urns import column_urn_of, encode_component
 from dab.errors import InvalidInput
 from dab.ingest.openlineage import SOURCE, LineageBatch, collect, validate_events
-from dab.ingest.openlineage.parser import TERMINAL, dataset_capsule
+from dab.ingest.openlineage.parser import TERMINAL, Field, dataset_capsule
 from dab.storage import lineage_writer as w
 from dab.storage.mappers import column_row
 from dab.storage.records import utcnow
@@ -29,34 +29,62 @@ MAX_EVENTS = 10_000
 """Events per request: bigger batches belong in several requests (or ``dab ingest`` of a file)."""
 
 
-async def ingest_lineage_events(session: AsyncSession, events: Sequence[Any]) -> dict[str, Any]:
-    """Validate, de-duplicate and write ``events``; returns what was applied."""
+Checked = list[tuple[str, Any]]
+"""Validated events with their idempotency keys, in input order."""
+
+
+def check_events(events: Sequence[Any]) -> Checked:
+    """Validate every event (the first invalid one refuses the batch) and key it.
+
+    CPU-bound: run it in a worker thread before the write transaction opens.
+    """
     if not events:
         raise InvalidInput("no OpenLineage events in the body", location="body")
     if len(events) > MAX_EVENTS:
         raise InvalidInput(f"{len(events)} events in one request; at most {MAX_EVENTS}", location="body")
-    checked = await to_thread.run_sync(validate_events, events)
-    await w.ensure_source_project(session, PROJECT, SOURCE)
+    return validate_events(events)
+
+
+async def ingest_lineage_events(
+    session: AsyncSession, events: Sequence[Any], namespaces: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Validate, de-duplicate and write ``events``; returns what was applied."""
+    return await apply_events(session, await to_thread.run_sync(check_events, events), namespaces)
+
+
+async def apply_events(
+    session: AsyncSession, checked: Checked, namespaces: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Write the events not applied before (by key) in the caller's transaction.
+
+    ``namespaces``: dataset namespace -> the dbt project whose nodes alone it may match
+    (DAB_OPENLINEAGE_NAMESPACES); other namespaces match where the engine agrees."""
+    projects = await w.ensure_source_project(session, PROJECT, SOURCE)
     known = await w.known_events(session, {key for key, _ in checked})
     fresh: dict[str, Any] = {}
     for key, event in checked:
         if key not in known:
             fresh.setdefault(key, event)
     out: dict[str, Any] = {
-        "received": len(events),
+        "received": len(checked),
         "applied": len(fresh),
-        "duplicates": len(events) - len(fresh),
+        "duplicates": len(checked) - len(fresh),
     }
     if not fresh:
         return out
+    # Collected after the look-up, so that re-sent events cost no collection.
     batch = await to_thread.run_sync(collect, list(fresh.values()))
-    out.update(await _write(session, batch))
+    out.update(await _write(session, batch, projects, namespaces or {}))
     await w.record_events(session, fresh)
     return out
 
 
 async def ingest_lineage_batches(
-    factory: async_sessionmaker[AsyncSession], events: Sequence[Any], *, batch_size: int = 1_000
+    factory: async_sessionmaker[AsyncSession],
+    events: Sequence[Any],
+    *,
+    batch_size: int = 1_000,
+    namespaces: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Apply many events (a file) in batches, one transaction each; sums what was applied.
 
@@ -65,22 +93,30 @@ async def ingest_lineage_batches(
     totals: dict[str, int] = {"received": 0, "applied": 0, "duplicates": 0, "batches": 0}
     for start in range(0, len(events), batch_size):
         async with factory.begin() as session:
-            out = await ingest_lineage_events(session, events[start : start + batch_size])
+            out = await ingest_lineage_events(session, events[start : start + batch_size], namespaces)
         totals["batches"] += 1
         for key in ("received", "applied", "duplicates"):
             totals[key] += out[key]
     return totals
 
 
-async def _write(session: AsyncSession, batch: LineageBatch) -> dict[str, Any]:
-    queries = [w.RelationQuery(d.urn, d.relation, d.scheme) for d in batch.datasets.values() if d.relation]
-    resolved = await w.match_relations(session, queries)
+async def _write(
+    session: AsyncSession,
+    batch: LineageBatch,
+    dbt_projects: Mapping[str, str | None],
+    namespaces: Mapping[str, str],
+) -> dict[str, Any]:
+    queries = [
+        w.RelationQuery(d.urn, d.relation, d.scheme, namespaces.get(d.namespace))
+        for d in batch.datasets.values()
+        if d.relation
+    ]
+    resolved = await w.match_relations(session, queries, dbt_projects)
 
     def node(urn: str) -> str:
         return resolved.get(urn, urn)
 
-    own = [dataset_capsule(d) for d in batch.datasets.values() if d.urn not in resolved]
-    await w.upsert_capsules(session, [*batch.jobs.values(), *own], PROJECT)
+    await _capsules(session, batch, resolved)
     # The source's own nodes say so through their owner; another source's nodes get a row.
     await w.assert_nodes(session, resolved.values(), source=SOURCE, project=PROJECT)
     columns, skipped = await _columns(session, batch, resolved)
@@ -113,6 +149,19 @@ async def _write(session: AsyncSession, batch: LineageBatch) -> dict[str, Any]:
     }
 
 
+async def _capsules(session: AsyncSession, batch: LineageBatch, resolved: Mapping[str, str]) -> None:
+    """New jobs and datasets, and jobs whose documentation changed; known ones are not rebuilt."""
+    own = [d for d in batch.datasets.values() if d.urn not in resolved]
+    known = await w.capsule_descriptions(session, [*batch.jobs, *(d.urn for d in own)])
+    changed = [
+        job
+        for urn, job in batch.jobs.items()
+        if urn not in known or (job.description and job.description != known[urn])
+    ]
+    fresh = [dataset_capsule(d) for d in own if d.urn not in known]
+    await w.upsert_capsules(session, [*changed, *fresh], PROJECT)
+
+
 async def _columns(
     session: AsyncSession, batch: LineageBatch, resolved: dict[str, str]
 ) -> tuple[dict[tuple[str, str], str], int]:
@@ -124,32 +173,44 @@ async def _columns(
     now = utcnow()
     prefixes: dict[str, str] = {}
     urns: dict[tuple[str, str], str] = {}
-    rows = []
+    new_rows, changed = [], []
     skipped = 0
     for (dataset, lowered), field in sorted(batch.fields.items()):
         capsule = resolved.get(dataset, dataset)
         known = stored.get((capsule, lowered))
-        if known is None and dataset in resolved:
-            skipped += 1
-            continue
         if known is not None:
             urns[(dataset, lowered)] = known[0]
-            if (field.data_type or known[1]) == known[1] and (field.description or known[2]) == known[2]:
-                continue
-        elif capsule not in prefixes:
+            if dataset not in resolved and (update := _changed(known, field)) is not None:
+                changed.append({**update, "updated_at": now})
+            continue
+        if dataset in resolved:
+            skipped += 1
+            continue
+        if capsule not in prefixes:
             prefixes[capsule] = column_urn_of(capsule, "")
-        urn = known[0] if known else prefixes[capsule] + encode_component(field.name)
-        urns[(dataset, lowered)] = urn
-        if dataset not in resolved:
-            column = Column(
-                urn=urn,
-                capsule_urn=capsule,
-                name=field.name,
-                description=field.description,
-                data_type=field.data_type,
-                ordinal=field.ordinal or None,
-            )
-            rows.append({**column_row(column, PROJECT, ""), "created_at": now, "updated_at": now})
-    await w.upsert_columns(session, rows)
-    await w.count_columns(session, {row["capsule_urn"] for row in rows})
+        urn = urns[(dataset, lowered)] = prefixes[capsule] + encode_component(field.name)
+        column = Column(
+            urn=urn,
+            capsule_urn=capsule,
+            name=field.name,
+            description=field.description,
+            data_type=field.data_type,
+            ordinal=field.ordinal or None,
+        )
+        new_rows.append({**column_row(column, PROJECT, ""), "created_at": now, "updated_at": now})
+    await w.upsert_columns(session, new_rows)
+    await w.update_columns(session, changed)
+    await w.count_columns(session, {row["capsule_urn"] for row in new_rows})
     return urns, skipped
+
+
+def _changed(known: w.StoredColumn, field: Field) -> dict[str, Any] | None:
+    """The update of a stored column when the event brings another type or description
+    (the description only when it changes: setting it re-indexes the column for search)."""
+    urn, data_type, description = known
+    update: dict[str, Any] = {"urn": urn, "data_type": field.data_type or data_type}
+    if field.description and field.description != description:
+        update["description"] = field.description
+    elif update["data_type"] == data_type:
+        return None
+    return update

@@ -58,21 +58,24 @@ def _placeholders(paramstyle: str, count: int) -> str:
     return ", ".join(["?"] * count)
 
 
-def _converter(column: Any, dialect: Any) -> Callable[[Any], Any] | None:
-    """How a Python value becomes a DBAPI value for ``column`` (None: pass it through)."""
+def converter(column: Any, dialect: Any, *, memo: bool = True) -> Callable[[Any], Any] | None:
+    """How a Python value becomes a DBAPI value for ``column`` (None: pass it through).
+
+    ``memo``: remember each distinct value's conversion (for one call's rows, not a long-lived
+    converter, whose memory would grow without end)."""
     if isinstance(column.type, JSON) or isinstance(getattr(column.type, "impl", None), JSON):
         return _json_text
-    processor = column.type.dialect_impl(dialect).bind_processor(dialect)
-    if processor is None:
-        return None
-    memo: dict[Any, Any] = {}
+    processor: Callable[[Any], Any] | None = column.type.dialect_impl(dialect).bind_processor(dialect)
+    if processor is None or not memo:
+        return processor
+    seen: dict[Any, Any] = {}
 
     def convert(value: Any) -> Any:
         # Timestamps repeat (one ``now`` per batch): convert each distinct value once.
         try:
-            return memo[value]
+            return seen[value]
         except KeyError:
-            memo[value] = converted = processor(value)
+            seen[value] = converted = processor(value)
             return converted
         except TypeError:
             return processor(value)
@@ -97,7 +100,7 @@ async def _insert(session: AsyncSession, record: type[Base], rows: Sequence[dict
     table = record.__table__
     defaults = _python_defaults(table, set(rows[0]))
     names = list(rows[0]) + [name for name in defaults if name not in rows[0]]
-    converters = [_converter(table.c[name], dialect) for name in names]
+    converters = [converter(table.c[name], dialect) for name in names]
     quote = dialect.identifier_preparer.quote
     sql = (
         f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "

@@ -83,13 +83,16 @@ def sqlite_upgrade() -> list[str]:
 
 
 @asynccontextmanager
-async def sqlite_bulk_insert(conn: Any, source: str, rows: int) -> AsyncIterator[None]:
+async def sqlite_bulk_insert(
+    conn: Any, source: str, rows: int, *, min_rows: int = BULK_INDEX_ROWS
+) -> AsyncIterator[None]:
     """Around a large insert into a searched SQLite table, inside its write transaction: the
     row trigger is dropped, the new rows (ids above the old maximum: ids are assigned in
     ascending order) are indexed in one statement, and the trigger comes back. SQLite DDL is
-    transactional, so a failure rolls all of it back and no other writer sees the gap."""
+    transactional, so a failure rolls all of it back and no other writer sees the gap.
+    ``min_rows``: below it the triggers index the rows (the switch costs five statements)."""
     fts = FTS_TABLES.get(source)
-    if fts is None or rows < BULK_INDEX_ROWS or conn.dialect.name != "sqlite":
+    if fts is None or rows < min_rows or conn.dialect.name != "sqlite":
         yield
         return
     # Python's sqlite3 opens its transaction only before DML, and DDL outside one autocommits:

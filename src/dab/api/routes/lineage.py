@@ -15,8 +15,9 @@ from fastapi import APIRouter, Request
 from dab.api.schemas.lineage import LineageResult, SourceRead
 from dab.api.writes import committed
 from dab.errors import InvalidInput
+from dab.ingest.dbt import gunzip
 from dab.ingest.sources import SOURCES
-from dab.services.ingest_openlineage import ingest_lineage_events
+from dab.services.ingest_openlineage import apply_events, check_events
 
 router = APIRouter(tags=["ingestion"])
 
@@ -33,6 +34,20 @@ _BODY = {
 }
 
 
+def _inflated(raw: bytes, encoding: str, limit: int) -> bytes:
+    """The body as sent (no encoding) or inflated (gzip, as the openlineage-python client's
+    ``compression: gzip`` sends it), refused once it inflates past the upload limit."""
+    coding = encoding.strip().lower()
+    if coding in ("", "identity"):
+        return raw
+    if coding in ("gzip", "x-gzip"):
+        return gunzip(raw, "request body", limit)
+    raise InvalidInput(
+        f"Content-Encoding {encoding!r} is not accepted; send gzip or no encoding",
+        location="header.Content-Encoding",
+    )
+
+
 def _events(raw: bytes) -> list[Any]:
     try:
         document = orjson.loads(raw)
@@ -44,8 +59,13 @@ def _events(raw: bytes) -> list[Any]:
 @router.post("/lineage", response_model=LineageResult, openapi_extra={"requestBody": _BODY})
 async def post_lineage(request: Request) -> dict[str, Any]:
     """Apply OpenLineage events (one, or a batch as a JSON array); re-sent events change nothing."""
-    events = await anyio.to_thread.run_sync(_events, await request.body())
-    return await committed(request, lambda session: ingest_lineage_events(session, events))
+    raw = await request.body()
+    encoding = request.headers.get("content-encoding", "")
+    limit: int = request.app.state.settings.max_upload_bytes
+    # Inflating, decoding and validation in one worker-thread hop, before the transaction opens.
+    checked = await anyio.to_thread.run_sync(lambda: check_events(_events(_inflated(raw, encoding, limit))))
+    namespaces = request.app.state.settings.dab_openlineage_namespaces
+    return await committed(request, lambda session: apply_events(session, checked, namespaces))
 
 
 @router.get("/sources", response_model=list[SourceRead])

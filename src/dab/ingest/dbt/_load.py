@@ -67,7 +67,7 @@ def artifact_bytes(data: bytes, artifact: str, *, max_bytes: int = DEFAULT_MAX_B
     Raises PayloadTooLarge as soon as the text passes ``max_bytes``.
     """
     if data[:2] == _GZIP_MAGIC:
-        data = _gunzip(data, artifact, max_bytes)
+        data = gunzip(data, artifact, max_bytes)
     elif len(data) > max_bytes:
         raise PayloadTooLarge(f"{artifact} is {len(data)} bytes; the limit is {max_bytes}")
     return data[3:] if data[:3] == _BOM else data
@@ -76,7 +76,7 @@ def artifact_bytes(data: bytes, artifact: str, *, max_bytes: int = DEFAULT_MAX_B
 _INFLATE_STEP = 16 * 1024 * 1024
 
 
-def _gunzip(data: bytes, artifact: str, max_bytes: int) -> bytes:
+def gunzip(data: bytes, artifact: str, max_bytes: int) -> bytes:
     """Inflate (every member of) gzip ``data``, refusing as soon as the output passes ``max_bytes``.
 
     When the gzip trailer announces more than the limit, a first pass inflates without keeping
