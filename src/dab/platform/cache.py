@@ -18,6 +18,7 @@ degrade to a miss, never a 5xx.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import os
@@ -64,6 +65,7 @@ class DatabaseGeneration:
         self._token: str | None = None
         self._checked_at = 0.0
         self._seen: tuple[int, int] = (-1, -1)
+        self._flight: tuple[tuple[int, int], asyncio.Future[str | None]] | None = None
 
     def _file_stamp(self) -> int:
         try:
@@ -73,19 +75,33 @@ class DatabaseGeneration:
 
     def expire(self) -> None:
         self._token = None
+        self._flight = None  # a read already running may predate what made the caller expire
 
     async def current(self) -> str | None:
         seen = (self._commits(), self._file_stamp())
         now = time.monotonic()
-        if self._token is None or seen != self._seen or now - self._checked_at >= self._interval:
-            try:
-                token = await self._read()
-            except Exception as exc:  # a database that cannot answer gives no generation: no caching
-                log.warning("cache_generation_unreadable", error=type(exc).__name__)
-                self._token = None
-                return None
-            self._token, self._checked_at, self._seen = token or self._fallback, now, seen
-        return self._token
+        if self._token is not None and seen == self._seen and now - self._checked_at < self._interval:
+            return self._token
+        # One read serves every caller that finds the token due while it runs: without this, 16
+        # concurrent requests each opened a connection once a second (pool overflow, stalls).
+        # A read started before a caller's ``seen`` changed cannot answer for it, so it starts its own.
+        flight = self._flight
+        if flight is None or flight[0] != seen or flight[1].done():
+            flight = (seen, asyncio.ensure_future(self._refresh(seen, now)))
+            self._flight = flight
+        return await asyncio.shield(flight[1])
+
+    async def _refresh(self, seen: tuple[int, int], started: float) -> str | None:
+        try:
+            token = await self._read()
+        except Exception as exc:  # a database that cannot answer gives no generation: no caching
+            log.warning("cache_generation_unreadable", error=type(exc).__name__)
+            self._token = None
+            return None
+        token = token or self._fallback
+        if self._flight is not None and self._flight[0] == seen:  # not overtaken by a newer read
+            self._token, self._checked_at, self._seen = token, started, seen
+        return token
 
 
 class Cache(Protocol):
