@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.errors import NotFound
-from dab.storage.provenance import asserted_by
 from dab.storage.repositories.capsules import CapsuleFilters, CapsuleRepository
 from dab.storage.repositories.columns import ColumnFilters, ColumnRepository
 
@@ -81,8 +80,8 @@ async def get_capsule(session: AsyncSession, urn: str) -> dict[str, Any]:
         "execution_time": row.pop("last_run_execution_time"),
         "completed_at": row.pop("last_run_completed_at"),
     }
-    row["tags"], row["tests"], row["data_products"] = await repo.related(urn)
-    row["asserted_by"] = (await asserted_by(session, [urn])).get(urn, [row["source"]])
+    row["tags"], row["tests"], row["data_products"], others = await repo.related_and_sources(urn)
+    row["asserted_by"] = sorted({row["source"], *others})
     return row
 
 

@@ -27,6 +27,7 @@ from dab.storage.records import (
     CapsuleTagRecord,
     DataProductRecord,
     DataTestRecord,
+    SourceAssertionRecord,
     TagRecord,
     ViolationRecord,
 )
@@ -35,6 +36,7 @@ from dab.storage.search_index import capped_count, capped_total, contains_text, 
 
 C = CapsuleRecord
 T = DataTestRecord
+A = SourceAssertionRecord
 V = ViolationRecord
 
 SUMMARY_COLUMNS = (
@@ -197,11 +199,22 @@ class CapsuleRepository:
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
         """``tags``, ``tests`` and ``products`` of one capsule in one round trip (UNION ALL), each
         in the order and shape of its own method."""
+        tags, tests, products, _ = await self.related_and_sources(urn)
+        return tags, tests, products
+
+    async def related_and_sources(
+        self, urn: str
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+        """``related`` plus the sources other than the owner's that assert the capsule (sorted),
+        still one round trip: the detail read makes two, not four."""
         tags: list[dict[str, Any]] = []
         tests: list[dict[str, Any]] = []
         products: list[dict[str, Any]] = []
+        sources: list[str] = []
         for row in (await self._session.execute(_RELATED, {"urn": urn})).mappings():
-            if row["part"] == 0:
+            if row["part"] == 3:
+                sources.append(row["name"])
+            elif row["part"] == 0:
                 tags.append({"id": row["id"], "urn": row["urn"], "name": row["name"], "category": row["a"]})
                 tags[-1]["origin"] = row["b"]
             elif row["part"] == 1:
@@ -215,7 +228,7 @@ class CapsuleRepository:
                 )
             else:
                 products.append({"id": row["id"], "urn": row["urn"], "name": row["name"], "role": row["a"]})
-        return tags, tests, products
+        return tags, tests, products, sources
 
     async def violations(self, urn: str, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
         columns = (
@@ -273,7 +286,12 @@ def _related_statement() -> Any:
         .join(product, product.id == member.product_id)
         .where(member.capsule_urn == urn)
     )
-    both = union_all(tag_part, test_part, product_part).subquery()
+    assertion_part = (
+        select(literal(3), cast(null(), Integer), A.subject_urn, A.source, text, text, text, text, when)
+        .add_columns(A.source, literal(""), zero)
+        .where(A.subject_urn == urn)
+    )
+    both = union_all(tag_part, test_part, product_part, assertion_part).subquery()
     return select(both).order_by(both.c.part, both.c.k1, both.c.k2, both.c.k3)
 
 
