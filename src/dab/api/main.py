@@ -26,6 +26,7 @@ from dab.api.problems import PROBLEM_RESPONSES, install_problem_handlers
 from dab.api.ratelimit import RateLimitMiddleware
 from dab.api.routes import health, metrics
 from dab.api.routes.registry import PROTECTED_ROUTERS
+from dab.domain.gc_pause import freeze_startup_heap
 from dab.platform.cache import make_cache
 from dab.platform.logging import configure_logging, get_logger
 from dab.platform.metrics import instrument_engine
@@ -86,6 +87,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await anyio.to_thread.run_sync(ingestion_child(settings.log_level, nice).start)
         await anyio.to_thread.run_sync(request_child(nice).start)
     log.info("startup_complete", database=engine.dialect.name, cache=app.state.cache.backend)
+    freeze_startup_heap()
     try:
         yield
     finally:

@@ -27,6 +27,25 @@ def gc_paused() -> Iterator[None]:
 _frozen_by = 0
 
 
+def freeze_startup_heap() -> None:
+    """Move what a server holds after start-up (~220k objects: the app, its routes and models,
+    SQLAlchemy's tables) out of the cyclic GC's scans for good. Each collection of the oldest
+    generation rescanned all of it (~0.1-0.4 s), a stall of every request in flight; a cached
+    read measured ~0.3 ms less CPU with it. Objects still die by reference counting. A
+    ``gc_frozen`` block (an in-process rule evaluation) unfreezes everything at its end: the
+    server then scans its start-up heap again until the next start. Once per process: an app
+    started again in the same process (tests) would freeze whatever else is alive then.
+    """
+    global _startup_frozen
+    if not _startup_frozen:
+        _startup_frozen = True
+        gc.collect()
+        gc.freeze()
+
+
+_startup_frozen = False
+
+
 @contextmanager
 def gc_frozen() -> Iterator[None]:
     """Keep the objects alive now (a parsed graph: millions, no cycles) out of the cyclic GC's

@@ -99,9 +99,15 @@ async def capsule_distances(
 async def capsule_lineage(
     session: AsyncSession, urn: str, *, direction: LineageDirection, depth: int, max_depth: int
 ) -> dict[str, Any]:
-    distances = await capsule_distances(session, urn, direction=direction, depth=depth, max_depth=max_depth)
-    edges = await _edges(LineageRepository(session), distances)
-    nodes = _nodes(distances, await CapsuleRepository(session).summaries(distances))
+    check_depth(depth, max_depth)
+    lineage = LineageRepository(session)
+    distances = await _signed_distances(lineage, urn, direction, depth)
+    # The root's own summary says whether it exists: no separate existence query.
+    details = await CapsuleRepository(session).summaries(distances)
+    if urn not in details:
+        raise NotFound(f"capsule {urn!r} not found")
+    edges = await _edges(lineage, distances)
+    nodes = _nodes(distances, details)
     return {"root": urn, "direction": direction, "depth": depth, "nodes": nodes, "edges": edges}
 
 

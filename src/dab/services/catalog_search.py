@@ -39,7 +39,8 @@ async def search_catalog(
         raise InvalidInput("q must contain a non-blank character", location="query.q")
     repo = SearchRepository(session)
     hits: list[dict[str, Any]] = []
-    for name in [kind] if kind else list(SEARCHABLE):
-        hits.extend(_hit(name, row) for row in await repo.search_kind(name, text, limit=limit))
+    found = await repo.search([kind] if kind else list(SEARCHABLE), text, limit=limit)
+    for name, rows in found.items():
+        hits.extend(_hit(name, row) for row in rows)
     hits.sort(key=lambda h: (-h["score"], len(h["name"]), KIND_ORDER[h["kind"]], h["name"], h["urn"]))
     return {"query": text, "kind": kind, "limit": limit, "data": hits[:limit]}
