@@ -31,6 +31,7 @@ from dab.storage.records import (
     TagRecord,
     ViolationRecord,
 )
+from dab.storage.repositories._core import run
 from dab.storage.repositories._text import chunked
 from dab.storage.search_index import capped_count, capped_total, contains_text, fts_rows, uses_fts
 
@@ -157,7 +158,7 @@ class CapsuleRepository:
         return ([dict(r) for r in rows.mappings()], *capped_total(counted, filters.q))
 
     async def get_detail(self, urn: str) -> dict[str, Any] | None:
-        row = (await self._session.execute(_DETAIL, {"urn": urn})).mappings().first()
+        row = (await run(self._session, _DETAIL, {"urn": urn})).mappings().first()
         return dict(row) if row is not None else None
 
     async def exists(self, urn: str) -> bool:
@@ -211,7 +212,7 @@ class CapsuleRepository:
         tests: list[dict[str, Any]] = []
         products: list[dict[str, Any]] = []
         sources: list[str] = []
-        for row in (await self._session.execute(_RELATED, {"urn": urn})).mappings():
+        for row in (await run(self._session, _RELATED, {"urn": urn})).mappings():
             if row["part"] == 3:
                 sources.append(row["name"])
             elif row["part"] == 0:
@@ -255,7 +256,7 @@ class CapsuleRepository:
         out: dict[str, dict[str, Any]] = {}
         columns = (C.urn, C.name, C.capsule_type, C.layer, C.owner)
         for batch in chunked(sorted(urns)):
-            for row in (await self._session.execute(select(*columns).where(C.urn.in_(batch)))).mappings():
+            for row in (await run(self._session, select(*columns).where(C.urn.in_(batch)))).mappings():
                 out[row["urn"]] = dict(row)
         return out
 
@@ -287,7 +288,7 @@ def _related_statement() -> Any:
         .where(member.capsule_urn == urn)
     )
     assertion_part = (
-        select(literal(3), cast(null(), Integer), A.subject_urn, A.source, text, text, text, text, when)
+        select(literal(3), text, A.subject_urn, A.source, text, text, text, text, when)
         .add_columns(A.source, literal(""), zero)
         .where(A.subject_urn == urn)
     )

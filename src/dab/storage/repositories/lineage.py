@@ -10,6 +10,7 @@ from sqlalchemy import String, bindparam, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.storage.records import CapsuleLineageRecord, ColumnLineageRecord
+from dab.storage.repositories._core import run
 from dab.storage.repositories._text import chunked
 
 Direction = Literal["upstream", "downstream"]
@@ -38,7 +39,7 @@ class LineageRepository:
         edges: list[Edge] = []
         for batch in chunked(sorted(urns)):
             stmt = select(self._source, self._target, self._kind).where(anchor.in_(batch))
-            edges.extend((s, t, k) for s, t, k in (await self._session.execute(stmt)).all())
+            edges.extend((s, t, k) for s, t, k in (await run(self._session, stmt)).all())
         edges.sort()
         return edges
 
@@ -56,7 +57,7 @@ class LineageRepository:
         out: dict[Direction, dict[str, int]] = {direction: {} for direction in directions}
         if directions:
             stmt = _reach_statement(self._level, tuple(directions), depth)
-            for direction, urn, distance in (await self._session.execute(stmt, {"root": root})).all():
+            for direction, urn, distance in (await run(self._session, stmt, {"root": root})).all():
                 out[direction][urn] = int(distance)
         return out
 

@@ -14,6 +14,7 @@ from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.storage.records import CapsuleRecord, ColumnRecord, DataProductRecord, DomainRecord, TagRecord
+from dab.storage.repositories._core import run
 from dab.storage.repositories._text import icontains, istartswith
 from dab.storage.search_index import FTS_TABLES, fts_match, uses_fts
 
@@ -83,6 +84,6 @@ class SearchRepository:
         parts = [_kind_hits(kind, query, limit=limit, fts=fts) for kind in kinds]
         stmt: Any = parts[0] if len(parts) == 1 else union_all(*parts)
         out: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
-        for row in (await self._session.execute(stmt)).mappings():
+        for row in (await run(self._session, stmt)).mappings():
             out[row["kind"]].append({key: row[key] for key in ("urn", "name", "context", "rank")})
         return out
