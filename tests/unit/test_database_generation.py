@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
+from dab.platform import cache as cache_module
 from dab.platform.cache import DatabaseGeneration
 
 pytestmark = pytest.mark.anyio
@@ -91,11 +92,25 @@ async def test_expire_during_a_read_is_not_answered_by_that_read() -> None:
     assert await _read_around(store, generation, generation.expire) == ("t1", "t2")
 
 
-async def test_a_failed_read_gives_no_generation_and_is_retried_at_once() -> None:
+class _Log:
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+
+    def warning(self, event: str, **_fields: object) -> None:
+        self.warnings.append(event)
+
+
+async def test_a_failed_read_gives_no_generation_and_is_retried_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A stand-in logger: the process-wide one may still point at an earlier test's captured output.
+    log = _Log()
+    monkeypatch.setattr(cache_module, "log", log)
     store = _Store()
     generation = DatabaseGeneration(store.read)
     store.fail = True
     assert await generation.current() is None
+    assert log.warnings == ["cache_generation_unreadable"]
     store.fail = False
     assert await generation.current() == "t1"
     assert store.reads == 2
