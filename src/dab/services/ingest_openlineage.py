@@ -29,6 +29,10 @@ MAX_EVENTS = 10_000
 """Events per request: bigger batches belong in several requests (or ``dab ingest`` of a file)."""
 
 
+_COLUMN_ROW = column_row(Column(urn="", capsule_urn="", name=""), PROJECT, "")
+"""What every event column's row holds beside its name, type, text and place (events carry no
+tags, tests or PII verdicts): mapped once, not per column."""
+
 Checked = list[tuple[str, Any]]
 """Validated events with their idempotency keys, in input order."""
 
@@ -189,15 +193,19 @@ async def _columns(
         if capsule not in prefixes:
             prefixes[capsule] = column_urn_of(capsule, "")
         urn = urns[(dataset, lowered)] = prefixes[capsule] + encode_component(field.name)
-        column = Column(
-            urn=urn,
-            capsule_urn=capsule,
-            name=field.name,
-            description=field.description,
-            data_type=field.data_type,
-            ordinal=field.ordinal or None,
+        new_rows.append(
+            {
+                **_COLUMN_ROW,
+                "urn": urn,
+                "capsule_urn": capsule,
+                "name": field.name,
+                "description": field.description or None,
+                "data_type": field.data_type,
+                "ordinal": field.ordinal or None,
+                "created_at": now,
+                "updated_at": now,
+            }
         )
-        new_rows.append({**column_row(column, PROJECT, ""), "created_at": now, "updated_at": now})
     await w.upsert_columns(session, new_rows)
     await w.update_columns(session, changed)
     await w.count_columns(session, {row["capsule_urn"] for row in new_rows})

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dab.domain.capsule import DBT_TYPES, CapsuleType
 from dab.domain.relations import schemes_agree
 from dab.errors import Conflict
-from dab.storage import search_index
 from dab.storage.bulk_upsert import upsert_rows
 from dab.storage.graph_writer import chunked, update_by_urn
 from dab.storage.mappers import capsule_row
@@ -35,8 +34,6 @@ from dab.storage.records import (
 )
 
 C = CapsuleRecord
-BULK_INDEX = 100
-"""New searched rows from which a batch indexes them in one statement instead of by trigger."""
 _MATCHABLE = sorted(DBT_TYPES - {CapsuleType.EXPOSURE.value})
 _PREFERENCE = {"model": 0, "snapshot": 1, "source": 2, "seed": 3}
 """When several dbt nodes name one relation: a model or snapshot builds it; a loader writes a
@@ -135,16 +132,14 @@ async def upsert_capsules(session: AsyncSession, capsules: Iterable[Any], projec
         {**capsule_row(c, project, "", column_count=0, pii_count=0), "created_at": now, "updated_at": now}
         for c in capsules
     ]
-    conn = await session.connection()
-    async with search_index.sqlite_bulk_insert(conn, "capsule", len(rows), min_rows=BULK_INDEX):
-        await upsert_rows(
-            session,
-            C,
-            rows,
-            ["urn"],
-            shape="capsule-description",
-            set_=lambda ex: {"updated_at": ex.updated_at, "description": ex.description},
-        )
+    await upsert_rows(
+        session,
+        C,
+        rows,
+        ["urn"],
+        shape="capsule-description",
+        set_=lambda ex: {"updated_at": ex.updated_at, "description": ex.description},
+    )
     return len(rows)
 
 
@@ -173,22 +168,21 @@ async def stored_columns(
 
 
 async def upsert_columns(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    # Event batches bring hundreds of new columns: indexing them for search in one statement
-    # costs about half of a trigger call per row (measured, PERFORMANCE.md).
-    conn = await session.connection()
-    async with search_index.sqlite_bulk_insert(conn, "capsule_column", len(rows), min_rows=BULK_INDEX):
-        await upsert_rows(
-            session,
-            ColumnRecord,
-            rows,
-            ["urn"],
-            shape="column-type-text",
-            set_=lambda ex: {
-                "data_type": func.coalesce(ex.data_type, ColumnRecord.data_type),
-                "description": func.coalesce(ex.description, ColumnRecord.description),
-                "updated_at": ex.updated_at,
-            },
-        )
+    # The search trigger indexes them: fired by multi-row statements it costs less than the
+    # drop/index/re-create switch of search_index.sqlite_bulk_insert at 100-event batch sizes,
+    # whose DDL also made every connection re-prepare its statements (PERFORMANCE.md, part 3).
+    await upsert_rows(
+        session,
+        ColumnRecord,
+        rows,
+        ["urn"],
+        shape="column-type-text",
+        set_=lambda ex: {
+            "data_type": func.coalesce(ex.data_type, ColumnRecord.data_type),
+            "description": func.coalesce(ex.description, ColumnRecord.description),
+            "updated_at": ex.updated_at,
+        },
+    )
 
 
 async def update_columns(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
@@ -256,7 +250,15 @@ class RunRow:
 
 
 async def upsert_runs(session: AsyncSession, runs: Sequence[RunRow]) -> None:
-    """One history row per capsule and run; a late START never overwrites a finished run."""
+    """One history row per capsule and run; a late START never overwrites a finished run.
+
+    Of a batch's rows for one run the first finished one counts (else the first), as if they
+    were applied one by one: one statement may write a key only once."""
+    first: dict[tuple[str, str], RunRow] = {}
+    for run in runs:
+        key = (run.capsule_urn, run.run_id)
+        if key not in first or (first[key].completed_at is None and run.completed_at is not None):
+            first[key] = run
     rows = [
         {
             "capsule_urn": r.capsule_urn,
@@ -265,7 +267,7 @@ async def upsert_runs(session: AsyncSession, runs: Sequence[RunRow]) -> None:
             "execution_time": None,
             "completed_at": r.completed_at,
         }
-        for r in runs
+        for r in first.values()
     ]
     await upsert_rows(
         session,
