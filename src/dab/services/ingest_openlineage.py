@@ -15,6 +15,7 @@ from anyio import to_thread
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dab.domain.column import Column
+from dab.domain.relations import relation_key
 from dab.domain.urns import column_urn_of, encode_component
 from dab.errors import InvalidInput
 from dab.ingest.openlineage import SOURCE, LineageBatch, collect, validate_events
@@ -111,9 +112,8 @@ async def _write(
     namespaces: Mapping[str, str],
 ) -> dict[str, Any]:
     queries = [
-        w.RelationQuery(d.urn, d.relation, d.scheme, namespaces.get(d.namespace))
+        w.RelationQuery(d.urn, d.relation, d.scheme, namespaces.get(d.namespace), relation_key(d.name))
         for d in batch.datasets.values()
-        if d.relation
     ]
     resolved = await w.match_relations(session, queries, dbt_projects)
 

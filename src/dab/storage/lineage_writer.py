@@ -21,6 +21,7 @@ from dab.errors import Conflict
 from dab.storage.bulk_upsert import upsert_rows
 from dab.storage.graph_writer import chunked, update_by_urn
 from dab.storage.mappers import capsule_row
+from dab.storage.provenance import sources_named
 from dab.storage.records import (
     CapsuleLineageRecord,
     CapsuleRecord,
@@ -78,22 +79,27 @@ async def record_events(session: AsyncSession, keys: Iterable[str]) -> None:
 @dataclass(frozen=True, slots=True)
 class RelationQuery:
     urn: str
-    relation: str
+    relation: str | None
+    """The dataset's ``database.schema.table`` key, if its name has three parts."""
     scheme: str
     project: str | None = None
     """The dbt project configured for the dataset's namespace: only its nodes match (any engine)."""
+    alias: str | None = None
+    """The dataset's whole name as a key, matched against dbt sources' aliases when no relation does."""
 
 
 async def match_relations(
     session: AsyncSession, wanted: Sequence[RelationQuery], dbt_projects: Mapping[str, str | None]
 ) -> dict[str, str]:
-    """The stored dbt node each dataset names (same relation key, agreeing engine), by dataset
-    URN. ``dbt_projects`` maps each dbt project to its adapter: none stored, nothing to read."""
+    """The stored dbt node each dataset names (same relation key, agreeing engine), else the one
+    dbt source it names by alias (``source_aliases``), by dataset URN. ``dbt_projects`` maps
+    each dbt project to its adapter: none stored, nothing to read."""
     if not dbt_projects:
         return {}
     by_key: dict[str, list[RelationQuery]] = {}
     for query in wanted:
-        by_key.setdefault(query.relation, []).append(query)
+        if query.relation:
+            by_key.setdefault(query.relation, []).append(query)
     found: dict[str, tuple[int, str]] = {}
     for batch in chunked(sorted(by_key), 500):
         rows = await session.execute(
@@ -106,7 +112,24 @@ async def match_relations(
                 rank = (_PREFERENCE.get(capsule_type, 9), urn)
                 if _same_engine(query, project, dbt_projects) and rank < found.get(query.urn, (99, "")):
                     found[query.urn] = rank
-    return {ol_urn: urn for ol_urn, (_, urn) in found.items()}
+    out = {ol_urn: urn for ol_urn, (_, urn) in found.items()}
+    rest = [q for q in wanted if q.alias and q.urn not in out]
+    return out | await _match_source_aliases(session, rest, dbt_projects) if rest else out
+
+
+async def _match_source_aliases(
+    session: AsyncSession, wanted: Sequence[RelationQuery], dbt_projects: Mapping[str, str | None]
+) -> dict[str, str]:
+    """Datasets named like one dbt source (``database.schema.<table name>`` or
+    ``<source name>.<table name>``) rather than its relation: matched when exactly one source
+    of an agreeing engine (or the configured project) has that alias."""
+    sources = await sources_named(session, {q.alias for q in wanted if q.alias})
+    out: dict[str, str] = {}
+    for query in wanted:
+        named = {u for u, p, keys in sources if query.alias in keys and _same_engine(query, p, dbt_projects)}
+        if len(named) == 1:
+            out[query.urn] = named.pop()
+    return out
 
 
 def _same_engine(query: RelationQuery, project: str, dbt_projects: Mapping[str, str | None]) -> bool:
