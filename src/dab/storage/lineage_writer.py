@@ -191,9 +191,10 @@ async def stored_columns(
 
 
 async def upsert_columns(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    # The search trigger indexes them: fired by multi-row statements it costs less than the
-    # drop/index/re-create switch of search_index.sqlite_bulk_insert at 100-event batch sizes,
-    # whose DDL also made every connection re-prepare its statements (PERFORMANCE.md, part 3).
+    # The search trigger indexes them: fired once per multi-row statement it costs about what
+    # the drop/index/re-create switch of search_index.sqlite_bulk_insert did at these batch
+    # sizes, without its five statements, two of them DDL that made every connection
+    # re-prepare its statements (PERFORMANCE.md, "OpenLineage, part 3").
     await upsert_rows(
         session,
         ColumnRecord,
