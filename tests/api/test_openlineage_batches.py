@@ -1,4 +1,4 @@
-"""How a batch of events is written: new columns indexed for search in one statement, known
+"""How a batch of events is written: new columns indexed for search by multi-row statements, known
 columns re-typed without a rewrite, batches that mix new and already applied events, and
 relation matching skipped while no dbt project is stored."""
 
@@ -8,9 +8,8 @@ import uuid
 from typing import Any
 
 from fastapi.testclient import TestClient
+from tests.api.governance_helpers import add_member, create_product
 from tests.api.openlineage_helpers import CRM, dataset, run_event
-
-from dab.storage.lineage_writer import BULK_INDEX
 
 LINEAGE = "/api/v1/lineage"
 
@@ -31,12 +30,11 @@ def _columns(client: TestClient, q: str) -> list[dict[str, Any]]:
 
 def test_a_batch_of_many_new_columns_is_searchable(client: TestClient) -> None:
     tables, fields = 12, 12
-    assert tables * fields >= BULK_INDEX  # the one-statement indexing path, not the trigger
     response = client.post(LINEAGE, json=_wide_events(tables, fields))
     assert response.status_code == 200, response.text
     found = _columns(client, "measure_7_")
     assert {c["name"] for c in found} == {f"measure_7_{f}" for f in range(fields)}
-    # Columns written afterwards one by one are indexed by the trigger that came back.
+    # A column written alone afterwards is indexed too.
     small = [run_event("COMPLETE", job="one", outputs=[dataset(CRM, "crm.wide.extra", {"zz_late": "text"})])]
     assert client.post(LINEAGE, json=small).status_code == 200
     assert [c["name"] for c in _columns(client, "zz_late")] == ["zz_late"]
@@ -64,3 +62,16 @@ def test_without_a_dbt_project_no_dataset_is_matched(client: TestClient) -> None
     body = client.post(LINEAGE, json=[event]).json()
     assert body["matched_dbt_nodes"] == {}
     assert body["datasets"] == 1
+
+
+def test_a_run_finished_before_its_start_in_one_batch_stays_finished(client: TestClient) -> None:
+    """One statement writes a run once: the batch's rows for it collapse as if applied in order."""
+    run_id = str(uuid.uuid4())
+    out = [dataset(CRM, "crm.public.ordered", {"x": "int"})]
+    done = run_event("COMPLETE", job="late_start", run_id=run_id, outputs=out)
+    start = run_event("START", job="late_start", run_id=run_id, outputs=out, time="2026-11-30T07:59:00+00:00")
+    assert client.post(LINEAGE, json=[done, start]).status_code == 200
+    product = create_product(client, "Ordered", slo_availability_percent=90)
+    add_member(client, str(product["id"]), "urn:dab:openlineage:job:airbyte:late_start", "output")
+    body = client.get(f"/api/v1/products/{product['id']}/slo-status").json()
+    assert body["availability"]["evidence"]["by_status"] == {"success": 1}

@@ -63,13 +63,19 @@ def test_captured_dbt_ol_events_land_on_the_dbt_models(client: TestClient) -> No
     assert detail["asserted_by"] == ["dbt", "openlineage"]
 
 
-def test_sources_named_by_their_source_name_stay_datasets_and_runs_are_recorded(client: TestClient) -> None:
+def test_sources_named_by_their_table_name_are_the_dbt_sources_and_runs_are_recorded(
+    client: TestClient,
+) -> None:
     body = _ingest(client)
-    # dbt-ol names a source "database.schema.<source name>", not its identifier (raw_customers):
-    # no relation by that name exists, so it is a dataset of its own, upstream of the staging job.
-    raw = f"urn:dab:openlineage:dataset:{NAMESPACE}:jaffle_shop.raw.customers"
-    assert raw not in body["matched_dbt_nodes"]
-    assert raw in _upstream(client, _model("stg_customers"))
+    # dbt-ol names a source "database.schema.<table name>", not its identifier (raw_customers):
+    # no relation has that name, but exactly one dbt source does, so the dataset is that source.
+    for table in ("customers", "orders", "payments"):
+        raw = f"urn:dab:openlineage:dataset:{NAMESPACE}:jaffle_shop.raw.{table}"
+        assert body["matched_dbt_nodes"][raw] == f"urn:dab:dbt:source:jaffle_shop:jaffle_shop.{table}"
+    upstream = _upstream(client, _model("stg_customers"))
+    assert "urn:dab:dbt:source:jaffle_shop:jaffle_shop.customers" in upstream
+    assert _job("jaffle_shop.staging.jaffle_shop.stg_customers.build.run") in upstream
+    assert not [urn for urn in upstream if urn.startswith("urn:dab:openlineage:dataset:")]
     # The parent run failed (a test failed), the model runs completed.
     parent = client.get(f"/api/v1/capsules/{quote(quote(_job('dbt-run-jaffle_shop'), safe=''), safe='')}")
     assert parent.status_code == 200, parent.text

@@ -1,8 +1,10 @@
 """The console's lineage view with OpenLineage nodes: the jobs dbt-ol reported (captured
-fixture) and the datasets they read are drawn next to the dbt models, each saying its type."""
+fixture), a loader job and the dataset it reads are drawn next to the dbt nodes, each saying its
+type. (dbt-ol's own source datasets are the dbt sources: they match by alias.)"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ import httpx
 import orjson
 import pytest
 from tests.api.ingest_helpers import artifacts
+from tests.api.openlineage_helpers import loader_events
 from tests.e2e.conftest import Console, _console
 from tests.live_server import running_server
 
@@ -19,7 +22,8 @@ pytestmark = pytest.mark.browser
 EVENTS = Path(__file__).parents[1] / "fixtures" / "openlineage" / "dbt_ol" / "events.jsonl"
 STG_CUSTOMERS = "urn:dab:dbt:model:jaffle_shop:stg_customers"
 JOB = "urn:dab:openlineage:job:dbt:jaffle_shop.staging.jaffle_shop.stg_customers.build.run"
-RAW = "urn:dab:openlineage:dataset:duckdb%3A%2F%2Fjaffle_shop%2Educkdb:jaffle_shop.raw.customers"
+CRM = "urn:dab:openlineage:dataset:postgres%3A%2F%2Fcrm%2Eexample%2Ecom%3A5432:crm.public.customers"
+"""What the loader (``loader_events``) copies into the table dbt reads as its customers source."""
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +37,8 @@ def lineage_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             events = [orjson.loads(line) for line in EVENTS.read_bytes().splitlines() if line.strip()]
             response = client.post("/lineage", json=events)
             assert response.status_code == 200, response.text
+            response = client.post("/lineage", json=loader_events(str(uuid.uuid4())))
+            assert response.status_code == 200, response.text
         yield server.base
 
 
@@ -44,11 +50,11 @@ def ol_ui(browser: Any, lineage_url: str) -> Iterator[Console]:
 def test_lineage_view_draws_jobs_and_datasets_with_their_types(ol_ui: Console) -> None:
     ol_ui.goto(f"/ui/lineage/{STG_CUSTOMERS}?direction=upstream&depth=3")
     nodes = ol_ui.nodes()
-    assert {STG_CUSTOMERS, JOB, RAW} <= nodes
+    assert {STG_CUSTOMERS, JOB, CRM} <= nodes
     page = ol_ui.page
     job = page.locator(f'#lineage-graph [data-urn="{JOB}"]')
     assert job.locator("text.sub").text_content().strip().startswith("job ·")
-    dataset = page.locator(f'#lineage-graph [data-urn="{RAW}"]')
+    dataset = page.locator(f'#lineage-graph [data-urn="{CRM}"]')
     assert dataset.locator("text.sub").text_content().strip().startswith("dataset ·")
     ol_ui.screenshot("lineage-openlineage")
     job.click()  # a job node opens its capsule page like any other node

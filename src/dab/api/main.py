@@ -63,7 +63,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     app.state.layer_rules = load_layer_rules(settings.dab_layer_rules_file)
     app.state.lineage_options = LineageOptions(
-        tuple(settings.dab_pii_masking_functions), settings.dab_column_lineage_workers
+        tuple(settings.dab_pii_masking_functions),
+        settings.dab_column_lineage_workers,
+        tuple(sorted(settings.dab_openlineage_namespaces.items())),
     )
     app.state.api_keys, generated = resolve_api_keys(settings)
     if generated:

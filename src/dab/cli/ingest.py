@@ -74,7 +74,11 @@ Step = Callable[[str], None]
 
 
 def _lineage(settings: Settings) -> LineageOptions:
-    return LineageOptions(tuple(settings.dab_pii_masking_functions), settings.dab_column_lineage_workers)
+    return LineageOptions(
+        tuple(settings.dab_pii_masking_functions),
+        settings.dab_column_lineage_workers,
+        tuple(sorted(settings.dab_openlineage_namespaces.items())),
+    )
 
 
 async def _ingest_locally(request: IngestRequest, step: Step = lambda _: None) -> dict[str, Any]:

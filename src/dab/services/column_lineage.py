@@ -37,10 +37,13 @@ C, E = CapsuleRecord, ColumnLineageRecord
 
 @dataclass(frozen=True)
 class LineageOptions:
-    """From the settings: extra masking function names, and processes for deriving lineage (0: auto)."""
+    """From the settings: extra masking function names, processes for deriving lineage (0: auto),
+    and the OpenLineage namespace -> dbt project map the adoption step honours."""
 
     masking_functions: tuple[str, ...] = ()
     workers: int = 0
+    openlineage_namespaces: tuple[tuple[str, str], ...] = ()
+    """DAB_OPENLINEAGE_NAMESPACES as pairs: which project adopts a namespace's datasets."""
 
 
 async def _stored_state(session: AsyncSession, project: str) -> dict[str, tuple[str | None, Any]]:

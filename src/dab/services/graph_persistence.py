@@ -26,7 +26,7 @@ from dab.storage.graph_writer import (
     sync_column_edges,
 )
 from dab.storage.mappers import capsule_row, column_row, content_hash, test_row
-from dab.storage.provenance import adopt_datasets, hand_over, reclaim
+from dab.storage.provenance import hand_over, reclaim
 from dab.storage.records import (
     CapsuleRecord,
     CapsuleRunRecord,
@@ -274,7 +274,6 @@ async def persist_graph(
     )
     await _record_history(session, graph, run_invocation_id)
     await _update_project(session, graph, project)
-    adopted = await adopt_datasets(session, graph, project)
     by_type = Counter(c.capsule_type.value for c in capsules_in)
     return {
         "capsules": capsules.as_dict(),
@@ -294,5 +293,5 @@ async def persist_graph(
             "by_type": dict(sorted(by_type.items())),
         },
         "warnings": len(graph.issues),
-        "provenance": {"handed_over": handed_over, "reclaimed": reclaimed, "adopted": adopted},
+        "provenance": {"handed_over": handed_over, "reclaimed": reclaimed},
     }

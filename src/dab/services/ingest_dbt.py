@@ -44,6 +44,7 @@ from dab.services.jobs import (
 )
 from dab.services.pii_scan import apply_pii_findings
 from dab.storage.graph_writer import stored_column_edges
+from dab.storage.provenance import adopt_datasets
 from dab.storage.records import IngestionArtifactRecord, IngestionJobRecord, utcnow
 
 ARTIFACT_FILES = {
@@ -451,6 +452,10 @@ async def _write(
             warnings: list[Any] = []
         else:
             stats, warnings = await _write_graph(session, parsed, graph)
+        # Also after an equal input: datasets may have arrived since the last write.
+        namespaces = dict(parsed.lineage.openlineage_namespaces) if parsed.lineage else {}
+        provenance = stats.setdefault("provenance", {"handed_over": [], "reclaimed": []})
+        provenance["adopted"] = await adopt_datasets(session, project, namespaces)
         await set_last_job(session, project, parsed.job_id)
         stats["input_fingerprint"] = parsed.fingerprint
         stats["content_fingerprint"] = parsed.content_fingerprint

@@ -15,6 +15,7 @@ from anyio import to_thread
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dab.domain.column import Column
+from dab.domain.relations import relation_key
 from dab.domain.urns import column_urn_of, encode_component
 from dab.errors import InvalidInput
 from dab.ingest.openlineage import SOURCE, LineageBatch, collect, validate_events
@@ -28,6 +29,10 @@ PROJECT = "openlineage"
 MAX_EVENTS = 10_000
 """Events per request: bigger batches belong in several requests (or ``dab ingest`` of a file)."""
 
+
+_COLUMN_ROW = column_row(Column(urn="", capsule_urn="", name=""), PROJECT, "")
+"""What every event column's row holds beside its name, type, text and place (events carry no
+tags, tests or PII verdicts): mapped once, not per column."""
 
 Checked = list[tuple[str, Any]]
 """Validated events with their idempotency keys, in input order."""
@@ -107,9 +112,8 @@ async def _write(
     namespaces: Mapping[str, str],
 ) -> dict[str, Any]:
     queries = [
-        w.RelationQuery(d.urn, d.relation, d.scheme, namespaces.get(d.namespace))
+        w.RelationQuery(d.urn, d.relation, d.scheme, namespaces.get(d.namespace), relation_key(d.name))
         for d in batch.datasets.values()
-        if d.relation
     ]
     resolved = await w.match_relations(session, queries, dbt_projects)
 
@@ -189,15 +193,19 @@ async def _columns(
         if capsule not in prefixes:
             prefixes[capsule] = column_urn_of(capsule, "")
         urn = urns[(dataset, lowered)] = prefixes[capsule] + encode_component(field.name)
-        column = Column(
-            urn=urn,
-            capsule_urn=capsule,
-            name=field.name,
-            description=field.description,
-            data_type=field.data_type,
-            ordinal=field.ordinal or None,
+        new_rows.append(
+            {
+                **_COLUMN_ROW,
+                "urn": urn,
+                "capsule_urn": capsule,
+                "name": field.name,
+                "description": field.description or None,
+                "data_type": field.data_type,
+                "ordinal": field.ordinal or None,
+                "created_at": now,
+                "updated_at": now,
+            }
         )
-        new_rows.append({**column_row(column, PROJECT, ""), "created_at": now, "updated_at": now})
     await w.upsert_columns(session, new_rows)
     await w.update_columns(session, changed)
     await w.count_columns(session, {row["capsule_urn"] for row in new_rows})

@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dab.domain.capsule import DBT_TYPES, CapsuleType
 from dab.domain.relations import schemes_agree
 from dab.errors import Conflict
-from dab.storage import search_index
 from dab.storage.bulk_upsert import upsert_rows
 from dab.storage.graph_writer import chunked, update_by_urn
 from dab.storage.mappers import capsule_row
+from dab.storage.provenance import sources_named
 from dab.storage.records import (
     CapsuleLineageRecord,
     CapsuleRecord,
@@ -35,8 +35,6 @@ from dab.storage.records import (
 )
 
 C = CapsuleRecord
-BULK_INDEX = 100
-"""New searched rows from which a batch indexes them in one statement instead of by trigger."""
 _MATCHABLE = sorted(DBT_TYPES - {CapsuleType.EXPOSURE.value})
 _PREFERENCE = {"model": 0, "snapshot": 1, "source": 2, "seed": 3}
 """When several dbt nodes name one relation: a model or snapshot builds it; a loader writes a
@@ -81,22 +79,27 @@ async def record_events(session: AsyncSession, keys: Iterable[str]) -> None:
 @dataclass(frozen=True, slots=True)
 class RelationQuery:
     urn: str
-    relation: str
+    relation: str | None
+    """The dataset's ``database.schema.table`` key, if its name has three parts."""
     scheme: str
     project: str | None = None
     """The dbt project configured for the dataset's namespace: only its nodes match (any engine)."""
+    alias: str | None = None
+    """The dataset's whole name as a key, matched against dbt sources' aliases when no relation does."""
 
 
 async def match_relations(
     session: AsyncSession, wanted: Sequence[RelationQuery], dbt_projects: Mapping[str, str | None]
 ) -> dict[str, str]:
-    """The stored dbt node each dataset names (same relation key, agreeing engine), by dataset
-    URN. ``dbt_projects`` maps each dbt project to its adapter: none stored, nothing to read."""
+    """The stored dbt node each dataset names (same relation key, agreeing engine), else the one
+    dbt source it names by alias (``source_aliases``), by dataset URN. ``dbt_projects`` maps
+    each dbt project to its adapter: none stored, nothing to read."""
     if not dbt_projects:
         return {}
     by_key: dict[str, list[RelationQuery]] = {}
     for query in wanted:
-        by_key.setdefault(query.relation, []).append(query)
+        if query.relation:
+            by_key.setdefault(query.relation, []).append(query)
     found: dict[str, tuple[int, str]] = {}
     for batch in chunked(sorted(by_key), 500):
         rows = await session.execute(
@@ -109,7 +112,24 @@ async def match_relations(
                 rank = (_PREFERENCE.get(capsule_type, 9), urn)
                 if _same_engine(query, project, dbt_projects) and rank < found.get(query.urn, (99, "")):
                     found[query.urn] = rank
-    return {ol_urn: urn for ol_urn, (_, urn) in found.items()}
+    out = {ol_urn: urn for ol_urn, (_, urn) in found.items()}
+    rest = [q for q in wanted if q.alias and q.urn not in out]
+    return out | await _match_source_aliases(session, rest, dbt_projects) if rest else out
+
+
+async def _match_source_aliases(
+    session: AsyncSession, wanted: Sequence[RelationQuery], dbt_projects: Mapping[str, str | None]
+) -> dict[str, str]:
+    """Datasets named like one dbt source (``database.schema.<table name>`` or
+    ``<source name>.<table name>``) rather than its relation: matched when exactly one source
+    of an agreeing engine (or the configured project) has that alias."""
+    sources = await sources_named(session, {q.alias for q in wanted if q.alias})
+    out: dict[str, str] = {}
+    for query in wanted:
+        named = {u for u, p, keys in sources if query.alias in keys and _same_engine(query, p, dbt_projects)}
+        if len(named) == 1:
+            out[query.urn] = named.pop()
+    return out
 
 
 def _same_engine(query: RelationQuery, project: str, dbt_projects: Mapping[str, str | None]) -> bool:
@@ -135,16 +155,14 @@ async def upsert_capsules(session: AsyncSession, capsules: Iterable[Any], projec
         {**capsule_row(c, project, "", column_count=0, pii_count=0), "created_at": now, "updated_at": now}
         for c in capsules
     ]
-    conn = await session.connection()
-    async with search_index.sqlite_bulk_insert(conn, "capsule", len(rows), min_rows=BULK_INDEX):
-        await upsert_rows(
-            session,
-            C,
-            rows,
-            ["urn"],
-            shape="capsule-description",
-            set_=lambda ex: {"updated_at": ex.updated_at, "description": ex.description},
-        )
+    await upsert_rows(
+        session,
+        C,
+        rows,
+        ["urn"],
+        shape="capsule-description",
+        set_=lambda ex: {"updated_at": ex.updated_at, "description": ex.description},
+    )
     return len(rows)
 
 
@@ -173,22 +191,22 @@ async def stored_columns(
 
 
 async def upsert_columns(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    # Event batches bring hundreds of new columns: indexing them for search in one statement
-    # costs about half of a trigger call per row (measured, PERFORMANCE.md).
-    conn = await session.connection()
-    async with search_index.sqlite_bulk_insert(conn, "capsule_column", len(rows), min_rows=BULK_INDEX):
-        await upsert_rows(
-            session,
-            ColumnRecord,
-            rows,
-            ["urn"],
-            shape="column-type-text",
-            set_=lambda ex: {
-                "data_type": func.coalesce(ex.data_type, ColumnRecord.data_type),
-                "description": func.coalesce(ex.description, ColumnRecord.description),
-                "updated_at": ex.updated_at,
-            },
-        )
+    # The search trigger indexes them: fired once per multi-row statement it costs about what
+    # the drop/index/re-create switch of search_index.sqlite_bulk_insert did at these batch
+    # sizes, without its five statements, two of them DDL that made every connection
+    # re-prepare its statements (PERFORMANCE.md, "OpenLineage, part 3").
+    await upsert_rows(
+        session,
+        ColumnRecord,
+        rows,
+        ["urn"],
+        shape="column-type-text",
+        set_=lambda ex: {
+            "data_type": func.coalesce(ex.data_type, ColumnRecord.data_type),
+            "description": func.coalesce(ex.description, ColumnRecord.description),
+            "updated_at": ex.updated_at,
+        },
+    )
 
 
 async def update_columns(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
@@ -256,7 +274,15 @@ class RunRow:
 
 
 async def upsert_runs(session: AsyncSession, runs: Sequence[RunRow]) -> None:
-    """One history row per capsule and run; a late START never overwrites a finished run."""
+    """One history row per capsule and run; a late START never overwrites a finished run.
+
+    Of a batch's rows for one run the first finished one counts (else the first), as if they
+    were applied one by one: one statement may write a key only once."""
+    first: dict[tuple[str, str], RunRow] = {}
+    for run in runs:
+        key = (run.capsule_urn, run.run_id)
+        if key not in first or (first[key].completed_at is None and run.completed_at is not None):
+            first[key] = run
     rows = [
         {
             "capsule_urn": r.capsule_urn,
@@ -265,7 +291,7 @@ async def upsert_runs(session: AsyncSession, runs: Sequence[RunRow]) -> None:
             "execution_time": None,
             "completed_at": r.completed_at,
         }
-        for r in runs
+        for r in first.values()
     ]
     await upsert_rows(
         session,

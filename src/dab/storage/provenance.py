@@ -9,14 +9,21 @@ the usual diff, its edges and tags. When the snapshot mentions the node again it
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.domain.capsule import CapsuleType
-from dab.domain.relations import namespace_scheme, relation_key, schemes_agree
+from dab.domain.relations import (
+    alias_lookup,
+    namespace_scheme,
+    relation_key,
+    schemes_agree,
+    source_aliases,
+    unique_aliases,
+)
 from dab.storage.graph_writer import chunked
 from dab.storage.records import (
     CapsuleLineageRecord,
@@ -25,6 +32,7 @@ from dab.storage.records import (
     ColumnLineageRecord,
     ColumnRecord,
     DataTestRecord,
+    ProjectRecord,
     SourceAssertionRecord,
     utcnow,
 )
@@ -87,29 +95,38 @@ async def asserted_by(session: AsyncSession, urns: Iterable[str]) -> dict[str, l
     return {urn: sorted(sources) for urn, sources in out.items()}
 
 
-async def adopt_datasets(session: AsyncSession, graph: Any, project: str) -> list[str]:
-    """Datasets another source created before dbt declared the same relation become the dbt
-    node: their edges, column edges (by column name) and runs move to it, the other source's
-    assertion is recorded on it, and the stand-in dataset is deleted. Returns the adopted URNs."""
-    adapter = graph.project.adapter_type if graph.project else None
-    by_key: dict[str, str] = {}
-    for capsule in sorted(graph.capsules.values(), key=lambda c: (_RANK.get(c.capsule_type.value, 9), c.urn)):
-        key = relation_key(capsule.relation_name)
-        if key and capsule.capsule_type.value in _RANK:
-            by_key.setdefault(key, capsule.urn)
-    if not by_key:
-        return []
+async def adopt_datasets(
+    session: AsyncSession, project: str, namespaces: Mapping[str, str] | None = None
+) -> list[str]:
+    """Datasets another source wrote before dbt declared the same relation become the dbt node:
+    their edges, column edges (by column name) and runs move to it, the other source's assertion
+    is recorded on it, and the stand-in dataset is deleted. Returns the adopted URNs.
+
+    Reads the dbt side from the store, so it also runs when a re-ingestion is recognised as
+    equal to the last write (a dataset may have arrived in between). A dataset whose namespace
+    ``namespaces`` maps to a project is adopted by that project alone (any engine); any other
+    needs an engine agreeing with the project's adapter. A dataset named like a dbt source
+    rather than its relation (``source_aliases``) is adopted when one source alone has that name."""
+    namespaces = namespaces or {}
     rows = await session.execute(
-        select(C.urn, C.relation_key, C.namespace, C.source, C.project).where(
-            C.capsule_type == CapsuleType.DATASET.value, C.relation_key.is_not(None), C.project != project
+        select(C.urn, C.relation_key, C.name, C.namespace, C.source, C.project).where(
+            C.capsule_type == CapsuleType.DATASET.value, C.project != project
         )
     )
+    candidates = [row for row in rows.all() if namespaces.get(row.namespace, project) == project]
+    if not candidates:
+        return []
+    adapter = await session.scalar(select(ProjectRecord.adapter_type).where(ProjectRecord.name == project))
+    keys = {key for row in candidates for key in (row.relation_key, relation_key(row.name)) if key}
+    targets = await _dbt_nodes_named(session, project, keys)
     adopted = []
-    for urn, key, namespace, source, owner in rows.all():
-        target = by_key.get(key or "")
-        if target is None or urn == target or not schemes_agree(adapter, namespace_scheme(namespace)):
+    for urn, key, name, namespace, source, owner in candidates:
+        if namespace not in namespaces and not schemes_agree(adapter, namespace_scheme(namespace)):
             continue
-        await _merge(session, urn, target, graph.columns_by_capsule.get(target, ()))
+        target = targets.get(key or "") or targets.get(relation_key(name) or "")
+        if target is None or urn == target:
+            continue
+        await _merge(session, urn, target)
         await session.execute(
             dialect_insert(session, A.__table__).on_conflict_do_nothing(
                 index_elements=["subject_urn", "source"]
@@ -120,11 +137,53 @@ async def adopt_datasets(session: AsyncSession, graph: Any, project: str) -> lis
     return adopted
 
 
+async def _dbt_nodes_named(session: AsyncSession, project: str, keys: Collection[str]) -> dict[str, str]:
+    """Key -> the ``project`` node it names: by relation (a model before a snapshot, source,
+    seed), else a source's alias that no other source of the project shares."""
+    by_relation: dict[str, tuple[int, str]] = {}
+    for batch in chunked(sorted(keys), 500):
+        found = await session.execute(
+            select(C.urn, C.capsule_type, C.relation_key).where(
+                C.project == project, C.source == "dbt", C.relation_key.in_(batch)
+            )
+        )
+        for urn, capsule_type, key in found:
+            rank = (_RANK.get(capsule_type, 9), urn)
+            if key and capsule_type in _RANK and rank < by_relation.get(key, (99, "")):
+                by_relation[key] = rank
+    sources = [(urn, aliases) for urn, _, aliases in await sources_named(session, keys, project)]
+    named = {key: urn for key, urn in unique_aliases(sources).items() if key in keys}
+    named.update({key: urn for key, (_, urn) in by_relation.items()})
+    return named
+
+
+async def sources_named(
+    session: AsyncSession, keys: Collection[str], project: str | None = None
+) -> list[tuple[str, str, list[str]]]:
+    """dbt sources (URN, project, alias keys) that ``keys`` may name by alias
+    (``domain.relations.source_aliases``): read by source name or by schema, not all sources."""
+    names, schemas = alias_lookup(keys)
+    base = select(C.urn, C.project, C.database_name, C.schema_name, C.name).where(
+        C.capsule_type == CapsuleType.SOURCE.value, C.source == "dbt"
+    )
+    if project is not None:
+        base = base.where(C.project == project)
+    found: dict[str, tuple[str, str, list[str]]] = {}
+    for column, values in ((func.lower(C.name), names), (func.lower(C.schema_name), schemas)):
+        for batch in chunked(sorted(values), 500):
+            for urn, owner, db, schema, name in await session.execute(base.where(column.in_(batch))):
+                found[urn] = (urn, owner, source_aliases(db, schema, name))
+    return list(found.values())
+
+
 _RANK = {"model": 0, "snapshot": 1, "source": 2, "seed": 3}
 
 
-async def _merge(session: AsyncSession, old: str, new: str, columns: Iterable[Any]) -> None:
-    renamed = {c.name.lower(): c.urn for c in columns}
+async def _merge(session: AsyncSession, old: str, new: str) -> None:
+    declared = await session.execute(
+        select(ColumnRecord.urn, ColumnRecord.name).where(ColumnRecord.capsule_urn == new)
+    )
+    renamed = {name.lower(): urn for urn, name in declared}
     found = await session.execute(
         select(ColumnRecord.urn, ColumnRecord.name).where(ColumnRecord.capsule_urn == old)
     )
