@@ -22,6 +22,8 @@ from dab.storage.pipeline import pipelined
 from dab.storage.records import Base, CapsuleLineageRecord, ColumnLineageRecord, utcnow
 
 BATCH = 5_000
+COPY_BATCH = 20_000
+"""Rows per PostgreSQL ``COPY``; ``BATCH`` rows per SQLite ``executemany``."""
 T = TypeVar("T")
 
 
@@ -126,7 +128,7 @@ async def _insert(
     # Explicit ids may lie below the current maximum: only rows the database numbers are bulk-indexed.
     fresh_ids = 0 if "id" in names else len(rows)
     async with search_index.sqlite_bulk_insert(conn, str(record.__tablename__), fresh_ids):
-        for batch in chunked(rows):
+        for batch in chunked(rows, BATCH):
             await conn.exec_driver_sql(sql, encode(batch))
 
 
@@ -188,7 +190,7 @@ async def _copy_rows(
     async def write(records: list[tuple[Any, ...]]) -> None:
         await driver.copy_records_to_table(table_name, records=records, columns=names)
 
-    await pipelined(chunked(rows, 20_000), encode, write)
+    await pipelined(chunked(rows, COPY_BATCH), encode, write)
 
 
 async def _update_by_id(session: AsyncSession, record: Any, rows: Sequence[dict[str, Any]]) -> None:
