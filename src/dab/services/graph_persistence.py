@@ -14,9 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.domain.capsule import Capsule
-from dab.domain.column import Column
 from dab.domain.graph import Graph
-from dab.domain.quality import DataTest
 from dab.errors import Conflict
 from dab.storage.graph_writer import (
     Entry,
@@ -145,29 +143,41 @@ async def _record_history(session: AsyncSession, graph: Graph, invocation: str |
 
 @dataclass
 class _Subtrees:
-    """Columns and tests grouped by capsule, with one digest per capsule over both."""
+    """Columns and tests grouped by capsule, each item's digest, and one digest per capsule over
+    its items' digests (each item is serialised once for both)."""
 
-    columns: dict[str, list[Column]] = field(default_factory=lambda: defaultdict(list))
-    tests: dict[str, list[DataTest]] = field(default_factory=lambda: defaultdict(list))
+    columns: dict[str, list[Entry]] = field(default_factory=lambda: defaultdict(list))
+    tests: dict[str, list[Entry]] = field(default_factory=lambda: defaultdict(list))
     digests: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, graph: Graph) -> _Subtrees:
         out = cls()
         for column in graph.columns.values():
-            out.columns[column.capsule_urn].append(column)
+            out.columns[column.capsule_urn].append(Entry(column.urn, content_hash(column), column))
         for test in graph.tests.values():
-            out.tests[test.capsule_urn].append(test)
+            out.tests[test.capsule_urn].append(Entry(test.urn, content_hash(test), test))
         for urn in graph.capsules:
-            out.digests[urn] = content_hash((out.columns.get(urn, ()), out.tests.get(urn, ())))
+            out.digests[urn] = subtree_digest(out.columns.get(urn, ()), out.tests.get(urn, ()))
         return out
+
+
+def subtree_digest(columns: Iterable[Entry], tests: Iterable[Entry]) -> str:
+    """One digest over a capsule's column and test digests, in order (URNs included, so a
+    renamed item with equal content still changes it)."""
+    digest = hashlib.blake2b(b"subtree-2", digest_size=16)
+    for part in (columns, tests):
+        digest.update(b"\x00")
+        for entry in part:
+            digest.update(b"%s %s\n" % (entry.urn.encode(), entry.digest.encode()))
+    return digest.hexdigest()
 
 
 def _capsule_entries(graph: Graph, project: str, subtrees: _Subtrees) -> tuple[list[Entry], Any]:
     entries = []
     for capsule in graph.capsules.values():
         columns = subtrees.columns.get(capsule.urn, ())
-        counts = (len(columns), sum(1 for c in columns if c.pii_type))
+        counts = (len(columns), sum(1 for c in columns if c.item.pii_type))
         entries.append(Entry(capsule.urn, content_hash((capsule, counts)), (capsule, counts)))
 
     def to_row(item: tuple[Capsule, tuple[int, int]], digest: str) -> dict[str, Any]:
@@ -177,10 +187,6 @@ def _capsule_entries(graph: Graph, project: str, subtrees: _Subtrees) -> tuple[l
         return row
 
     return entries, to_row
-
-
-def _entries(items: Iterable[Any]) -> list[Entry]:
-    return [Entry(item.urn, content_hash(item), item) for item in items]
 
 
 async def _changed_subtrees(session: AsyncSession, subtrees: _Subtrees, project: str) -> list[str] | None:
@@ -233,12 +239,8 @@ async def persist_graph(
     capsules = await sync_by_urn(session, CapsuleRecord, capsule_entries, capsule_to_row, project=project)
     # Only capsules whose subtree digest moved have their columns and tests compared row by row.
     scope = list(graph.capsules) if changed is None else changed
-    column_entries = await to_thread.run_sync(
-        lambda: _entries(c for urn in scope for c in subtrees.columns.get(urn, ()))
-    )
-    test_entries = await to_thread.run_sync(
-        lambda: _entries(t for urn in scope for t in subtrees.tests.get(urn, ()))
-    )
+    column_entries = [e for urn in scope for e in subtrees.columns.get(urn, ())]
+    test_entries = [e for urn in scope for e in subtrees.tests.get(urn, ())]
     columns = await sync_by_urn(
         session,
         ColumnRecord,

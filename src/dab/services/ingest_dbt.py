@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dab.domain.gc_pause import gc_frozen, gc_paused, rare_full_collections
 from dab.domain.graph import Graph, IngestIssue
 from dab.errors import Conflict, DabError, InvalidArtifact, InvalidInput, ServiceUnavailable, clip
-from dab.ingest.dbt import LayerRules, artifact_bytes, content_of, load_artifact, parse_dbt
+from dab.ingest.dbt import LayerRules, artifact_bytes, content_of, decode_artifact, load_artifact, parse_dbt
 from dab.platform.logging import get_logger
 from dab.services.column_lineage import LineageOptions, derive_column_lineage, store_lineage_state
 from dab.services.graph_persistence import lock_project, persist_graph, set_last_job, touch_project
@@ -152,9 +152,12 @@ def parse_artifacts(
     project_name: str | None,
     layer_rules: LayerRules | None,
     max_bytes: int = JobPolicy.max_artifact_bytes,
+    *,
+    texts: dict[str, bytes] | None = None,
 ) -> tuple[Graph, str | None]:
     """Decode and parse (CPU-bound: run in a worker thread). Returns the graph and the
-    invocation id of the run results, which keys the run history.
+    invocation id of the run results, which keys the run history. ``texts``: ``artifacts``
+    already through ``artifact_bytes`` (inflated); the dict is emptied as they are decoded.
 
     Any failure is a DabError: a shape the parser did not expect is the artifacts' fault.
     """
@@ -164,9 +167,11 @@ def parse_artifacts(
             docs: dict[str, dict[str, Any]] = {}
             for kind in list(artifacts):
                 name = ARTIFACT_FILES[kind]
-                docs[kind] = load_artifact(
-                    artifacts[kind], name, max_bytes=max_bytes, notes=notes.setdefault(name, [])
-                )
+                found = notes.setdefault(name, [])
+                if texts is None:
+                    docs[kind] = load_artifact(artifacts[kind], name, max_bytes=max_bytes, notes=found)
+                else:  # each text is released once decoded
+                    docs[kind] = decode_artifact(texts.pop(kind), name, notes=found)
             graph = parse_dbt(
                 docs["manifest"],
                 docs.get("catalog"),
@@ -323,11 +328,12 @@ def _parse_unless_equal(
     max_bytes: int,
 ) -> ParsedJob:
     """Parse the artifacts, unless their content digest equals that of a project's last write."""
-    texts = (
-        (kind, artifact_bytes(started.artifacts[kind], ARTIFACT_FILES[kind], max_bytes=max_bytes))
+    # Inflated once: the digest and, unless the content equals a last write, the parse read them.
+    texts = {
+        kind: artifact_bytes(started.artifacts[kind], ARTIFACT_FILES[kind], max_bytes=max_bytes)
         for kind in sorted(started.artifacts)
-    )
-    content = content_of(texts, started.settings)
+    }
+    content = content_of(texts.items(), started.settings)
     fingerprint = started.fingerprint
     equal = started.by_content.get(content.digest)
     if equal is not None:
@@ -344,7 +350,9 @@ def _parse_unless_equal(
             content_fingerprint=content.digest,
             stamps=content.stamps,
         )
-    graph, invocation = parse_artifacts(started.artifacts, started.project_name, layer_rules, max_bytes)
+    graph, invocation = parse_artifacts(
+        started.artifacts, started.project_name, layer_rules, max_bytes, texts=texts
+    )
     project = graph.project.name if graph.project else (started.project_name or "default")
     return ParsedJob(
         job_id,

@@ -18,9 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.errors import Conflict
 from dab.storage import search_index
+from dab.storage.pipeline import pipelined
 from dab.storage.records import Base, CapsuleLineageRecord, ColumnLineageRecord, utcnow
 
 BATCH = 5_000
+COPY_BATCH = 20_000
+"""Rows per PostgreSQL ``COPY``; ``BATCH`` rows per SQLite ``executemany``."""
 T = TypeVar("T")
 
 
@@ -87,8 +90,14 @@ def _json_text(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
-async def _insert(session: AsyncSession, record: type[Base], rows: Sequence[dict[str, Any]]) -> None:
-    """Plain DBAPI executemany of pre-converted tuples.
+async def _insert(
+    session: AsyncSession,
+    record: type[Base],
+    rows: Sequence[Any],
+    to_row: Callable[[Any], dict[str, Any]] | None = None,
+) -> None:
+    """Plain DBAPI executemany of pre-converted tuples (``to_row`` maps items to row dicts,
+    one batch at a time; all rows share the first row's keys).
 
     SQLAlchemy's per-row parameter machinery dominated first ingestions (28k rows/s on
     SQLite); values are converted here with the column types' own processors instead.
@@ -98,24 +107,29 @@ async def _insert(session: AsyncSession, record: type[Base], rows: Sequence[dict
     conn = await session.connection()
     dialect = conn.dialect
     table = record.__table__
-    defaults = _python_defaults(table, set(rows[0]))
-    names = list(rows[0]) + [name for name in defaults if name not in rows[0]]
+    first = to_row(rows[0]) if to_row else rows[0]
+    defaults = _python_defaults(table, set(first))
+    names = list(first) + [name for name in defaults if name not in first]
     converters = [converter(table.c[name], dialect) for name in names]
+    plan = list(zip(names, converters, strict=True))
+
+    def encode(batch: Sequence[Any]) -> list[tuple[Any, ...]]:
+        return _as_tuples([to_row(x) for x in batch] if to_row else batch, plan, defaults)
+
+    if dialect.name == "postgresql":
+        await _copy_rows(conn, str(record.__tablename__), names, rows, encode)
+        return
     quote = dialect.identifier_preparer.quote
     sql = (
         f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
         f"({', '.join(quote(name) for name in names)}) "
         f"VALUES ({_placeholders(dialect.paramstyle, len(names))})"
     )
-    plan = list(zip(names, converters, strict=True))
-    if dialect.name == "postgresql":
-        await _copy_rows(conn, str(record.__tablename__), names, plan, rows, defaults)
-        return
     # Explicit ids may lie below the current maximum: only rows the database numbers are bulk-indexed.
     fresh_ids = 0 if "id" in names else len(rows)
     async with search_index.sqlite_bulk_insert(conn, str(record.__tablename__), fresh_ids):
-        for batch in chunked(rows):
-            await conn.exec_driver_sql(sql, _as_tuples(batch, plan, defaults))
+        for batch in chunked(rows, BATCH):
+            await conn.exec_driver_sql(sql, encode(batch))
 
 
 Plan = list[tuple[str, Callable[[Any], Any] | None]]
@@ -165,16 +179,18 @@ async def _copy_rows(
     conn: Any,
     table_name: str,
     names: list[str],
-    plan: Plan,
-    rows: Sequence[dict[str, Any]],
-    defaults: dict[str, Any],
+    rows: Sequence[Any],
+    encode: Callable[[Sequence[Any]], list[tuple[Any, ...]]],
 ) -> None:
-    """PostgreSQL COPY (binary) on the transaction's own connection: ~3x executemany."""
+    """PostgreSQL COPY (binary) on the transaction's own connection: ~3x executemany. The next
+    batch is encoded while the server ingests one (``pipeline``)."""
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection
-    for batch in chunked(rows, 20_000):
-        records = _as_tuples(batch, plan, defaults)
+
+    async def write(records: list[tuple[Any, ...]]) -> None:
         await driver.copy_records_to_table(table_name, records=records, columns=names)
+
+    await pipelined(chunked(rows, COPY_BATCH), encode, write)
 
 
 async def _update_by_id(session: AsyncSession, record: Any, rows: Sequence[dict[str, Any]]) -> None:
@@ -287,9 +303,9 @@ async def sync_by_urn(
     gone = [row_id for urn, (row_id, _) in stored.items() if urn not in wanted]
     await _delete_by_id(session, record, gone)
 
-    new_rows = [to_row(e.item, e.digest) for e in entries if e.urn not in stored]
-    await _refuse_foreign_urns(session, record, [row["urn"] for row in new_rows], project)
-    await _insert(session, record, new_rows)
+    new = [e for e in entries if e.urn not in stored]  # each row's "urn" is its entry's
+    await _refuse_foreign_urns(session, record, [e.urn for e in new], project)
+    await _insert(session, record, new, lambda e: to_row(e.item, e.digest))
 
     changed_entries = [e for e in entries if e.urn in stored and stored[e.urn][1] != e.digest]
     manual = (
@@ -304,7 +320,7 @@ async def sync_by_urn(
             change.pop("pii_origin", None)
         changed.append(change)
     await _update_by_id(session, record, changed)
-    return DiffStats(created=len(new_rows), updated=len(changed), deleted=len(gone))
+    return DiffStats(created=len(new), updated=len(changed), deleted=len(gone))
 
 
 async def sync_capsule_edges(

@@ -3,7 +3,7 @@
 Pure: reads already-loaded bytes or dicts; no DB, no settings, no framework imports.
 """
 
-from dab.ingest.dbt._load import artifact_bytes, gunzip, load_artifact
+from dab.ingest.dbt._load import artifact_bytes, decode_artifact, gunzip, load_artifact
 from dab.ingest.dbt._reuse import ParseMemo
 from dab.ingest.dbt.content import Content, content_of
 from dab.ingest.dbt.layers import LayerRules
@@ -16,6 +16,7 @@ __all__ = [
     "ParseMemo",
     "artifact_bytes",
     "content_of",
+    "decode_artifact",
     "gunzip",
     "load_artifact",
     "parse_dbt",

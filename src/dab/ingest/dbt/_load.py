@@ -44,7 +44,11 @@ def load_artifact(
     PayloadTooLarge as soon as the inflated JSON passes ``max_bytes`` (a gzip bomb never
     inflates whole). NUL characters in strings are removed, and said in ``notes``.
     """
-    data = artifact_bytes(data, artifact, max_bytes=max_bytes)
+    return decode_artifact(artifact_bytes(data, artifact, max_bytes=max_bytes), artifact, notes=notes)
+
+
+def decode_artifact(data: bytes, artifact: str, *, notes: list[str] | None = None) -> dict[str, Any]:
+    """``load_artifact`` of a text ``artifact_bytes`` already returned (inflated, no BOM)."""
     try:
         # Decoding makes millions of containers: the collections they trigger rescan them all
         # (4x the decode time on a 37 MB manifest). JSON cannot hold reference cycles.
