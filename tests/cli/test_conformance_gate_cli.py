@@ -7,6 +7,8 @@ with GFM tables on, as a code review tool would render it.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -157,3 +159,31 @@ def test_sql_cache_keeps_facts_between_runs_and_changes_nothing(
     sqlfacts.forget()
     second = _json(manifests, "--sql-cache", str(cache))
     assert without == first == second
+
+
+_GATE_THEN_MODULES = """
+import sys
+from typer.testing import CliRunner
+from dab.cli import app
+head, base, cache = sys.argv[1:]
+args = ["conformance", "check", "--manifest", head, "--baseline", base, "--sql-cache", cache]
+result = CliRunner().invoke(app, [*args, "--format", "json"])
+print(result.exit_code, "sqlglot" in sys.modules)
+"""
+
+
+def test_a_gate_whose_facts_are_all_kept_never_imports_sqlglot(
+    manifests: tuple[Path, Path], tmp_path: Path
+) -> None:
+    cache = tmp_path / "sql-cache"
+    _json(manifests, "--sql-cache", str(cache))  # fills the folder
+    head, base = (str(m) for m in manifests)
+
+    def run(folder: Path) -> list[str]:
+        command = [sys.executable, "-c", _GATE_THEN_MODULES, head, base, str(folder)]
+        return subprocess.run(command, capture_output=True, text=True, check=True).stdout.split()
+
+    kept, empty = run(cache), run(tmp_path / "empty-cache")
+    assert kept[1] == "False"
+    assert empty[1] == "True"  # a miss parses, and so imports it
+    assert kept[0] == empty[0] == "0"

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from dab.domain.capsule import DBT_TYPES, Capsule
-from dab.domain.gc_pause import gc_frozen
+from dab.domain.gc_pause import gc_frozen, rare_young_collections
 from dab.domain.graph import Graph
 from dab.rules.checks import CHECKS
 from dab.rules.checks.cel import cel_true
@@ -124,6 +125,7 @@ def _run_rule(
             total_applicable += applicable
             total_failed += failed
     result = CheckResult(rule.rule_id, rule.rule_set, rule.severity, total_applicable, total_failed)
+    violations.sort(key=_ORDER)  # rules run in id order: the evaluation's list needs no sort of its own
     return result, violations
 
 
@@ -141,6 +143,9 @@ def _violation(rule: Rule, subject: Subject, detail_key: str, message: str) -> V
         detail_key=detail_key,
         fingerprint=fingerprint(rule.rule_id, subject.urn, detail_key),
     )
+
+
+_ORDER = attrgetter("subject_urn", "detail_key")
 
 
 def _tally(checks: Iterable[CheckResult], key: str) -> dict[str, Tally]:
@@ -169,8 +174,9 @@ def evaluate(graph: Graph, rules: Iterable[Rule], *, scope: Scope | None = None)
         1.0
     """
     # The graph is hundreds of thousands of long-lived objects: frozen, the collections that the
-    # evaluation's allocations trigger skip them (sqlglot's cyclic trees are still collected).
-    with gc_frozen():
+    # evaluation's allocations trigger skip them (sqlglot's cyclic trees are still collected), and
+    # those collections come rarely.
+    with gc_frozen(), rare_young_collections():
         return _evaluate(graph, rules, scope or Scope())
 
 
@@ -185,11 +191,10 @@ def _evaluate(graph: Graph, rules: Iterable[Rule], scope: Scope) -> EvaluationRe
     checks: list[CheckResult] = []
     violations: list[Violation] = []
     by_layer: dict[str, Tally] = {}
-    for rule in selected:
+    for rule in selected:  # in rule id order, each rule's violations sorted: the result is too
         result, found = _run_rule(ctx, rule, buckets, scope, by_layer, capsules_only)
         checks.append(result)
         violations.extend(found)
-    violations.sort(key=lambda v: (v.rule_id, v.subject_urn, v.detail_key))
     score, weighted = _scores(checks)
     return EvaluationResult(
         checks=tuple(checks),

@@ -1,10 +1,10 @@
-"""GC helpers used by ingestion: thresholds come back, nesting is safe."""
+"""GC helpers used by ingestion and rule evaluation: thresholds come back, nesting is safe."""
 
 from __future__ import annotations
 
 import gc
 
-from dab.domain.gc_pause import rare_full_collections
+from dab.domain.gc_pause import rare_full_collections, rare_young_collections
 
 
 def test_rare_full_collections_only_raises_the_full_threshold_and_restores_it() -> None:
@@ -15,4 +15,18 @@ def test_rare_full_collections_only_raises_the_full_threshold_and_restores_it() 
         with rare_full_collections():
             assert gc.get_threshold() == inside
         assert gc.get_threshold() == inside  # the outer block still runs
+    assert gc.get_threshold() == before
+
+
+def test_rare_young_collections_only_raises_the_young_threshold_and_nests_with_rare_full() -> None:
+    before = gc.get_threshold()
+    with rare_young_collections():
+        inside = gc.get_threshold()
+        assert inside[0] > before[0] and inside[1:] == before[1:]
+        with rare_full_collections():
+            both = gc.get_threshold()
+            assert both[0] == inside[0] and both[2] > before[2]
+            with rare_young_collections():
+                assert gc.get_threshold() == both
+        assert gc.get_threshold() == inside
     assert gc.get_threshold() == before

@@ -8,7 +8,7 @@ import pytest
 from builders import make_capsule, make_column, make_graph, make_source
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scenarios import broken, conforming
+from scenarios import BREAKERS, broken, conforming
 
 from dab.domain.graph import Graph
 from dab.errors import InvalidRule
@@ -74,6 +74,15 @@ class TestDeterminism:
         result = evaluate(broken("duplicate-sources"), builtin_rules())
         keys = [(v.rule_id, v.subject_urn) for v in result.violations]
         assert keys == sorted(keys)
+
+    @pytest.mark.parametrize("rule_id", sorted(BREAKERS))
+    def test_violations_in_rule_subject_detail_order_without_a_final_sort(self, rule_id: str) -> None:
+        # Each rule sorts its own violations and rules run in id order: the whole is sorted too.
+        graph = broken(rule_id)
+        violations = evaluate(graph, builtin_rules()).violations
+        keys = [(v.rule_id, v.subject_urn, v.detail_key) for v in violations]
+        assert keys == sorted(keys)
+        assert any(v.rule_id == rule_id for v in violations)
 
     def test_fingerprint_is_stable(self) -> None:
         first = evaluate(broken("hard-coded-reference"), builtin_rules())

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from sqlglot.dialects.dialect import Dialects
 
-from dab.rules.sqlfacts import dialect_for, sql_facts
+from dab.rules.sqlfacts import _COMMON_DIALECTS, dialect_for, sql_facts
 
 
 class TestSqlFacts:
@@ -30,3 +31,11 @@ class TestSqlFacts:
     )
     def test_dialect_for_adapter(self, adapter: str | None, dialect: str | None) -> None:
         assert dialect_for(adapter) == dialect
+
+
+def test_adapters_answered_without_sqlglot_are_its_dialects() -> None:
+    names = {d.value for d in Dialects}
+    assert _COMMON_DIALECTS.issubset(names)
+    assert dialect_for("Snowflake") == "snowflake"
+    assert dialect_for("sqlite") == "sqlite"  # not in the short list: sqlglot is asked
+    assert dialect_for("no-such-adapter") is None

@@ -23,6 +23,8 @@ def _meta_value(capsule: Capsule, key: str) -> Any:
     """``owner`` is the inferred owner (meta.owner, a group's owner, an exposure's owner)."""
     if key == "owner" and capsule.owner.value:
         return capsule.owner.value
+    if "." not in key:  # most keys: one lookup, no split
+        return capsule.meta.get(key) if isinstance(capsule.meta, Mapping) else None
     value: Any = capsule.meta
     for part in key.split("."):
         if not isinstance(value, Mapping):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
-
 from dab.domain.quality import TestKind
 from dab.rules.checks.base import CheckSpec, Outcome, Param, fail, is_source, label, param
 from dab.rules.context import EvalContext, Subject
@@ -17,7 +15,13 @@ _FOLDERS: dict[str, tuple[str, ...]] = {
 
 
 def _folders(path: str) -> list[str]:
-    return [p.lower() for p in PurePosixPath(path.replace("\\", "/")).parts[:-1]]
+    """The folders of a file path, lower-cased, as ``PurePosixPath(path).parts[:-1]`` has them
+    (empty and ``.`` parts dropped, a leading ``/`` or ``//`` kept) without building a path."""
+    posix = path.replace("\\", "/")
+    parts = [p.lower() for p in posix.split("/") if p and p != "."]
+    if posix.startswith("/"):
+        parts.insert(0, "//" if posix.startswith("//") and not posix.startswith("///") else "/")
+    return parts[:-1]
 
 
 def model_directory(_ctx: EvalContext, rule: Rule, subject: Subject) -> Outcome:
