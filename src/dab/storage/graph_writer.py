@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dab.errors import Conflict
 from dab.storage import search_index
 from dab.storage.records import Base, CapsuleLineageRecord, ColumnLineageRecord, utcnow
+from dab.storage.sqlite_cache import larger_page_cache
 
 BATCH = 5_000
 T = TypeVar("T")
@@ -359,7 +360,8 @@ async def sync_column_edges(
         for (s, t), (k, f) in sorted(wanted.items())
         if (s, t) not in stored
     ]
-    await _insert(session, ColumnLineageRecord, new)
+    async with larger_page_cache(await session.connection(), len(new)):
+        await _insert(session, ColumnLineageRecord, new)
     changed = [
         {"id": stored[pair][0], "transformation": k, "function": f}
         for pair, (k, f) in wanted.items()
