@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dab.errors import Conflict
 from dab.storage import search_index
 from dab.storage.records import Base, CapsuleLineageRecord, ColumnLineageRecord, utcnow
-from dab.storage.sqlite_cache import larger_page_cache
 
 BATCH = 5_000
 T = TypeVar("T")
@@ -369,8 +368,7 @@ async def sync_column_edges(
         for s, t in _in_pair_order(pair for pair in wanted if pair not in stored)
         for k, f in (wanted[(s, t)],)
     ]
-    async with larger_page_cache(await session.connection(), len(new)):
-        await _insert(session, ColumnLineageRecord, new)
+    await _insert(session, ColumnLineageRecord, new)
     changed = [
         {"id": stored[pair][0], "transformation": k, "function": f}
         for pair, (k, f) in wanted.items()
