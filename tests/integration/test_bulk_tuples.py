@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dab.storage.graph_writer import Plan, _as_tuples, _general_tuple
+from dab.storage.graph_writer import Plan, _as_tuples, _general_tuple, _in_pair_order
 
 KEYS = ["urn", "name", "meta", "ordinal"]
 DEFAULTS = {"created_at": 7}
@@ -40,3 +40,9 @@ class TestAsTuples:
     def test_a_missing_key_takes_the_default_or_none(self) -> None:
         rows = [{"urn": "u", "name": "n", "meta": {}, "ordinal": 1}, {"urn": "v", "name": "m", "meta": {}}]
         assert _as_tuples(rows, PLAN, DEFAULTS) == [("u", "N", "{}", 1, "7"), ("v", "M", "{}", None, "7")]
+
+
+@settings(deadline=None)  # the first run builds Hypothesis' text tables: slow on a loaded machine
+@given(st.lists(st.tuples(st.text(max_size=4), st.text(max_size=4)), unique=True))
+def test_column_edges_insert_in_the_order_of_sorting_the_pairs(pairs: list[tuple[str, str]]) -> None:
+    assert _in_pair_order(pairs) == sorted(pairs)

@@ -163,14 +163,36 @@ class _Plan:
 def _plain(tree: exp.Expr, dialect: Dialect) -> bool:
     if dialect.NORMALIZATION_STRATEGY not in FOLDS_TO_LOWER or dialect.FORCE_EARLY_ALIAS_REF_EXPANSION:
         return False
-    return not any(_needs_qualify(node) for node in tree.walk())
+    check = _CHECKS
+    for node in tree.walk():  # every node of every model: one dict look-up for most of them
+        kind = check.get(type(node))
+        if kind is None:
+            kind = check[type(node)] = _check_of(type(node))
+        if kind and _needs_qualify(node, kind):
+            return False
+    return True
 
 
-def _needs_qualify(node: exp.Expr) -> bool:
-    if isinstance(node, exp.Identifier):
+_SKIP, _IDENTIFIER, _ALWAYS, _ARGS = 0, 1, 2, 3
+_CHECKS: dict[type, int] = {}
+"""Per node class, what deciding it needs (classes are few; filled on first sight)."""
+
+
+def _check_of(cls: type) -> int:
+    if issubclass(cls, exp.Identifier):
+        return _IDENTIFIER
+    if issubclass(cls, _UNSUPPORTED):
+        return _ALWAYS
+    if issubclass(cls, exp.TableAlias | exp.With | exp.Join):
+        return _ARGS
+    return _SKIP
+
+
+def _needs_qualify(node: exp.Expr, kind: int) -> bool:
+    if kind == _IDENTIFIER:
         return not isinstance(node.this, str) or node.this != node.this.lower()
     return (
-        isinstance(node, _UNSUPPORTED)
+        kind == _ALWAYS
         or (isinstance(node, exp.TableAlias) and bool(node.columns))
         or (isinstance(node, exp.With) and bool(node.args.get("recursive")))
         or (isinstance(node, exp.Join) and bool(node.args.get("using")))

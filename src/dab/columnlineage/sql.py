@@ -343,10 +343,15 @@ def _walk(
         walker.miss("unknown_table", f"{key} is not in the catalog")
     first = _branches(root)[0].expression if _branches(root) else root.expression
     result.outputs = [s.alias_or_name.lower() for s in getattr(first, "selects", [])]
-    filters = walker.row_filters(scopes)
+    filters = sorted(walker.row_filters(scopes), key=_ref_order)  # sorted once, not per output
+    edges = result.edges
     for output in result.outputs:
         values = walker.trace(root, output)
-        for ref, (kind, function) in sorted(values.items(), key=lambda i: (i[0].table, i[0].column)):
-            result.edges.append(DerivedEdge(ref, output, kind, function))
-        for ref in sorted(filters.keys() - values.keys(), key=lambda r: (r.table, r.column)):
-            result.edges.append(DerivedEdge(ref, output, Kind.FILTER))
+        for ref in sorted(values, key=_ref_order):
+            kind, function = values[ref]
+            edges.append(DerivedEdge(ref, output, kind, function))
+        edges.extend(DerivedEdge(ref, output, Kind.FILTER) for ref in filters if ref not in values)
+
+
+def _ref_order(ref: ColumnRef) -> tuple[str, str]:
+    return ref.table, ref.column

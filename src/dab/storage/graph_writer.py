@@ -361,6 +361,15 @@ async def stored_column_edges(session: AsyncSession, project: str) -> StoredEdge
     return {(source, target): (edge_id, kind, function) for edge_id, source, target, kind, function in rows}
 
 
+def _in_pair_order(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``sorted(pairs)`` (inserts in unique-index order), as two stable sorts on one string each:
+    string keys compare in C, a tuple key goes through the generic comparison (~2.5x slower
+    for 463k edges)."""
+    out = sorted(pairs, key=itemgetter(1))
+    out.sort(key=itemgetter(0))
+    return out
+
+
 async def sync_column_edges(
     session: AsyncSession, edges: Iterable[ColumnEdge], *, project: str, stored: StoredEdges | None = None
 ) -> DiffStats:
@@ -372,8 +381,8 @@ async def sync_column_edges(
     await _delete_by_id(session, ColumnLineageRecord, gone)
     new = [
         {"project": project, "source_urn": s, "target_urn": t, "transformation": k, "function": f}
-        for (s, t), (k, f) in sorted(wanted.items())
-        if (s, t) not in stored
+        for s, t in _in_pair_order(pair for pair in wanted if pair not in stored)
+        for k, f in (wanted[(s, t)],)
     ]
     await _insert(session, ColumnLineageRecord, new)
     changed = [
