@@ -13,6 +13,7 @@ from rich.table import Table
 from dab.cli._remote import RemoteClient
 from dab.cli._render import console, print_json, print_rows
 from dab.cli._runtime import announce_write, fail, guarded, load_settings, run, unit_of_work
+from dab.domain.gc_pause import freezing_after_pauses
 from dab.errors import InvalidInput, InvalidRule
 from dab.services.conformance_check import CHECK_FORMATS, CheckOutcome, check_artifacts, render_check
 from dab.services.conformance_read import result_read, violation_read
@@ -278,7 +279,8 @@ def check(
     if output not in CHECK_FORMATS:
         fail(f"--format must be one of {', '.join(CHECK_FORMATS)}", 2)
     files = _CheckFiles(manifest, catalog, rules or [], config, baseline, dbt_project, sql_cache)
-    outcome = guarded(lambda: _check(files))
+    with freezing_after_pauses():
+        outcome = guarded(lambda: _check(files))
     failing = outcome.failing(fail_on)
     if output == "table":
         body = result_read(outcome.result, len(outcome.result.violations))

@@ -11,6 +11,25 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+_freeze_on_resume = False
+
+
+@contextmanager
+def freezing_after_pauses() -> Iterator[None]:
+    """For a batch command (the CLI's PR gate): inside the block, each ``gc_paused`` block ends
+    by freezing what exists then. Otherwise the first young collection after a pause scans every
+    object the pause allocated (a decoded manifest, a parsed graph: millions), ~0.5 s of a
+    10k-model gate. Frozen objects still die by reference counting. Not for a server: whatever
+    else is alive at that moment would not be scanned for cycles until the block ends.
+    """
+    global _freeze_on_resume
+    _freeze_on_resume = True
+    try:
+        yield
+    finally:
+        _freeze_on_resume = False
+        gc.unfreeze()
+
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
@@ -21,6 +40,8 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            if _freeze_on_resume:
+                gc.freeze()
             gc.enable()
 
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import gc
 
-from dab.domain.gc_pause import rare_full_collections, rare_young_collections
+from dab.domain.gc_pause import (
+    freezing_after_pauses,
+    gc_paused,
+    rare_full_collections,
+    rare_young_collections,
+)
 
 
 def test_rare_full_collections_only_raises_the_full_threshold_and_restores_it() -> None:
@@ -30,3 +35,19 @@ def test_rare_young_collections_only_raises_the_young_threshold_and_nests_with_r
                 assert gc.get_threshold() == both
         assert gc.get_threshold() == inside
     assert gc.get_threshold() == before
+
+
+def test_pauses_freeze_what_they_allocated_only_inside_freezing_after_pauses() -> None:
+    gc.unfreeze()
+    with gc_paused():
+        kept = [{"n": i} for i in range(1000)]
+    assert gc.get_freeze_count() == 0  # a server's pauses never freeze
+    with freezing_after_pauses():
+        with gc_paused():
+            kept = [{"n": i} for i in range(1000)]
+        assert gc.get_freeze_count() >= len(kept)  # the next young collection skips them
+        assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+    with gc_paused():
+        kept.append({"n": -1})
+    assert gc.get_freeze_count() == 0  # the switch is off again
