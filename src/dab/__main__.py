@@ -1,5 +1,5 @@
 """`python -m dab` is the `dab` command."""
 
-from dab.cli import app
+from dab.cli import run_dab
 
-app()
+run_dab()

@@ -168,7 +168,7 @@ from dab.cli import app
 head, base, cache = sys.argv[1:]
 args = ["conformance", "check", "--manifest", head, "--baseline", base, "--sql-cache", cache]
 result = CliRunner().invoke(app, [*args, "--format", "json"])
-print(result.exit_code, "sqlglot" in sys.modules)
+print(result.exit_code, "sqlglot" in sys.modules, "httpx" in sys.modules)
 """
 
 
@@ -186,4 +186,40 @@ def test_a_gate_whose_facts_are_all_kept_never_imports_sqlglot(
     kept, empty = run(cache), run(tmp_path / "empty-cache")
     assert kept[1] == "False"
     assert empty[1] == "True"  # a miss parses, and so imports it
+    assert kept[2] == empty[2] == "False"  # the remote client is for commands asking a server
     assert kept[0] == empty[0] == "0"
+
+
+_AS_THE_DAB_COMMAND = """
+import atexit, sys
+from dab.cli import run_dab
+atexit.register(lambda: print("torn down", file=sys.stderr))
+sys.argv = ["dab", *sys.argv[1:]]
+run_dab()
+"""
+
+
+@pytest.mark.parametrize("output", ["json", "markdown", "sarif", "junit"])
+def test_the_dab_command_ends_without_teardown_and_says_the_same(
+    manifests: tuple[Path, Path], output: str
+) -> None:
+    head, base = (str(m) for m in manifests)
+    args = ["conformance", "check", "--manifest", head, "--baseline", base, "--format", output]
+    args += ["--fail-on", "warning"]
+    done = subprocess.run(
+        [sys.executable, "-c", _AS_THE_DAB_COMMAND, *args], capture_output=True, text=True, check=False
+    )
+    in_process = runner.invoke(app, args)
+    assert (done.returncode, done.stdout) == (in_process.exit_code, in_process.stdout)
+    assert done.returncode == 1 and done.stdout.strip()
+    assert "torn down" not in done.stderr  # the process ended at once, output flushed first
+
+
+def test_the_dab_command_still_exits_normally_on_an_input_error(manifests: tuple[Path, Path]) -> None:
+    head, _ = manifests
+    args = ["conformance", "check", "--manifest", str(head), "--baseline", str(head) + ".missing"]
+    done = subprocess.run(
+        [sys.executable, "-c", _AS_THE_DAB_COMMAND, *args], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2
+    assert "--baseline" in done.stderr and "torn down" in done.stderr

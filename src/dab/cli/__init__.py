@@ -32,3 +32,12 @@ def main(
     from dab.platform.logging import configure_logging  # structlog: only when a command runs
 
     configure_logging("WARNING", stream=sys.stderr)
+
+
+def run_dab() -> None:
+    """The ``dab`` console script and ``python -m dab``: the process is the command's own, so a
+    batch command may end it without tearing its heap down (``dab.cli._exit``)."""
+    from dab.cli._exit import own_process
+
+    own_process()
+    app()

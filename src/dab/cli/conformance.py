@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from dab.cli._remote import RemoteClient
+from dab.cli._exit import exit_batch
 from dab.cli._render import console, print_json, print_rows
 from dab.cli._runtime import announce_write, fail, guarded, load_settings, run, unit_of_work
 from dab.domain.gc_pause import freezing_after_pauses
@@ -37,6 +37,8 @@ SEVERITIES = ("critical", "error", "warning", "info")
 
 
 def _remote(api_url: str, api_key: str | None, method: str, path: str, **kwargs: Any) -> Any:
+    from dab.cli._remote import RemoteClient  # httpx: not for `check`, which never asks a server
+
     client = RemoteClient(api_url, api_key)
     try:
         return client.request(method, path, **kwargs)
@@ -291,4 +293,4 @@ def check(
         console.print(f"{failing} violation(s) at or above {fail_on}", highlight=False)
     else:
         sys.stdout.write(render_check(outcome, output, fail_on) + "\n")
-    raise typer.Exit(1 if failing else 0)
+    exit_batch(1 if failing else 0)
