@@ -86,6 +86,20 @@ def sql_facts(sql: str, dialect: str | None = None) -> SqlFacts:
     return found
 
 
+def unknown(texts: Iterable[str], dialect: str | None) -> list[str]:
+    """The texts among ``texts`` whose facts are neither memoised nor handed in (order kept)."""
+    return [
+        sql
+        for sql in texts
+        if (dialect, sql) not in _memo and (not _given or digest(sql, dialect) not in _given)
+    ]
+
+
+def facts_by_digest(texts: Iterable[str], dialect: str | None) -> list[tuple[str, SqlFacts]]:
+    """Parse (or recall) each text: what another process hands back to ``remember``."""
+    return [(digest(sql, dialect), sql_facts(sql, dialect)) for sql in texts]
+
+
 def remember(facts: Iterable[tuple[str, SqlFacts]]) -> None:
     """Facts computed elsewhere (another process, same sqlglot), by ``digest``."""
     _given.update(facts)

@@ -7,7 +7,7 @@ is a pull-request gate: only what the change introduced counts, with its downstr
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from dab.rules.gate import GateDiff, gate_within_reach
 from dab.services.conformance_read import result_read, violation_read
 from dab.services.layer_config import load_layer_rules
 from dab.services.rule_sources import combine, load_rule_config
+from dab.services.sql_facts_parallel import parse_ahead
 from dab.services.sql_facts_store import load_facts, save_facts
 
 SEVERITY_RANK = {"critical": 0, "error": 1, "warning": 2, "info": 3}
@@ -123,16 +124,20 @@ def check_bytes(
     extra_rules: Sequence[Rule] = (),
     config: RuleConfig | None = None,
     layer_rules_file: Path | None = None,
+    before_evaluate: Callable[[Graph, Sequence[Rule]], object] | None = None,
 ) -> CheckOutcome:
     """Evaluate the head manifest; with a baseline, diff the two evaluations (the PR gate).
 
     The baseline is parsed reusing the head's capsules for equal nodes and evaluated only
     where the change reaches (``dab.rules.reach``): the unchanged rest cannot differ.
+    ``before_evaluate`` sees the head's graph and rules first (the CLI parses SQL ahead with it).
     """
     memo = ParseMemo() if artifacts.baseline is not None else None
     graph = _graph(artifacts.manifest, artifacts.catalog, layer_rules_file, keep=memo)
     layered = project_rule_config(artifacts.dbt_project).layered(config or RuleConfig())
     rules = combine(extra_rules, layered)
+    if before_evaluate is not None:
+        before_evaluate(graph, rules)
     result = evaluate(graph, rules)
     if artifacts.baseline is None or memo is None:
         return CheckOutcome(graph, rules, result)
@@ -170,6 +175,7 @@ def check_artifacts(
             extra_rules=_rule_files(rule_files),
             config=load_rule_config(config_file),
             layer_rules_file=layer_rules_file,
+            before_evaluate=parse_ahead,
         )
     if sql_cache is not None:
         save_facts(sql_cache)
