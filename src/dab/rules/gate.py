@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from dab.domain.capsule import Capsule, CapsuleType
 from dab.domain.graph import Graph
 from dab.rules.model import EvaluationResult, Rule, Violation
-from dab.rules.reach import diff_within_reach
+from dab.rules.reach import BaselineSide, baseline_within_reach, diff_against
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,31 +121,56 @@ def downstream_impact(graph: Graph, urns: Iterable[str]) -> Impact:
 
 def gate(base_graph: Graph, base: EvaluationResult, head_graph: Graph, head: EvaluationResult) -> GateDiff:
     """What the change from ``base_graph`` to ``head_graph`` introduced, fixed and reaches."""
-    return _report(base_graph, head_graph, *diff_violations(base, head))
+    introduced, fixed, unchanged = diff_violations(base, head)
+    added, modified, removed = changed_capsules(base_graph, head_graph)
+    side = BaselineSide(base.violations, frozenset(), frozenset(), frozenset())
+    findings = BaselineFindings(side, added, modified, removed, downstream_impact(base_graph, removed))
+    report = gate_from(findings, head_graph, head)
+    return replace(report, introduced=introduced, fixed=fixed, unchanged=unchanged)
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineFindings:
+    """Everything the gate reads from the baseline graph, small and picklable: a child process
+    may compute it while this one evaluates the head (``gate_from`` finishes the diff)."""
+
+    side: BaselineSide
+    added: tuple[str, ...]
+    modified: tuple[str, ...]
+    removed: tuple[str, ...]
+    gone: Impact
+    """Downstream of the removed capsules, in the baseline."""
+
+
+def baseline_findings(base_graph: Graph, head_graph: Graph, rules: Iterable[Rule]) -> BaselineFindings:
+    side = baseline_within_reach(base_graph, head_graph, rules)
+    added, modified, removed = changed_capsules(base_graph, head_graph, side.changed)
+    return BaselineFindings(side, added, modified, removed, downstream_impact(base_graph, removed))
+
+
+def gate_from(findings: BaselineFindings, head_graph: Graph, head: EvaluationResult) -> GateDiff:
+    """The gate's report from the baseline's findings and the head's evaluation."""
+    found = diff_against(findings.side, head)
+    impact = downstream_impact(head_graph, [*findings.added, *findings.modified])
+    gone = findings.gone
+    merged = Impact(
+        tuple(sorted({*impact.models, *(u for u in gone.models if u in head_graph.capsules)})),
+        tuple(sorted({*impact.exposures, *(u for u in gone.exposures if u in head_graph.capsules)})),
+        impact.others,
+    )
+    return GateDiff(
+        found.introduced,
+        found.fixed,
+        found.unchanged,
+        findings.added,
+        findings.modified,
+        findings.removed,
+        merged,
+    )
 
 
 def gate_within_reach(
     base_graph: Graph, head_graph: Graph, head: EvaluationResult, rules: Iterable[Rule]
 ) -> GateDiff:
     """``gate`` without evaluating the whole baseline: only where the change reaches."""
-    found = diff_within_reach(base_graph, head_graph, head, rules)
-    return _report(base_graph, head_graph, found.introduced, found.fixed, found.unchanged, found.changed)
-
-
-def _report(
-    base_graph: Graph,
-    head_graph: Graph,
-    introduced: tuple[Violation, ...],
-    fixed: tuple[Violation, ...],
-    unchanged: int,
-    candidates: Iterable[str] | None = None,
-) -> GateDiff:
-    added, modified, removed = changed_capsules(base_graph, head_graph, candidates)
-    impact = downstream_impact(head_graph, [*added, *modified])
-    gone = downstream_impact(base_graph, removed)
-    merged = Impact(
-        tuple(sorted({*impact.models, *(u for u in gone.models if u in head_graph.capsules)})),
-        tuple(sorted({*impact.exposures, *(u for u in gone.exposures if u in head_graph.capsules)})),
-        impact.others,
-    )
-    return GateDiff(introduced, fixed, unchanged, added, modified, removed, merged)
+    return gate_from(baseline_findings(base_graph, head_graph, rules), head_graph, head)

@@ -105,11 +105,21 @@ def _sort_key(v: Violation) -> tuple[str, str, str]:
     return v.rule_id, v.subject_urn, v.detail_key
 
 
-def diff_within_reach(
-    base: Graph, head: Graph, head_result: EvaluationResult, rules: Iterable[Rule]
-) -> ViolationDiff:
-    """What ``gate.diff_violations(evaluate(base, rules), head_result)`` says, evaluating the
-    baseline only where the change reaches (``tests/rules/test_gate_reach.py`` compares them)."""
+@dataclass(frozen=True, slots=True)
+class BaselineSide:
+    """What the gate needs from evaluating the baseline: small and picklable, so it can be
+    computed apart from (and while) the head is evaluated."""
+
+    found: tuple[Violation, ...]
+    """The baseline's violations: global rules everywhere, local ones within ``area``."""
+    local_ids: frozenset[str]
+    area: frozenset[str]
+    changed: frozenset[str]
+    """Every capsule that differs at all between the graphs (``changed``)."""
+
+
+def baseline_within_reach(base: Graph, head: Graph, rules: Iterable[Rule]) -> BaselineSide:
+    """The baseline's half of ``diff_within_reach``: it reads both graphs, not the head's result."""
     selected = [r for r in rules if r.enabled]
     local = [r for r in selected if is_local(r)]
     local_ids = {r.rule_id for r in local}
@@ -122,16 +132,29 @@ def diff_within_reach(
     if local and area:
         found.extend(evaluate(base, local, scope=Scope(urns=area)).violations)
     found.sort(key=_sort_key)
-    before = {v.fingerprint for v in found}
+    return BaselineSide(tuple(found), frozenset(local_ids), area, differ)
+
+
+def diff_against(side: BaselineSide, head_result: EvaluationResult) -> ViolationDiff:
+    """The head's half: introduced, fixed and unchanged against the baseline's side."""
+    before = {v.fingerprint for v in side.found}
     after = {v.fingerprint for v in head_result.violations}
 
     def in_area(v: Violation) -> bool:
-        return v.rule_id not in local_ids or v.capsule_urn in area
+        return v.rule_id not in side.local_ids or v.capsule_urn in side.area
 
     introduced = tuple(v for v in head_result.violations if v.fingerprint not in before and in_area(v))
-    fixed = tuple(v for v in found if v.fingerprint not in after)
+    fixed = tuple(v for v in side.found if v.fingerprint not in after)
     unchanged = len(after) - len({v.fingerprint for v in introduced})
-    return ViolationDiff(introduced, fixed, unchanged, differ)
+    return ViolationDiff(introduced, fixed, unchanged, side.changed)
+
+
+def diff_within_reach(
+    base: Graph, head: Graph, head_result: EvaluationResult, rules: Iterable[Rule]
+) -> ViolationDiff:
+    """What ``gate.diff_violations(evaluate(base, rules), head_result)`` says, evaluating the
+    baseline only where the change reaches (``tests/rules/test_gate_reach.py`` compares them)."""
+    return diff_against(baseline_within_reach(base, head, rules), head_result)
 
 
 def kinds_classified(kinds: Mapping[str, object]) -> set[str]:

@@ -13,6 +13,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import islice
 
 _JOIN_RE = re.compile(r"\bjoin\b", re.IGNORECASE)
 _TABLE_RE = re.compile(
@@ -98,6 +99,19 @@ def unknown(texts: Iterable[str], dialect: str | None) -> list[str]:
 def facts_by_digest(texts: Iterable[str], dialect: str | None) -> list[tuple[str, SqlFacts]]:
     """Parse (or recall) each text: what another process hands back to ``remember``."""
     return [(digest(sql, dialect), sql_facts(sql, dialect)) for sql in texts]
+
+
+def parsed_count() -> int:
+    """A mark for ``parsed_since``: how many statements this process holds facts of."""
+    return len(_memo)
+
+
+def parsed_since(count: int) -> list[tuple[str, SqlFacts]]:
+    """Facts learned after ``parsed_count()`` returned ``count``, by ``digest``: what a child
+    process hands back to ``remember`` (after the memo's rare clearing some are missed, and
+    parsed again when asked for: this is a cache)."""
+    start = count if len(_memo) >= count else 0
+    return [(digest(sql, dialect), facts) for (dialect, sql), facts in islice(_memo.items(), start, None)]
 
 
 def remember(facts: Iterable[tuple[str, SqlFacts]]) -> None:

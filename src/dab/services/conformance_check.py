@@ -23,11 +23,11 @@ from dab.ingest.dbt import ParseMemo, load_artifact, parse_dbt
 from dab.reports import junit_xml, pr_comment, sarif_log
 from dab.rules import EvaluationResult, Rule, RuleConfig, Severity, Violation, evaluate, load_rules_from_yaml
 from dab.rules.evaluator_vars import evaluator_config
-from dab.rules.gate import GateDiff, gate_within_reach
+from dab.rules.gate import BaselineFindings, GateDiff, baseline_findings, gate_from
 from dab.services.conformance_read import result_read, violation_read
 from dab.services.layer_config import load_layer_rules
 from dab.services.rule_sources import combine, load_rule_config
-from dab.services.sql_facts_parallel import parse_ahead
+from dab.services.sql_facts_parallel import learning_in_child, parse_ahead
 from dab.services.sql_facts_store import load_facts, save_facts
 
 SEVERITY_RANK = {"critical": 0, "error": 1, "warning": 2, "info": 3}
@@ -118,6 +118,14 @@ def _baseline_graph(manifest: bytes, layer_rules_file: Path | None, head: ParseM
         ) from exc
 
 
+Later = Callable[[Callable[[], BaselineFindings]], Callable[[], BaselineFindings]]
+"""How the baseline's side of the gate runs: given the work, a function returning its result."""
+
+
+def _when_asked(work: Callable[[], BaselineFindings]) -> Callable[[], BaselineFindings]:
+    return work
+
+
 def check_bytes(
     artifacts: Artifacts,
     *,
@@ -125,12 +133,14 @@ def check_bytes(
     config: RuleConfig | None = None,
     layer_rules_file: Path | None = None,
     before_evaluate: Callable[[Graph, Sequence[Rule]], object] | None = None,
+    run_baseline: Later = _when_asked,
 ) -> CheckOutcome:
     """Evaluate the head manifest; with a baseline, diff the two evaluations (the PR gate).
 
     The baseline is parsed reusing the head's capsules for equal nodes and evaluated only
     where the change reaches (``dab.rules.reach``): the unchanged rest cannot differ.
-    ``before_evaluate`` sees the head's graph and rules first (the CLI parses SQL ahead with it).
+    ``before_evaluate`` sees the head's graph and rules first (the CLI parses SQL ahead with it);
+    ``run_baseline`` may start the baseline's side before the head's evaluation (the CLI forks).
     """
     memo = ParseMemo() if artifacts.baseline is not None else None
     graph = _graph(artifacts.manifest, artifacts.catalog, layer_rules_file, keep=memo)
@@ -138,13 +148,17 @@ def check_bytes(
     rules = combine(extra_rules, layered)
     if before_evaluate is not None:
         before_evaluate(graph, rules)
+    baseline, pending = artifacts.baseline, None
+    if baseline is not None and memo is not None:
+
+        def baseline_side() -> BaselineFindings:
+            return baseline_findings(_baseline_graph(baseline, layer_rules_file, memo), graph, rules)
+
+        pending = run_baseline(baseline_side)
     result = evaluate(graph, rules)
-    if artifacts.baseline is None or memo is None:
+    if pending is None:
         return CheckOutcome(graph, rules, result)
-    base_graph = _baseline_graph(artifacts.baseline, layer_rules_file, memo)
-    del memo  # the head's node dicts are no longer needed
-    diff = gate_within_reach(base_graph, graph, result, rules)
-    return CheckOutcome(graph, rules, result, diff)
+    return CheckOutcome(graph, rules, result, gate_from(pending(), graph, result))
 
 
 def check_artifacts(
@@ -176,6 +190,7 @@ def check_artifacts(
             config=load_rule_config(config_file),
             layer_rules_file=layer_rules_file,
             before_evaluate=parse_ahead,
+            run_baseline=learning_in_child,
         )
     if sql_cache is not None:
         save_facts(sql_cache)
