@@ -25,6 +25,7 @@ from dab.rules import EvaluationResult, Rule, RuleConfig, Severity, Violation, e
 from dab.rules.evaluator_vars import evaluator_config
 from dab.rules.gate import BaselineFindings, GateDiff, baseline_findings, gate_from
 from dab.services.conformance_read import result_read, violation_read
+from dab.services.forked import worth_forking
 from dab.services.layer_config import load_layer_rules
 from dab.services.rule_sources import combine, load_rule_config
 from dab.services.sql_facts_parallel import learning_in_child, parse_ahead
@@ -161,6 +162,13 @@ def check_bytes(
     return CheckOutcome(graph, rules, result, gate_from(pending(), graph, result))
 
 
+def _two_processes() -> dict[str, Any]:
+    """The hooks that spread a CLI check over a forked child, when the machine has room now."""
+    if not worth_forking():
+        return {}
+    return {"before_evaluate": parse_ahead, "run_baseline": learning_in_child}
+
+
 def check_artifacts(
     manifest: Path,
     *,
@@ -189,8 +197,7 @@ def check_artifacts(
             extra_rules=_rule_files(rule_files),
             config=load_rule_config(config_file),
             layer_rules_file=layer_rules_file,
-            before_evaluate=parse_ahead,
-            run_baseline=learning_in_child,
+            **_two_processes(),
         )
     if sql_cache is not None:
         save_facts(sql_cache)

@@ -20,13 +20,27 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def spare_core() -> bool:
     """Whether a forked child can run beside this process (two cores, and fork exists)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return cores >= 2 and "fork" in multiprocessing.get_all_start_methods()
+    return _cores() >= 2 and "fork" in multiprocessing.get_all_start_methods()
+
+
+def worth_forking() -> bool:
+    """A spare core that is idle now: the 1-minute load average leaves half a core free.
+
+    Forking is not free: both processes copy the pages of the shared heap they write to (every
+    reference count they touch), ~1 s of CPU on a 10k-model gate. On an idle CI runner the
+    child's work runs beside the parent's and the wall time falls; on a saturated machine the
+    extra CPU only makes it longer (measured in PERFORMANCE.md, "PR gate, part 4").
+    """
+    return spare_core() and os.getloadavg()[0] < _cores() - 0.5
 
 
 def _run(conn: Connection, work: Callable[[], Any]) -> None:

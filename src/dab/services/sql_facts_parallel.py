@@ -31,7 +31,7 @@ def parse_ahead(graph: Graph, rules: Sequence[Rule], *, min_statements: int = MI
     (0: no child ran)."""
     dialect = sqlfacts.dialect_for(graph.project.adapter_type if graph.project else None)
     texts = sqlfacts.unknown(statements_read(graph, rules), dialect)
-    if len(texts) < min_statements or not spare_core():
+    if len(texts) < min_statements or not spare_core():  # the caller asks worth_forking()
         return 0
     theirs, mine = texts[: len(texts) // 2], texts[len(texts) // 2 :]
     pending = in_child(lambda: sqlfacts.facts_by_digest(theirs, dialect))
