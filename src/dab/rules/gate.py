@@ -121,12 +121,11 @@ def downstream_impact(graph: Graph, urns: Iterable[str]) -> Impact:
 
 def gate(base_graph: Graph, base: EvaluationResult, head_graph: Graph, head: EvaluationResult) -> GateDiff:
     """What the change from ``base_graph`` to ``head_graph`` introduced, fixed and reaches."""
-    introduced, fixed, unchanged = diff_violations(base, head)
     added, modified, removed = changed_capsules(base_graph, head_graph)
+    # No rule counted as local: every violation of both evaluations is compared (diff_violations).
     side = BaselineSide(base.violations, frozenset(), frozenset(), frozenset())
     findings = BaselineFindings(side, added, modified, removed, downstream_impact(base_graph, removed))
-    report = gate_from(findings, head_graph, head)
-    return replace(report, introduced=introduced, fixed=fixed, unchanged=unchanged)
+    return gate_from(findings, head_graph, head)
 
 
 @dataclass(frozen=True, slots=True)
