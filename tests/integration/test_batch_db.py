@@ -52,7 +52,7 @@ def _write_and_read(db: BatchDb) -> list[tuple[Any, ...]]:
 
 def _stored(url: str) -> dict[str, datetime]:
     async def read(session: AsyncSession) -> dict[str, datetime]:
-        return {key: when for key, when in await session.execute(select(E.event_key, E.received_at))}
+        return {key: when for key, when in await session.execute(select(E.event_key, E.received_at))}  # noqa: C416
 
     return _in_session(url, read)
 
