@@ -15,6 +15,7 @@ from anyio import to_thread
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dab.domain.column import Column
+from dab.domain.gc_pause import gc_paused
 from dab.domain.relations import relation_key
 from dab.domain.urns import column_urn_of, encode_component
 from dab.errors import InvalidInput
@@ -98,9 +99,12 @@ def _apply(
     namespaces: Mapping[str, str],
     collector: Callable[[list[Any]], LineageBatch],
 ) -> dict[str, Any]:
-    projects, fresh, out = _fresh_events(db, checked)
-    if fresh:  # collected after the look-up, so that re-sent events cost no collection
-        out.update(_write_fresh(db, collector(list(fresh.values())), fresh, projects, namespaces))
+    # A batch allocates tens of thousands of short-lived, cycle-free objects (dicts, rows,
+    # dataclasses): young collections would only scan them (~5 % of the batch's CPU).
+    with gc_paused():
+        projects, fresh, out = _fresh_events(db, checked)
+        if fresh:  # collected after the look-up, so that re-sent events cost no collection
+            out.update(_write_fresh(db, collector(list(fresh.values())), fresh, projects, namespaces))
     return out
 
 

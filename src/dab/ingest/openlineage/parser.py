@@ -98,8 +98,6 @@ class RunState:
 class LineageBatch:
     """Everything a batch of events asserts, each item once."""
 
-    keys: list[str] = field(default_factory=list)
-    """One idempotency key per event, in input order: run id + event type + event time."""
     jobs: dict[str, Capsule] = field(default_factory=dict)
     datasets: dict[str, DatasetRef] = field(default_factory=dict)
     fields: dict[tuple[str, str], Field] = field(default_factory=dict)
@@ -213,7 +211,6 @@ class _Collector:
         return urn
 
     def event(self, event: Mapping[str, Any]) -> None:
-        self.batch.keys.append(event_key(event))
         if "dataset" in event and "job" not in event:
             self.dataset(event["dataset"])
             return
