@@ -5,7 +5,7 @@ repeated for as many rows as the database's bind-parameter limit allows; values 
 column types' own bind processors (``graph_writer.converter``). Compared with an executemany of
 the same rows, SQLite evaluates the search-index trigger and the ``ON CONFLICT`` probe for the
 whole statement at once (about 3x less CPU for 300 column rows, PERFORMANCE.md "OpenLineage,
-part 3"), and each statement is one round trip (one thread hop on aiosqlite).
+part 3"), and each statement is one round trip. Runs on a ``batch_db.BatchDb``.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from typing import Any
 
 from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from dab.storage.graph_writer import chunked, converter
+from dab.storage.batch_db import BatchDb
+from dab.storage.graph_writer import converter
 
 Plan = list[tuple[str, Callable[[Any], Any] | None]]
 MAX_PARAMETERS = {"postgresql": 32_767, "sqlite": 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999}
@@ -94,8 +94,8 @@ def _compile(
     )
 
 
-async def upsert_rows(
-    session: AsyncSession,
+def upsert_rows(
+    db: BatchDb,
     record: Any,
     rows: Sequence[Mapping[str, Any]],
     keys: Sequence[str],
@@ -113,17 +113,37 @@ async def upsert_rows(
     transactions lock them in the same order."""
     if not rows:
         return
-    conn = await session.connection()
     names = list(rows[0])
-    cache_key = (conn.dialect.name, record.__tablename__, tuple(names), tuple(keys), shape)
+    cache_key = (db.dialect.name, record.__tablename__, tuple(names), tuple(keys), shape)
     compiled = _SHAPES.get(cache_key)
     if compiled is None:
-        compiled = _SHAPES[cache_key] = _compile(conn.dialect, record, names, keys, kw)
+        compiled = _SHAPES[cache_key] = _compile(db.dialect, record, names, keys, kw)
     unique = {tuple(str(row[k]) for k in keys): row for row in rows}
     ordered = [unique[key] for key in sorted(unique)]
-    per_statement = max(1, (MAX_PARAMETERS[conn.dialect.name] - len(compiled.constants)) // compiled.width)
-    for batch in chunked(ordered, per_statement):
-        await conn.exec_driver_sql(_sql(cache_key, len(batch)), _values(batch, compiled))
+    per_statement = max(1, (MAX_PARAMETERS[db.dialect.name] - len(compiled.constants)) // compiled.width)
+    start = 0
+    for size in statement_sizes(len(ordered), per_statement):
+        batch = ordered[start : start + size]
+        start += size
+        db.driver_sql(_sql(cache_key, size), _values(batch, compiled))
+
+
+def statement_sizes(rows: int, limit: int) -> list[int]:
+    """Rows per statement: ``limit`` while more remain, then the binary digits of the rest.
+
+    Each distinct row count is another SQL text, prepared again by SQLite (its statement cache
+    is keyed by the text) and by asyncpg; with these sizes a shape has at most ~log2(limit)
+    texts, so a steady stream of batches re-uses prepared statements instead of parsing
+    thousands of placeholders per batch.
+
+    Example:
+        >>> statement_sizes(300, 2000), statement_sizes(5000, 2000)
+        ([256, 32, 8, 4], [2000, 2000, 512, 256, 128, 64, 32, 8])
+    """
+    sizes = [limit] * (rows // limit)
+    rest = rows % limit
+    sizes += [1 << bit for bit in range(rest.bit_length() - 1, -1, -1) if rest >> bit & 1]
+    return sizes
 
 
 def _values(rows: Sequence[Mapping[str, Any]], shape: _Shape) -> tuple[Any, ...]:

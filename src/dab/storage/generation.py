@@ -64,6 +64,14 @@ def _before_execute(conn: Connection, statement: Any, *_args: Any) -> None:
             conn.info[WROTE_GRAPH] = True
 
 
+def note_write(conn: Connection, *, graph: bool = True) -> None:
+    """Count a write the connection's events cannot see (statements run on the DBAPI
+    connection itself, ``batch_db``) as a catalog write (and, with ``graph``, a graph write)."""
+    conn.info[WROTE] = True
+    if graph:
+        conn.info[WROTE_GRAPH] = True
+
+
 def _forget(conn: Connection) -> None:
     conn.info.pop(WROTE, None)
     conn.info.pop(WROTE_GRAPH, None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any, TypeVar
 
@@ -212,19 +213,31 @@ async def _update_by_id(session: AsyncSession, record: Any, rows: Sequence[dict[
             await conn.execute(stmt, list(batch))
 
 
+@lru_cache(maxsize=64)
+def _update_by_urn(table: Any, fields: tuple[str, ...]) -> Any:
+    return (
+        update(table)
+        .where(table.c.urn == bindparam("row_urn"))
+        .values({f: bindparam(f"v_{f}") for f in fields})
+    )
+
+
+def update_by_urn_statement(
+    record: Any, rows: Sequence[Mapping[str, Any]], fields: Sequence[str]
+) -> tuple[Any, list[dict[str, Any]]]:
+    """The ``UPDATE`` setting ``fields`` by ``urn`` (one construct per shape, so that it is
+    compiled once) and its parameter sets, one per row."""
+    stmt = _update_by_urn(record.__table__, tuple(fields))
+    return stmt, [{"row_urn": row["urn"], **{f"v_{f}": row[f] for f in fields}} for row in rows]
+
+
 async def update_by_urn(
     session: AsyncSession, record: Any, rows: Sequence[Mapping[str, Any]], fields: Sequence[str]
 ) -> None:
     """Set ``fields`` of the rows keyed by ``urn`` (every row carries ``urn`` and all the fields)."""
     if not rows:
         return
-    table = record.__table__
-    stmt = (
-        update(table)
-        .where(table.c.urn == bindparam("row_urn"))
-        .values({f: bindparam(f"v_{f}") for f in fields})
-    )
-    params = [{"row_urn": row["urn"], **{f"v_{f}": row[f] for f in fields}} for row in rows]
+    stmt, params = update_by_urn_statement(record, rows, fields)
     conn = await session.connection()
     for batch in chunked(params):
         await conn.execute(stmt, list(batch))

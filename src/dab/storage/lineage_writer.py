@@ -2,7 +2,8 @@
 
 Every statement is set-based over the whole batch (one per table), with ``ON CONFLICT`` so
 re-sent events and concurrent batches naming the same nodes never fail. Rows are sorted by key
-so that two PostgreSQL transactions lock them in the same order.
+so that two PostgreSQL transactions lock them in the same order. Everything here is synchronous
+over a ``batch_db.BatchDb``: on SQLite a whole batch runs in one hand-off to aiosqlite's thread.
 """
 
 from __future__ import annotations
@@ -13,15 +14,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, literal_column, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.domain.capsule import DBT_TYPES, CapsuleType
 from dab.domain.relations import schemes_agree
 from dab.errors import Conflict
+from dab.storage.batch_db import BatchDb
 from dab.storage.bulk_upsert import upsert_rows
-from dab.storage.graph_writer import chunked, update_by_urn
+from dab.storage.graph_writer import chunked, update_by_urn_statement
 from dab.storage.mappers import capsule_row
-from dab.storage.provenance import sources_named
+from dab.storage.provenance import dbt_sources_named
 from dab.storage.records import (
     CapsuleLineageRecord,
     CapsuleRecord,
@@ -41,16 +42,19 @@ _PREFERENCE = {"model": 0, "snapshot": 1, "source": 2, "seed": 3}
 source (a seed naming the same table is dbt loading it, the rarer case)."""
 
 
-async def ensure_source_project(session: AsyncSession, project: str, source: str) -> dict[str, str | None]:
+_PROJECTS = select(ProjectRecord.name, ProjectRecord.source, ProjectRecord.adapter_type)
+_PROJECT_OWNER = select(ProjectRecord.source).where(ProjectRecord.name == bindparam("name"))
+
+
+def ensure_source_project(db: BatchDb, project: str, source: str) -> dict[str, str | None]:
     """The project an incremental source writes under (a dbt project of that name is a
     conflict); returns the dbt projects and their adapters, read in the same statement."""
-    stmt = select(ProjectRecord.name, ProjectRecord.source, ProjectRecord.adapter_type)
     projects: dict[str, tuple[str | None, str | None]] = {
-        name: (owner, adapter) for name, owner, adapter in await session.execute(stmt)
+        name: (owner, adapter) for name, owner, adapter in db.rows(_PROJECTS)
     }
     if project not in projects:
-        await upsert_rows(session, ProjectRecord, [{"name": project, "source": source}], ["name"])
-        owner = await session.scalar(select(ProjectRecord.source).where(ProjectRecord.name == project))
+        upsert_rows(db, ProjectRecord, [{"name": project, "source": source}], ["name"])
+        owner = db.rows(_PROJECT_OWNER, {"name": project})[0][0]
         projects[project] = (owner, None)
     owner = projects[project][0]
     if owner != source:
@@ -58,21 +62,22 @@ async def ensure_source_project(session: AsyncSession, project: str, source: str
     return {name: adapter for name, (kind, adapter) in projects.items() if kind == "dbt"}
 
 
-async def known_events(session: AsyncSession, keys: Collection[str]) -> set[str]:
+_KNOWN_EVENTS = select(LineageEventRecord.event_key).where(
+    LineageEventRecord.event_key.in_(bindparam("keys", expanding=True))
+)
+
+
+def known_events(db: BatchDb, keys: Collection[str]) -> set[str]:
     out: set[str] = set()
     for batch in chunked(sorted(keys), 500):
-        out.update(
-            await session.scalars(
-                select(LineageEventRecord.event_key).where(LineageEventRecord.event_key.in_(batch))
-            )
-        )
+        out.update(key for (key,) in db.rows(_KNOWN_EVENTS, {"keys": list(batch)}))
     return out
 
 
-async def record_events(session: AsyncSession, keys: Iterable[str]) -> None:
+def record_events(db: BatchDb, keys: Iterable[str]) -> None:
     now = utcnow()
-    await upsert_rows(
-        session, LineageEventRecord, [{"event_key": k, "received_at": now} for k in set(keys)], ["event_key"]
+    upsert_rows(
+        db, LineageEventRecord, [{"event_key": k, "received_at": now} for k in set(keys)], ["event_key"]
     )
 
 
@@ -88,8 +93,13 @@ class RelationQuery:
     """The dataset's whole name as a key, matched against dbt sources' aliases when no relation does."""
 
 
-async def match_relations(
-    session: AsyncSession, wanted: Sequence[RelationQuery], dbt_projects: Mapping[str, str | None]
+_DBT_RELATIONS = select(C.urn, C.capsule_type, C.relation_key, C.project).where(
+    C.relation_key.in_(bindparam("keys", expanding=True)), C.capsule_type.in_(_MATCHABLE), C.source == "dbt"
+)
+
+
+def match_relations(
+    db: BatchDb, wanted: Sequence[RelationQuery], dbt_projects: Mapping[str, str | None]
 ) -> dict[str, str]:
     """The stored dbt node each dataset names (same relation key, agreeing engine), else the one
     dbt source it names by alias (``source_aliases``), by dataset URN. ``dbt_projects`` maps
@@ -102,28 +112,23 @@ async def match_relations(
             by_key.setdefault(query.relation, []).append(query)
     found: dict[str, tuple[int, str]] = {}
     for batch in chunked(sorted(by_key), 500):
-        rows = await session.execute(
-            select(C.urn, C.capsule_type, C.relation_key, C.project).where(
-                C.relation_key.in_(batch), C.capsule_type.in_(_MATCHABLE), C.source == "dbt"
-            )
-        )
-        for urn, capsule_type, key, project in rows:
+        for urn, capsule_type, key, project in db.rows(_DBT_RELATIONS, {"keys": list(batch)}):
             for query in by_key.get(key or "", ()):
                 rank = (_PREFERENCE.get(capsule_type, 9), urn)
                 if _same_engine(query, project, dbt_projects) and rank < found.get(query.urn, (99, "")):
                     found[query.urn] = rank
     out = {ol_urn: urn for ol_urn, (_, urn) in found.items()}
     rest = [q for q in wanted if q.alias and q.urn not in out]
-    return out | await _match_source_aliases(session, rest, dbt_projects) if rest else out
+    return out | _match_source_aliases(db, rest, dbt_projects) if rest else out
 
 
-async def _match_source_aliases(
-    session: AsyncSession, wanted: Sequence[RelationQuery], dbt_projects: Mapping[str, str | None]
+def _match_source_aliases(
+    db: BatchDb, wanted: Sequence[RelationQuery], dbt_projects: Mapping[str, str | None]
 ) -> dict[str, str]:
     """Datasets named like one dbt source (``database.schema.<table name>`` or
     ``<source name>.<table name>``) rather than its relation: matched when exactly one source
     of an agreeing engine (or the configured project) has that alias."""
-    sources = await sources_named(session, {q.alias for q in wanted if q.alias})
+    sources = dbt_sources_named(db, {q.alias for q in wanted if q.alias})
     out: dict[str, str] = {}
     for query in wanted:
         named = {u for u, p, keys in sources if query.alias in keys and _same_engine(query, p, dbt_projects)}
@@ -138,16 +143,18 @@ def _same_engine(query: RelationQuery, project: str, dbt_projects: Mapping[str, 
     return schemes_agree(dbt_projects.get(project), query.scheme)
 
 
-async def capsule_descriptions(session: AsyncSession, urns: Collection[str]) -> dict[str, str | None]:
+_DESCRIPTIONS = select(C.urn, C.description).where(C.urn.in_(bindparam("keys", expanding=True)))
+
+
+def capsule_descriptions(db: BatchDb, urns: Collection[str]) -> dict[str, str | None]:
     """The stored description of each of ``urns`` that exists."""
     known: dict[str, str | None] = {}
     for batch in chunked(sorted(urns), 500):
-        found = await session.execute(select(C.urn, C.description).where(C.urn.in_(batch)))
-        known.update({urn: text for urn, text in found})  # noqa: C416 - Row -> tuple
+        known.update(dict(db.rows(_DESCRIPTIONS, {"keys": list(batch)})))
     return known
 
 
-async def upsert_capsules(session: AsyncSession, capsules: Iterable[Any], project: str) -> int:
+def upsert_capsules(db: BatchDb, capsules: Iterable[Any], project: str) -> int:
     """Insert new capsules, update a known one's description (the caller sends only those:
     events repeat the same jobs and datasets, and SQLite pays for every row an upsert touches)."""
     now = utcnow()
@@ -155,8 +162,8 @@ async def upsert_capsules(session: AsyncSession, capsules: Iterable[Any], projec
         {**capsule_row(c, project, "", column_count=0, pii_count=0), "created_at": now, "updated_at": now}
         for c in capsules
     ]
-    await upsert_rows(
-        session,
+    upsert_rows(
+        db,
         C,
         rows,
         ["urn"],
@@ -166,37 +173,38 @@ async def upsert_capsules(session: AsyncSession, capsules: Iterable[Any], projec
     return len(rows)
 
 
-async def assert_nodes(session: AsyncSession, urns: Iterable[str], *, source: str, project: str) -> None:
+def assert_nodes(db: BatchDb, urns: Iterable[str], *, source: str, project: str) -> None:
     now = utcnow()
     rows = [{"subject_urn": u, "source": source, "project": project, "asserted_at": now} for u in set(urns)]
-    await upsert_rows(session, SourceAssertionRecord, rows, ["subject_urn", "source"])
+    upsert_rows(db, SourceAssertionRecord, rows, ["subject_urn", "source"])
 
 
 StoredColumn = tuple[str, str | None, str | None]
 """(URN, data type, description) of a stored column."""
 
 
-async def stored_columns(
-    session: AsyncSession, capsules: Collection[str]
-) -> dict[tuple[str, str], StoredColumn]:
+_R = ColumnRecord
+_COLUMNS_OF = select(_R.capsule_urn, _R.name, _R.urn, _R.data_type, _R.description).where(
+    _R.capsule_urn.in_(bindparam("keys", expanding=True))
+)
+
+
+def stored_columns(db: BatchDb, capsules: Collection[str]) -> dict[tuple[str, str], StoredColumn]:
     """(capsule URN, lower-cased column name) -> the stored column, for the given capsules."""
     out: dict[tuple[str, str], StoredColumn] = {}
-    r = ColumnRecord
     for batch in chunked(sorted(capsules), 500):
-        rows = await session.execute(
-            select(r.capsule_urn, r.name, r.urn, r.data_type, r.description).where(r.capsule_urn.in_(batch))
-        )
+        rows = db.rows(_COLUMNS_OF, {"keys": list(batch)})
         out.update({(capsule, name.lower()): (urn, kind, text) for capsule, name, urn, kind, text in rows})
     return out
 
 
-async def upsert_columns(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+def upsert_columns(db: BatchDb, rows: Sequence[dict[str, Any]]) -> None:
     # The search trigger indexes them: fired once per multi-row statement it costs about what
     # the drop/index/re-create switch of search_index.sqlite_bulk_insert did at these batch
     # sizes, without its five statements, two of them DDL that made every connection
     # re-prepare its statements (PERFORMANCE.md, "OpenLineage, part 3").
-    await upsert_rows(
-        session,
+    upsert_rows(
+        db,
         ColumnRecord,
         rows,
         ["urn"],
@@ -209,36 +217,40 @@ async def upsert_columns(session: AsyncSession, rows: Sequence[dict[str, Any]]) 
     )
 
 
-async def update_columns(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+def update_columns(db: BatchDb, rows: Sequence[dict[str, Any]]) -> None:
     """Known columns with a new type (rows: urn, data_type, updated_at) and maybe description.
 
     Only rows that carry ``description`` set it: on SQLite setting a searched field re-indexes
     the row for search (a trigger), which an upsert of every known column used to do."""
-    typed = [row for row in rows if "description" not in row]
-    await update_by_urn(session, ColumnRecord, typed, ("data_type", "updated_at"))
-    text = [row for row in rows if "description" in row]
-    await update_by_urn(session, ColumnRecord, text, ("data_type", "description", "updated_at"))
+    for fields in _TYPED, _TEXT:
+        some = [row for row in rows if ("description" in row) == (fields is _TEXT)]
+        if some:
+            stmt, params = update_by_urn_statement(ColumnRecord, some, fields)
+            db.execute(stmt, params)
 
 
-async def count_columns(session: AsyncSession, capsules: Collection[str]) -> None:
+_TYPED = ("data_type", "updated_at")
+_TEXT = ("data_type", "description", "updated_at")
+_COUNT = select(func.count(ColumnRecord.id)).where(ColumnRecord.capsule_urn == C.urn).scalar_subquery()
+_COUNT_COLUMNS = update(C).where(C.urn.in_(bindparam("keys", expanding=True))).values(column_count=_COUNT)
+
+
+def count_columns(db: BatchDb, capsules: Collection[str]) -> None:
     """Keep ``capsule.column_count`` true for the event source's own capsules."""
-    count = select(func.count(ColumnRecord.id)).where(ColumnRecord.capsule_urn == C.urn).scalar_subquery()
     for batch in chunked(sorted(capsules), 500):
-        await session.execute(update(C).where(C.urn.in_(batch)).values(column_count=count))
+        db.execute(_COUNT_COLUMNS, {"keys": list(batch)})
 
 
-async def upsert_edges(
-    session: AsyncSession, pairs: Iterable[tuple[str, str]], *, source: str, project: str
-) -> None:
+def upsert_edges(db: BatchDb, pairs: Iterable[tuple[str, str]], *, source: str, project: str) -> None:
     rows = [
         {"project": project, "source_urn": s, "target_urn": t, "edge_type": "FLOWS_TO", "source": source}
         for s, t in set(pairs)
     ]
-    await upsert_rows(session, CapsuleLineageRecord, rows, ["source_urn", "target_urn", "edge_type"])
+    upsert_rows(db, CapsuleLineageRecord, rows, ["source_urn", "target_urn", "edge_type"])
 
 
-async def upsert_column_edges(
-    session: AsyncSession, edges: Iterable[tuple[str, str, str]], *, source: str, project: str
+def upsert_column_edges(
+    db: BatchDb, edges: Iterable[tuple[str, str, str]], *, source: str, project: str
 ) -> None:
     """(source column, target column, kind); an edge this source asserted before takes the new kind."""
     rows = [
@@ -252,8 +264,8 @@ async def upsert_column_edges(
         }
         for s, t, k in edges
     ]
-    await upsert_rows(
-        session,
+    upsert_rows(
+        db,
         ColumnLineageRecord,
         rows,
         ["source_urn", "target_urn"],
@@ -273,7 +285,7 @@ class RunRow:
     completed_at: datetime | None
 
 
-async def upsert_runs(session: AsyncSession, runs: Sequence[RunRow]) -> None:
+def upsert_runs(db: BatchDb, runs: Sequence[RunRow]) -> None:
     """One history row per capsule and run; a late START never overwrites a finished run.
 
     Of a batch's rows for one run the first finished one counts (else the first), as if they
@@ -293,8 +305,8 @@ async def upsert_runs(session: AsyncSession, runs: Sequence[RunRow]) -> None:
         }
         for r in first.values()
     ]
-    await upsert_rows(
-        session,
+    upsert_rows(
+        db,
         CapsuleRunRecord,
         rows,
         ["capsule_urn", "invocation_id"],
@@ -304,7 +316,18 @@ async def upsert_runs(session: AsyncSession, runs: Sequence[RunRow]) -> None:
     )
 
 
-async def set_last_runs(session: AsyncSession, runs: Sequence[RunRow]) -> None:
+_TABLE: Any = C.__table__
+_LAST_RUN = (
+    update(_TABLE)
+    .where(
+        _TABLE.c.urn == bindparam("u"),
+        or_(_TABLE.c.last_run_completed_at.is_(None), _TABLE.c.last_run_completed_at <= bindparam("t")),
+    )
+    .values(last_run_status=bindparam("s"), last_run_completed_at=bindparam("t"))
+)
+
+
+def set_last_runs(db: BatchDb, runs: Sequence[RunRow]) -> None:
     """A capsule's last run is the latest finished one (events may arrive out of order)."""
     latest: dict[str, RunRow] = {}
     for run in runs:
@@ -316,19 +339,9 @@ async def set_last_runs(session: AsyncSession, runs: Sequence[RunRow]) -> None:
     finished = list(latest.values())
     if not finished:
         return
-    table: Any = C.__table__
-    stmt = (
-        update(table)
-        .where(
-            table.c.urn == bindparam("u"),
-            or_(table.c.last_run_completed_at.is_(None), table.c.last_run_completed_at <= bindparam("t")),
-        )
-        .values(last_run_status=bindparam("s"), last_run_completed_at=bindparam("t"))
-    )
     params = [
         {"u": r.capsule_urn, "s": r.status, "t": r.completed_at}
         for r in sorted(finished, key=lambda r: (r.completed_at, r.capsule_urn))
     ]
-    conn = await session.connection()
     for batch in chunked(params):
-        await conn.execute(stmt, list(batch))
+        db.execute(_LAST_RUN, list(batch))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.domain.capsule import CapsuleType
@@ -24,6 +24,7 @@ from dab.domain.relations import (
     source_aliases,
     unique_aliases,
 )
+from dab.storage.batch_db import BatchDb, run_batch
 from dab.storage.graph_writer import chunked
 from dab.storage.records import (
     CapsuleLineageRecord,
@@ -157,23 +158,33 @@ async def _dbt_nodes_named(session: AsyncSession, project: str, keys: Collection
     return named
 
 
-async def sources_named(
-    session: AsyncSession, keys: Collection[str], project: str | None = None
+_DBT_SOURCES = select(C.urn, C.project, C.database_name, C.schema_name, C.name).where(
+    C.capsule_type == CapsuleType.SOURCE.value, C.source == "dbt"
+)
+_SOURCES_BY = (
+    _DBT_SOURCES.where(func.lower(C.name).in_(bindparam("keys", expanding=True))),
+    _DBT_SOURCES.where(func.lower(C.schema_name).in_(bindparam("keys", expanding=True))),
+)
+
+
+def dbt_sources_named(
+    db: BatchDb, keys: Collection[str], project: str | None = None
 ) -> list[tuple[str, str, list[str]]]:
     """dbt sources (URN, project, alias keys) that ``keys`` may name by alias
     (``domain.relations.source_aliases``): read by source name or by schema, not all sources."""
-    names, schemas = alias_lookup(keys)
-    base = select(C.urn, C.project, C.database_name, C.schema_name, C.name).where(
-        C.capsule_type == CapsuleType.SOURCE.value, C.source == "dbt"
-    )
-    if project is not None:
-        base = base.where(C.project == project)
     found: dict[str, tuple[str, str, list[str]]] = {}
-    for column, values in ((func.lower(C.name), names), (func.lower(C.schema_name), schemas)):
+    for stmt, values in zip(_SOURCES_BY, alias_lookup(keys), strict=True):
         for batch in chunked(sorted(values), 500):
-            for urn, owner, db, schema, name in await session.execute(base.where(column.in_(batch))):
-                found[urn] = (urn, owner, source_aliases(db, schema, name))
+            for urn, owner, db_name, schema, name in db.rows(stmt, {"keys": list(batch)}):
+                if project is None or owner == project:
+                    found[urn] = (urn, owner, source_aliases(db_name, schema, name))
     return list(found.values())
+
+
+async def sources_named(
+    session: AsyncSession, keys: Collection[str], project: str | None = None
+) -> list[tuple[str, str, list[str]]]:
+    return await run_batch(session, lambda db: dbt_sources_named(db, keys, project))
 
 
 _RANK = {"model": 0, "snapshot": 1, "source": 2, "seed": 3}

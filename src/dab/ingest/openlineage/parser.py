@@ -98,8 +98,6 @@ class RunState:
 class LineageBatch:
     """Everything a batch of events asserts, each item once."""
 
-    keys: list[str] = field(default_factory=list)
-    """One idempotency key per event, in input order: run id + event type + event time."""
     jobs: dict[str, Capsule] = field(default_factory=dict)
     datasets: dict[str, DatasetRef] = field(default_factory=dict)
     fields: dict[tuple[str, str], Field] = field(default_factory=dict)
@@ -164,40 +162,55 @@ class _Collector:
         return urn
 
     def _fields(self, urn: str, facet: Mapping[str, Any] | None) -> None:
+        fields = self.batch.fields
         for ordinal, item in enumerate((facet or {}).get("fields") or (), start=1):
-            name = item["name"]
-            self.batch.fields[(urn, name.lower())] = Field(
-                urn, name, item.get("type"), item.get("description"), ordinal
-            )
+            name, data_type, text = item["name"], item.get("type"), item.get("description")
+            key, value = (urn, name.lower()), (name, data_type, text, ordinal)
+            old = fields.get(key)
+            # The last event's field wins; the same field again (most events) is not rebuilt.
+            if old is None or (old.name, old.data_type, old.description, old.ordinal) != value:
+                fields[key] = Field(urn, *value)
 
     def _column_lineage(self, target: str, facet: Mapping[str, Any] | None) -> None:
+        fields, edges = self.batch.fields, self.batch.field_edges
         for out_field, spec in ((facet or {}).get("fields") or {}).items():
             legacy = spec.get("transformationType")
+            out_key = (target, out_field.lower())
             for source in spec.get("inputFields") or ():
                 src = self.dataset({"namespace": source["namespace"], "name": source["name"]})
                 kind = transformation_kind(source.get("transformations") or (), legacy)
-                key = (src, source["field"].lower(), target, out_field.lower())
-                self.batch.field_edges[key] = FieldEdge(src, source["field"], target, out_field, kind)
-                self.batch.fields.setdefault(
-                    (src, source["field"].lower()), Field(src, source["field"], None, None, 0)
-                )
-            self.batch.fields.setdefault((target, out_field.lower()), Field(target, out_field, None, None, 0))
+                in_field = source["field"]
+                in_key = (src, in_field.lower())
+                key = (*in_key, *out_key)
+                old = edges.get(key)
+                if old is None or (old.kind, old.source_field, old.target_field) != (
+                    kind,
+                    in_field,
+                    out_field,
+                ):
+                    edges[key] = FieldEdge(src, in_field, target, out_field, kind)
+                if in_key not in fields:
+                    fields[in_key] = Field(src, in_field, None, None, 0)
+            if out_key not in fields:
+                fields[out_key] = Field(target, out_field, None, None, 0)
 
     def job(self, data: Mapping[str, Any]) -> str:
         namespace, name = data["namespace"], data["name"]
         urn = job_urn(namespace, name)
-        self.batch.jobs[urn] = Capsule(
-            urn=urn,
-            name=name,
-            capsule_type=CapsuleType.JOB,
-            namespace=namespace,
-            source=SOURCE,
-            description=_documentation(data.get("facets")),
-        )
+        description = _documentation(data.get("facets"))
+        old = self.batch.jobs.get(urn)
+        if old is None or old.description != description:  # the same job again is not rebuilt
+            self.batch.jobs[urn] = Capsule(
+                urn=urn,
+                name=name,
+                capsule_type=CapsuleType.JOB,
+                namespace=namespace,
+                source=SOURCE,
+                description=description,
+            )
         return urn
 
     def event(self, event: Mapping[str, Any]) -> None:
-        self.batch.keys.append(event_key(event))
         if "dataset" in event and "job" not in event:
             self.dataset(event["dataset"])
             return

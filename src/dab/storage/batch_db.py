@@ -1,0 +1,186 @@
+"""Run a batch's statements as one synchronous function: on SQLite in aiosqlite's own thread
+(one hand-off for the whole batch), elsewhere through SQLAlchemy's greenlet bridge.
+
+Through the async session every statement of an event batch was three or four hand-offs
+between the event loop and aiosqlite's thread (cursor, execute, fetch, close): ~90 per batch of
+100 OpenLineage events, each a wake-up of two threads that, on a busy machine, also waits for a
+core (PERFORMANCE.md, "OpenLineage, part 4"). Code written against ``BatchDb`` runs unchanged on
+both, in the caller's transaction: the SQLite path uses the very connection the session holds,
+so the request's commit or rollback covers what it wrote.
+
+Statements are SQLAlchemy Core constructs; a list-valued parameter is an *expanding* bind
+(``column.in_(bindparam("keys", expanding=True))``). On the SQLite path each construct is
+compiled once per process and its expanding parameter spliced in as ``?, ?, ...``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar, cast
+
+import aiosqlite
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from dab.storage.generation import note_write
+
+T = TypeVar("T")
+Params = Mapping[str, Any]
+
+
+class BatchDb(Protocol):
+    """What the batch writers need from a connection."""
+
+    dialect: Dialect
+
+    def rows(self, stmt: Any, params: Params | None = None) -> list[tuple[Any, ...]]:
+        """The rows of a ``SELECT`` (values as the driver returns them: text columns only)."""
+
+    def execute(self, stmt: Any, params: Params | Sequence[Params] | None = None) -> None:
+        """A write; a list of parameter sets is an executemany."""
+
+    def driver_sql(self, sql: str, params: tuple[Any, ...]) -> None:
+        """A statement already in the driver's paramstyle, with converted values."""
+
+
+class ConnectionDb:
+    """``BatchDb`` over a synchronous SQLAlchemy connection (inside ``AsyncSession.run_sync``)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.dialect = conn.dialect
+
+    def rows(self, stmt: Any, params: Params | None = None) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self.conn.execute(stmt, dict(params or {}))]
+
+    def execute(self, stmt: Any, params: Params | Sequence[Params] | None = None) -> None:
+        self.conn.execute(stmt, params if isinstance(params, Sequence) else dict(params or {}))
+
+    def driver_sql(self, sql: str, params: tuple[Any, ...]) -> None:
+        # A plain string escapes the write watch (``generation``), which sees constructs only.
+        note_write(self.conn)
+        self.conn.exec_driver_sql(sql, params)
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    order: tuple[str, ...]
+    expanding: frozenset[str]
+    convert: Mapping[str, Callable[[Any], Any]]
+    constants: Mapping[str, Any]
+
+
+_COMPILED: dict[tuple[int, str], tuple[Any, _Compiled]] = {}
+
+
+def _compile(stmt: Any, dialect: Dialect) -> _Compiled:
+    # Keyed by the construct's identity (the writers keep theirs in module constants); the
+    # construct is kept beside it so that its id cannot be reused by another object.
+    key = (id(stmt), dialect.name)
+    cached = _COMPILED.get(key)
+    if cached is not None and cached[0] is stmt:
+        return cached[1]
+    compiled = stmt.compile(dialect=dialect)
+    convert = {}
+    for name, bind in compiled.binds.items():
+        processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None:
+            convert[name] = processor
+    out = _Compiled(
+        sql=compiled.string,
+        order=tuple(compiled.positiontup or ()),
+        expanding=frozenset(name for name, bind in compiled.binds.items() if bind.expanding),
+        convert=convert,
+        constants={name: bind.value for name, bind in compiled.binds.items() if bind.value is not None},
+    )
+    if len(_COMPILED) > 256:  # statements built per call would otherwise grow this forever
+        _COMPILED.clear()
+    _COMPILED[key] = (stmt, out)
+    return out
+
+
+class SqliteThreadDb:
+    """``BatchDb`` over the ``sqlite3`` connection itself; only used in its own thread."""
+
+    def __init__(self, raw: sqlite3.Connection, dialect: Dialect) -> None:
+        self.raw = raw
+        self.dialect = dialect
+        self.wrote = False
+
+    def _bound(self, compiled: _Compiled, params: Params) -> tuple[str, list[Any]]:
+        sql = compiled.sql
+        values: list[Any] = []
+        for name in compiled.order:
+            value = params[name] if name in params else compiled.constants.get(name)
+            convert = compiled.convert.get(name)
+            if name in compiled.expanding:
+                items = list(value or ())
+                # An empty list matches nothing, as SQLAlchemy renders it.
+                marks = ", ".join("?" * len(items)) if items else "SELECT 1 WHERE 1 = 0"
+                sql = sql.replace(f"__[POSTCOMPILE_{name}]", marks, 1)
+                values.extend(items if convert is None else [convert(v) for v in items])
+            else:
+                values.append(value if value is None or convert is None else convert(value))
+        return sql, values
+
+    def rows(self, stmt: Any, params: Params | None = None) -> list[tuple[Any, ...]]:
+        sql, values = self._bound(_compile(stmt, self.dialect), params or {})
+        return self.raw.execute(sql, values).fetchall()
+
+    def execute(self, stmt: Any, params: Params | Sequence[Params] | None = None) -> None:
+        compiled = _compile(stmt, self.dialect)
+        self.wrote = True
+        if isinstance(params, Sequence):
+            if compiled.expanding:
+                raise ValueError("an executemany cannot have a list-valued parameter")
+            if params:
+                self.raw.executemany(compiled.sql, [self._bound(compiled, p)[1] for p in params])
+            return
+        sql, values = self._bound(compiled, params or {})
+        self.raw.execute(sql, values)
+
+    def driver_sql(self, sql: str, params: tuple[Any, ...]) -> None:
+        self.wrote = True
+        self.raw.execute(sql, params)
+
+
+async def _aiosqlite_of(session: AsyncSession) -> tuple[Connection, aiosqlite.Connection | None]:
+    conn = await session.connection()
+    sync = conn.sync_connection
+    if sync is None:  # pragma: no cover - a connection the session just handed out is open
+        raise RuntimeError("the session's connection is closed")
+    driver = (await conn.get_raw_connection()).driver_connection
+    usable = isinstance(driver, aiosqlite.Connection) and isinstance(
+        getattr(driver, "_conn", None), sqlite3.Connection
+    )
+    return sync, driver if usable else None
+
+
+async def in_driver_thread(session: AsyncSession) -> bool:
+    """Whether ``run_batch`` runs off the event loop (SQLite), so CPU-bound work may go in it."""
+    return (await _aiosqlite_of(session))[1] is not None
+
+
+async def run_batch(session: AsyncSession, work: Callable[[BatchDb], T]) -> T:
+    """``work(db)`` in the session's transaction: in one hand-off to aiosqlite's thread when
+    the session is on aiosqlite (its ``_execute``, the queue every aiosqlite call goes through),
+    else on the event loop through ``run_sync``, each statement awaited as usual. ``work`` must
+    only use the database through ``db``."""
+    sync, driver = await _aiosqlite_of(session)
+    if driver is not None:
+        db = SqliteThreadDb(driver._conn, sync.dialect)
+        # aiosqlite's own queue to its thread (what each of its calls goes through).
+        in_thread = cast(Callable[..., Awaitable[T]], driver._execute)
+        result = await in_thread(work, db)
+        if db.wrote:
+            note_write(sync)
+        return result
+
+    def bridged(sync_session: Session) -> T:
+        return work(ConnectionDb(sync_session.connection()))
+
+    return await session.run_sync(bridged)
