@@ -17,11 +17,13 @@ from dab.domain.capsule import Capsule
 from dab.domain.graph import Graph
 from dab.errors import Conflict
 from dab.storage.graph_writer import (
+    DiffStats,
     Entry,
     StoredEdges,
     sync_by_urn,
     sync_capsule_edges,
     sync_column_edges,
+    update_by_urn,
 )
 from dab.storage.mappers import capsule_row, column_row, content_hash, test_row
 from dab.storage.provenance import hand_over, reclaim
@@ -36,6 +38,7 @@ from dab.storage.records import (
     TestResultRecord,
     utcnow,
 )
+from dab.storage.repositories.pii import FINDING_FIELDS
 from dab.storage.tag_writer import ensure_named, sync_dbt_tag_links
 
 
@@ -151,13 +154,16 @@ class _Subtrees:
     digests: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, graph: Graph) -> _Subtrees:
+    def of(cls, graph: Graph, only: set[str] | None = None) -> _Subtrees:
+        """Of every capsule, or of the capsules in ``only``."""
         out = cls()
         for column in graph.columns.values():
-            out.columns[column.capsule_urn].append(Entry(column.urn, content_hash(column), column))
+            if only is None or column.capsule_urn in only:
+                out.columns[column.capsule_urn].append(Entry(column.urn, content_hash(column), column))
         for test in graph.tests.values():
-            out.tests[test.capsule_urn].append(Entry(test.urn, content_hash(test), test))
-        for urn in graph.capsules:
+            if only is None or test.capsule_urn in only:
+                out.tests[test.capsule_urn].append(Entry(test.urn, content_hash(test), test))
+        for urn in graph.capsules if only is None else sorted(only):
             out.digests[urn] = subtree_digest(out.columns.get(urn, ()), out.tests.get(urn, ()))
         return out
 
@@ -173,9 +179,11 @@ def subtree_digest(columns: Iterable[Entry], tests: Iterable[Entry]) -> str:
     return digest.hexdigest()
 
 
-def _capsule_entries(graph: Graph, project: str, subtrees: _Subtrees) -> tuple[list[Entry], Any]:
+def _capsule_entries(
+    graph: Graph, project: str, subtrees: _Subtrees, only: Iterable[str] | None = None
+) -> tuple[list[Entry], Any]:
     entries = []
-    for capsule in graph.capsules.values():
+    for capsule in graph.capsules.values() if only is None else (graph.capsules[u] for u in only):
         columns = subtrees.columns.get(capsule.urn, ())
         counts = (len(columns), sum(1 for c in columns if c.item.pii_type))
         entries.append(Entry(capsule.urn, content_hash((capsule, counts)), (capsule, counts)))
@@ -219,11 +227,13 @@ async def persist_graph(
     project: str,
     run_invocation_id: str | None = None,
     stored_column_edges: StoredEdges | None = None,
+    with_column_edges: bool = True,
 ) -> dict[str, Any]:
     """Diff-write ``graph`` as the new state of ``project``; returns per-kind stats.
 
     A snapshot: what the graph no longer holds is removed, except nodes another source also
-    asserts, which are handed to it (``storage/provenance.py``).
+    asserts, which are handed to it (``storage/provenance.py``). ``with_column_edges=False``
+    leaves the column lineage to a later ``write_column_edges`` (it is still being derived).
     """
     capsules_in = graph.capsules.values()
     reclaimed = await reclaim(session, project, "dbt", graph.capsules)
@@ -262,11 +272,10 @@ async def persist_graph(
     edges = await sync_capsule_edges(
         session, ((e.source_urn, e.target_urn) for e in graph.edges), project=project
     )
-    column_edges = await sync_column_edges(
-        session,
-        ((e.source_urn, e.target_urn, e.transformation.value, e.function) for e in graph.column_edges),
-        project=project,
-        stored=stored_column_edges,
+    column_edges = (
+        await write_column_edges(session, graph, project, stored_column_edges)
+        if with_column_edges
+        else DiffStats()
     )
     tags = await sync_dbt_tag_links(
         session,
@@ -297,3 +306,45 @@ async def persist_graph(
         "warnings": len(graph.issues),
         "provenance": {"handed_over": handed_over, "reclaimed": reclaimed},
     }
+
+
+async def write_column_edges(
+    session: AsyncSession, graph: Graph, project: str, stored: StoredEdges | None
+) -> DiffStats:
+    """Make the project's stored column lineage equal ``graph.column_edges``."""
+    return await sync_column_edges(
+        session,
+        ((e.source_urn, e.target_urn, e.transformation.value, e.function) for e in graph.column_edges),
+        project=project,
+        stored=stored,
+    )
+
+
+_FINDING_COLUMNS = (*FINDING_FIELDS, "content_hash")
+_CAPSULE_PII_COLUMNS = ("pii_column_count", "content_hash", "subtree_hash")
+
+
+async def store_refreshed_findings(session: AsyncSession, graph: Graph, project: str, urns: set[str]) -> None:
+    """Rewrite what depends on the PII findings of the columns ``urns`` after they changed
+    (written by ``persist_graph`` with an earlier guess): their finding fields and digests, and
+    their capsules' PII counts and digests, so the rows equal a write of the final graph.
+
+    A column classified by hand never gets here: its finding is the manual one either way.
+    """
+    if not urns:
+        return
+    capsules = {graph.columns[urn].capsule_urn for urn in urns}
+    subtrees = await to_thread.run_sync(_Subtrees.of, graph, capsules)
+    columns = [
+        column_row(e.item, project, e.digest)
+        for urn in sorted(capsules)
+        for e in subtrees.columns.get(urn, ())
+        if e.urn in urns
+    ]
+    now = {"updated_at": utcnow()}  # as an update by ``persist_graph`` stamps it
+    await update_by_urn(
+        session, ColumnRecord, [{**r, **now} for r in columns], (*_FINDING_COLUMNS, "updated_at")
+    )
+    entries, to_row = _capsule_entries(graph, project, subtrees, sorted(capsules))
+    rows = [{**to_row(e.item, e.digest), **now} for e in entries]  # fmt: skip
+    await update_by_urn(session, CapsuleRecord, rows, (*_CAPSULE_PII_COLUMNS, "updated_at"))

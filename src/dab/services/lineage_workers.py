@@ -11,7 +11,8 @@ helpers stay up between ingestions, so only the first big one pays their start-u
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 import anyio
 
@@ -48,18 +49,29 @@ def start_helpers(workers: int, tasks: int, parallel_min: int = PARALLEL_MIN_MOD
 
 
 async def derive_spread(
-    tasks: list[Task], workers: int, parallel_min: int = PARALLEL_MIN_MODELS
+    tasks: list[Task],
+    workers: int,
+    parallel_min: int = PARALLEL_MIN_MODELS,
+    *,
+    here_after: anyio.Event | None = None,
 ) -> list[Packed]:
-    """Each task's lineage, in order; over ``worker_count(workers)`` processes for big plans."""
+    """Each task's lineage, in order; over ``worker_count(workers)`` processes for big plans.
+
+    With ``here_after`` this process takes chunks only once the event is set (it is busy with
+    other work meanwhile); the helpers start at once.
+    """
     lanes = lanes_for(workers, len(tasks), parallel_min)
     if lanes <= 1:
-        return await anyio.to_thread.run_sync(derive_tasks, tasks)
-    size = max(1, -(-len(tasks) // (lanes * CHUNKS_PER_LANE)))
-    chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
+        chunks = [tasks]
+    else:
+        size = max(1, -(-len(tasks) // (lanes * CHUNKS_PER_LANE)))
+        chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
     results: list[list[Packed]] = [[] for _ in chunks]
     pending = iter(range(len(chunks)))  # shared by the lanes: one event loop, no race
 
-    async def lane(run: Callable[[list[Task]], Awaitable[list[Packed]]]) -> None:
+    async def lane(run: Callable[[list[Task]], Awaitable[list[Packed]]], after: anyio.Event | None) -> None:
+        if after is not None:
+            await after.wait()
         for i in pending:
             results[i] = await run(chunks[i])
 
@@ -76,8 +88,47 @@ async def derive_spread(
     try:
         async with anyio.create_task_group() as group:
             for helper in _helpers_for(lanes - 1):
-                group.start_soon(lane, there(helper))
-            group.start_soon(lane, here)
+                group.start_soon(lane, there(helper), None)
+            group.start_soon(lane, here, here_after)
     except BaseExceptionGroup as failed:  # a lane's error, as one process would have raised it
         raise failed.exceptions[0] from None
     return [packed for chunk in results for packed in chunk]
+
+
+Join = Callable[[], Awaitable[list[Packed]]]
+
+
+@asynccontextmanager
+async def derivation_alongside(
+    tasks: list[Task], workers: int, parallel_min: int = PARALLEL_MIN_MODELS
+) -> AsyncIterator[Join]:
+    """Derive ``tasks`` in the helpers while the body does other work (the ingestion's write).
+
+    The body awaits the yielded ``join`` when it is free: this process then takes the chunks
+    still left and the call returns every task's result, in order. Leaving the body without
+    joining (an error, a cancellation) cancels the derivation, which kills busy helpers.
+    """
+    gate = anyio.Event()
+    finished = anyio.Event()
+    results: list[list[Packed]] = []
+
+    async def run() -> None:
+        results.append(await derive_spread(tasks, workers, parallel_min, here_after=gate))
+        finished.set()
+
+    async def join() -> list[Packed]:
+        gate.set()
+        await finished.wait()
+        return results[0]
+
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(run)
+            try:
+                yield join
+            except BaseException:
+                group.cancel_scope.cancel()
+                raise
+            await join()  # a body that did not join still waits for a complete result
+    except BaseExceptionGroup as failed:  # the body's or the derivation's error, as raised
+        raise failed.exceptions[0] from None
