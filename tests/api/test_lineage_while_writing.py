@@ -74,7 +74,7 @@ async def _ingest_all(url: str, options: LineageOptions) -> list[dict[str, Any]]
             job = await run_job(factory, job_id, lineage=options)
             assert job["status"] == "completed", job
             async with factory() as session:
-                state = {"pii": job["stats"]["pii"], "coverage": job["stats"]["column_lineage"]}
+                state = {"stats": job["stats"]}
                 for name, record in TABLES.items():
                     state[name] = _rows(record, list(await session.execute(select(record.__table__))))
             states.append(state)

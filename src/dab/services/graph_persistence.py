@@ -228,12 +228,14 @@ async def persist_graph(
     run_invocation_id: str | None = None,
     stored_column_edges: StoredEdges | None = None,
     with_column_edges: bool = True,
+    written: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Diff-write ``graph`` as the new state of ``project``; returns per-kind stats.
 
     A snapshot: what the graph no longer holds is removed, except nodes another source also
     asserts, which are handed to it (``storage/provenance.py``). ``with_column_edges=False``
-    leaves the column lineage to a later ``write_column_edges`` (it is still being derived).
+    leaves the column lineage to a later ``write_column_edges`` (it is still being derived);
+    ``written`` receives the previous digest of each capsule and column row written.
     """
     capsules_in = graph.capsules.values()
     reclaimed = await reclaim(session, project, "dbt", graph.capsules)
@@ -246,7 +248,9 @@ async def persist_graph(
     subtrees = await to_thread.run_sync(_Subtrees.of, graph)
     changed = await _changed_subtrees(session, subtrees, project)
     capsule_entries, capsule_to_row = await to_thread.run_sync(_capsule_entries, graph, project, subtrees)
-    capsules = await sync_by_urn(session, CapsuleRecord, capsule_entries, capsule_to_row, project=project)
+    capsules = await sync_by_urn(
+        session, CapsuleRecord, capsule_entries, capsule_to_row, project=project, written=written
+    )
     # Only capsules whose subtree digest moved have their columns and tests compared row by row.
     scope = list(graph.capsules) if changed is None else changed
     column_entries = [e for urn in scope for e in subtrees.columns.get(urn, ())]
@@ -259,6 +263,7 @@ async def persist_graph(
         project=project,
         keep_manual_pii=True,
         within_capsules=changed,
+        written=written,
     )
     tests = await sync_by_urn(
         session,
@@ -324,10 +329,29 @@ _FINDING_COLUMNS = (*FINDING_FIELDS, "content_hash")
 _CAPSULE_PII_COLUMNS = ("pii_column_count", "content_hash", "subtree_hash")
 
 
-async def store_refreshed_findings(session: AsyncSession, graph: Graph, project: str, urns: set[str]) -> None:
+def _recount(stats: dict[str, Any], kind: str, rows: list[dict[str, Any]], written: dict[str, str]) -> None:
+    """Count ``rows`` (rewritten after ``persist_graph``) as a write of the final graph would have:
+    updated when their final digest differs from the one stored before the ingestion."""
+    for row in rows:
+        before = written.get(row["urn"])
+        if before is None:  # untouched by persist_graph: what was stored equals its earlier guess
+            stats[kind]["updated"] += 1
+        elif before and before == row["content_hash"]:  # the guess changed it, the final graph not
+            stats[kind]["updated"] -= 1
+
+
+async def store_refreshed_findings(
+    session: AsyncSession,
+    graph: Graph,
+    project: str,
+    urns: set[str],
+    written: dict[str, str],
+    stats: dict[str, Any],
+) -> None:
     """Rewrite what depends on the PII findings of the columns ``urns`` after they changed
     (written by ``persist_graph`` with an earlier guess): their finding fields and digests, and
-    their capsules' PII counts and digests, so the rows equal a write of the final graph.
+    their capsules' PII counts and digests, so the rows equal a write of the final graph; the
+    ``stats`` of ``persist_graph`` are corrected to count what that write would have.
 
     A column classified by hand never gets here: its finding is the manual one either way.
     """
@@ -342,9 +366,11 @@ async def store_refreshed_findings(session: AsyncSession, graph: Graph, project:
         if e.urn in urns
     ]
     now = {"updated_at": utcnow()}  # as an update by ``persist_graph`` stamps it
+    _recount(stats, "columns", columns, written)
     await update_by_urn(
         session, ColumnRecord, [{**r, **now} for r in columns], (*_FINDING_COLUMNS, "updated_at")
     )
     entries, to_row = _capsule_entries(graph, project, subtrees, sorted(capsules))
-    rows = [{**to_row(e.item, e.digest), **now} for e in entries]  # fmt: skip
+    rows = [{**to_row(e.item, e.digest), **now} for e in entries]
+    _recount(stats, "capsules", rows, written)
     await update_by_urn(session, CapsuleRecord, rows, (*_CAPSULE_PII_COLUMNS, "updated_at"))

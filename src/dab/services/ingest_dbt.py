@@ -423,14 +423,15 @@ async def _write_while_deriving(
     """
     options = parsed.lineage or LineageOptions()
     masked_as_parsed = {urn for urn, column in graph.columns.items() if column.is_masked}
+    written: dict[str, str] = {}  # what persist_graph overwrote: the fix-up recounts its stats
     async with derivation_alongside(work.plan.tasks, options.workers, options.parallel_min) as join:
         await apply_pii_findings(session, graph, predicted_edges(stored_edges, graph))
-        stats = await _persist(session, parsed, graph, with_column_edges=False)
+        stats = await _persist(session, parsed, graph, with_column_edges=False, written=written)
         with rare_full_collections():
             results = await join()
     lineage_states = await finish_column_lineage(graph, work, results, stored_edges)
     pii, changed = await refresh_pii_findings(session, graph, masked_as_parsed)
-    await store_refreshed_findings(session, graph, parsed.project, changed)
+    await store_refreshed_findings(session, graph, parsed.project, changed, written, stats)
     edges = await write_column_edges(session, graph, parsed.project, stored_edges)
     stats["column_lineage_edges"] = edges.as_dict()
     stats["totals"]["column_lineage_edges"] = len(graph.column_edges)

@@ -291,12 +291,14 @@ async def sync_by_urn(
     project: str,
     keep_manual_pii: bool = False,
     within_capsules: Sequence[str] | None = None,
+    written: dict[str, str] | None = None,
 ) -> DiffStats:
     """Make the project's rows of ``record`` match ``entries`` (keyed by urn, compared by digest).
 
     Rows are only built (``to_row``) for new and changed items, so an unchanged
     re-ingestion costs one digest per item and one narrow select. With ``within_capsules``
     only the rows of those capsules are compared (``entries`` must hold exactly theirs).
+    ``written`` receives the digest each updated row had before ("" for a created row).
     """
     stored = await _stored_digests(session, record, project, within_capsules)
     wanted = {entry.urn for entry in entries}
@@ -320,6 +322,9 @@ async def sync_by_urn(
             change.pop("pii_origin", None)
         changed.append(change)
     await _update_by_id(session, record, changed)
+    if written is not None:
+        written.update({e.urn: "" for e in new})
+        written.update({e.urn: stored[e.urn][1] for e in changed_entries})
     return DiffStats(created=len(new), updated=len(changed), deleted=len(gone))
 
 
