@@ -55,10 +55,14 @@ def _versions() -> list[dict[str, Any]]:
 
 
 def _rows(record: Any, rows: list[Any]) -> list[dict[str, Any]]:
-    names = [c.name for c in record.__table__.columns if c.name not in _STAMPS]
-    return sorted(
-        ({n: r._mapping[n] for n in names} for r in rows), key=lambda r: str(r.get("urn") or r["id"])
-    )
+    """Every row without its wall-clock stamps; column edges also without their row ids (the
+    concurrent path inserts each chunk's new edges as it finishes, so ids follow chunk order)."""
+    edges = record is ColumnLineageRecord
+    names = [
+        c.name for c in record.__table__.columns if c.name not in _STAMPS and not (edges and c.name == "id")
+    ]
+    out = [{n: r._mapping[n] for n in names} for r in rows]
+    return sorted(out, key=lambda r: (r["source_urn"], r["target_urn"]) if edges else (r["urn"], ""))
 
 
 async def _ingest_all(url: str, options: LineageOptions) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.columnlineage.graph import (
     PARALLEL_MIN_MODELS,
+    GraphLineage,
     LineagePlan,
     ModelCoverage,
     Packed,
@@ -103,13 +104,35 @@ async def plan_column_lineage(
     return LineageWork(plan, digests, stored, reused)
 
 
+class ChunkAssembly:
+    """Edges and coverage of a plan assembled chunk by chunk, as the chunks finish."""
+
+    def __init__(self, plan: LineagePlan) -> None:
+        self.plan = plan
+        self.parts: dict[int, GraphLineage] = {}
+
+    async def add(self, start: int, results: list[Packed]) -> GraphLineage:
+        """The lineage of the plan's models ``start`` to ``start + len(results)``."""
+        end = start + len(results)
+        part = LineagePlan(self.plan.index, self.plan.models[start:end], self.plan.tasks[start:end])
+        with rare_full_collections():
+            self.parts[start] = await anyio.to_thread.run_sync(assemble_lineage, part, results)
+        return self.parts[start]
+
+    def whole(self) -> GraphLineage:
+        """Every part, in plan order: what ``assemble_lineage`` gives for all results at once."""
+        out = GraphLineage()
+        for start in sorted(self.parts):
+            out.edges.extend(self.parts[start].edges)
+            out.models.update(self.parts[start].models)
+        return out
+
+
 async def finish_column_lineage(
-    graph: Graph, work: LineageWork, results: list[Packed], stored_edges: StoredEdges
+    graph: Graph, work: LineageWork, derived: GraphLineage, stored_edges: StoredEdges
 ) -> list[dict[str, Any]]:
-    """Set ``graph.column_edges`` and its coverage from the derived ``results`` and the reused
-    models' stored edges; returns the per-model state to store."""
-    with rare_full_collections():
-        derived = await anyio.to_thread.run_sync(assemble_lineage, work.plan, results)
+    """Set ``graph.column_edges`` and its coverage from the ``derived`` lineage (assembled from
+    the results) and the reused models' stored edges; returns the per-model state to store."""
     models = dict(derived.models)
     for urn in work.reused:
         state = work.stored[urn][1] or {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,11 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.domain.capsule import Capsule
 from dab.domain.graph import Graph
+from dab.domain.lineage import ColumnLineageEdge
 from dab.errors import Conflict
 from dab.storage.graph_writer import (
+    ColumnEdge,
     DiffStats,
     Entry,
     StoredEdges,
+    insert_new_column_edges,
     sync_by_urn,
     sync_capsule_edges,
     sync_column_edges,
@@ -313,16 +316,30 @@ async def persist_graph(
     }
 
 
+def _edge_tuples(edges: Iterable[ColumnLineageEdge]) -> Iterator[ColumnEdge]:
+    return ((e.source_urn, e.target_urn, e.transformation.value, e.function) for e in edges)
+
+
 async def write_column_edges(
-    session: AsyncSession, graph: Graph, project: str, stored: StoredEdges | None
+    session: AsyncSession,
+    graph: Graph,
+    project: str,
+    stored: StoredEdges | None,
+    *,
+    new_inserted: bool = False,
 ) -> DiffStats:
-    """Make the project's stored column lineage equal ``graph.column_edges``."""
+    """Make the project's stored column lineage equal ``graph.column_edges`` (whose new pairs
+    ``insert_column_edges`` may have inserted already: ``new_inserted``)."""
     return await sync_column_edges(
-        session,
-        ((e.source_urn, e.target_urn, e.transformation.value, e.function) for e in graph.column_edges),
-        project=project,
-        stored=stored,
+        session, _edge_tuples(graph.column_edges), project=project, stored=stored, new_inserted=new_inserted
     )
+
+
+async def insert_column_edges(
+    session: AsyncSession, edges: Iterable[ColumnLineageEdge], project: str, stored: StoredEdges
+) -> None:
+    """Insert the new pairs among ``edges`` (the lineage of some models) ahead of the rest."""
+    await insert_new_column_edges(session, _edge_tuples(edges), project=project, stored=stored)
 
 
 _FINDING_COLUMNS = (*FINDING_FIELDS, "content_hash")

@@ -18,12 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dab.columnlineage.graph import Packed, assemble_lineage
 from dab.domain.gc_pause import gc_frozen, gc_paused, rare_full_collections
 from dab.domain.graph import Graph, IngestIssue
 from dab.errors import Conflict, DabError, InvalidArtifact, InvalidInput, ServiceUnavailable, clip
 from dab.ingest.dbt import LayerRules, artifact_bytes, content_of, decode_artifact, load_artifact, parse_dbt
 from dab.platform.logging import get_logger
 from dab.services.column_lineage import (
+    ChunkAssembly,
     LineageOptions,
     LineageWork,
     finish_column_lineage,
@@ -32,6 +34,7 @@ from dab.services.column_lineage import (
     store_lineage_state,
 )
 from dab.services.graph_persistence import (
+    insert_column_edges,
     lock_project,
     persist_graph,
     set_last_job,
@@ -399,7 +402,9 @@ async def _write_graph(
     else:
         with rare_full_collections():
             results = await derive_spread(work.plan.tasks, options.workers, options.parallel_min)
-        lineage_states = await finish_column_lineage(graph, work, results, stored_edges)
+        with rare_full_collections():
+            derived = await anyio.to_thread.run_sync(assemble_lineage, work.plan, results)
+        lineage_states = await finish_column_lineage(graph, work, derived, stored_edges)
         pii = await apply_pii_findings(session, graph)
         stats = await _persist(session, parsed, graph, stored_column_edges=stored_edges)
     await store_lineage_state(session, lineage_states)
@@ -427,12 +432,19 @@ async def _write_while_deriving(
     async with derivation_alongside(work.plan.tasks, options.workers, options.parallel_min) as join:
         await apply_pii_findings(session, graph, predicted_edges(stored_edges, graph))
         stats = await _persist(session, parsed, graph, with_column_edges=False, written=written)
+        assembly = ChunkAssembly(work.plan)
+
+        async def take(start: int, results: list[Packed]) -> None:
+            # While the helpers derive the rest: this part's edges, and the new ones written.
+            part = await assembly.add(start, results)
+            await insert_column_edges(session, part.edges, parsed.project, stored_edges)
+
         with rare_full_collections():
-            results = await join()
-    lineage_states = await finish_column_lineage(graph, work, results, stored_edges)
+            await join(take)
+    lineage_states = await finish_column_lineage(graph, work, assembly.whole(), stored_edges)
     pii, changed = await refresh_pii_findings(session, graph, masked_as_parsed)
     await store_refreshed_findings(session, graph, parsed.project, changed, written, stats)
-    edges = await write_column_edges(session, graph, parsed.project, stored_edges)
+    edges = await write_column_edges(session, graph, parsed.project, stored_edges, new_inserted=True)
     stats["column_lineage_edges"] = edges.as_dict()
     stats["totals"]["column_lineage_edges"] = len(graph.column_edges)
     return stats, pii, lineage_states

@@ -113,7 +113,7 @@ def test_helpers_stop_when_their_parent_is_killed() -> None:
     assert _wait_dead(helper)
 
 
-def test_alongside_the_helpers_start_first_and_the_join_gives_every_result(tasks: list[Task]) -> None:
+def test_alongside_the_helpers_start_first_and_the_join_takes_every_chunk(tasks: list[Task]) -> None:
     many = tasks * 40
 
     async def write_then_join() -> tuple[list[Any], bool]:
@@ -121,10 +121,18 @@ def test_alongside_the_helpers_start_first_and_the_join_gives_every_result(tasks
             with anyio.fail_after(120):  # this process is "writing": only the helper derives
                 while not any(h.busy for h in lineage_workers._helpers):
                     await anyio.sleep(0.01)
-            return await join(), True
+            return await join(take), True
+
+    taken: dict[int, list[Any]] = {}
+
+    async def take(start: int, results: list[Any]) -> None:
+        assert start not in taken  # each chunk once
+        taken[start] = results
 
     results, joined = anyio.run(write_then_join)
     assert joined and results == derive_tasks(many)
+    # Every finished chunk went through this process, whichever lane derived it.
+    assert len(taken) > 2 and [p for start in sorted(taken) for p in taken[start]] == results
 
 
 def test_leaving_the_write_early_kills_the_busy_helpers(tasks: list[Task]) -> None:
