@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 from sqlalchemy import select
 from tests.api.test_compliance_pii import _contacts_project
+from tests.conftest import _truncate_all
 
 from dab.services import lineage_workers
 from dab.services.column_lineage import LineageOptions
 from dab.services.ingest_dbt import IngestRequest, create_job, run_job
-from dab.storage import migrate
 from dab.storage.db import create_engine, make_session_factory
 from dab.storage.records import CapsuleRecord, ColumnLineageRecord, ColumnRecord
 
@@ -26,7 +25,7 @@ CONTACTS = "model.jaffle_shop.customer_contacts"
 SERIAL = LineageOptions(workers=1)
 WHILE_WRITING = LineageOptions(workers=2, parallel_min=1)
 TABLES = {"capsules": CapsuleRecord, "columns": ColumnRecord, "column_edges": ColumnLineageRecord}
-_STAMPS = {"created_at", "updated_at", "last_ingested_at"}  # wall-clock times differ by nature
+_STAMPS = {"id", "created_at", "updated_at", "last_ingested_at"}  # times differ by nature
 
 
 def _with_sql(body: dict[str, Any], sql: str, stamp: str) -> dict[str, Any]:
@@ -55,18 +54,15 @@ def _versions() -> list[dict[str, Any]]:
 
 
 def _rows(record: Any, rows: list[Any]) -> list[dict[str, Any]]:
-    """Every row without its wall-clock stamps; column edges also without their row ids (the
-    concurrent path inserts each chunk's new edges as it finishes, so ids follow chunk order)."""
-    edges = record is ColumnLineageRecord
-    names = [
-        c.name for c in record.__table__.columns if c.name not in _STAMPS and not (edges and c.name == "id")
-    ]
+    """Every row without its wall-clock stamps and row ids (the concurrent path inserts each
+    chunk's new column edges as the chunk finishes, so their ids follow chunk order)."""
+    names = [c.name for c in record.__table__.columns if c.name not in _STAMPS]
     out = [{n: r._mapping[n] for n in names} for r in rows]
-    return sorted(out, key=lambda r: (r["source_urn"], r["target_urn"]) if edges else (r["urn"], ""))
+    return sorted(out, key=lambda r: (r.get("urn") or "", r.get("source_urn"), r.get("target_urn")))
 
 
 async def _ingest_all(url: str, options: LineageOptions) -> list[dict[str, Any]]:
-    await asyncio.to_thread(migrate.upgrade, url)
+    await _truncate_all(url)
     engine = create_engine(url)
     factory = make_session_factory(engine)
     states = []
@@ -87,7 +83,7 @@ async def _ingest_all(url: str, options: LineageOptions) -> list[dict[str, Any]]
     return states
 
 
-def test_rows_equal_the_serial_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rows_equal_the_serial_path(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     used: list[int] = []
     alongside = lineage_workers.derivation_alongside
 
@@ -96,9 +92,9 @@ def test_rows_equal_the_serial_path(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         return alongside(tasks, *args)
 
     monkeypatch.setattr("dab.services.ingest_dbt.derivation_alongside", spy)
-    serial = asyncio.run(_ingest_all(f"sqlite+aiosqlite:///{tmp_path}/serial.sqlite3", SERIAL))
+    serial = asyncio.run(_ingest_all(database_url, SERIAL))
     assert used == []
-    concurrent = asyncio.run(_ingest_all(f"sqlite+aiosqlite:///{tmp_path}/alongside.sqlite3", WHILE_WRITING))
+    concurrent = asyncio.run(_ingest_all(database_url, WHILE_WRITING))
     assert used == [6, 1, 1]  # every model, then the changed gold model twice
 
     def finding(state: dict[str, Any], column: str) -> tuple[Any, ...]:

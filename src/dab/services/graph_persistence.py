@@ -157,16 +157,13 @@ class _Subtrees:
     digests: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, graph: Graph, only: set[str] | None = None) -> _Subtrees:
-        """Of every capsule, or of the capsules in ``only``."""
+    def of(cls, graph: Graph) -> _Subtrees:
         out = cls()
         for column in graph.columns.values():
-            if only is None or column.capsule_urn in only:
-                out.columns[column.capsule_urn].append(Entry(column.urn, content_hash(column), column))
+            out.columns[column.capsule_urn].append(Entry(column.urn, content_hash(column), column))
         for test in graph.tests.values():
-            if only is None or test.capsule_urn in only:
-                out.tests[test.capsule_urn].append(Entry(test.urn, content_hash(test), test))
-        for urn in graph.capsules if only is None else sorted(only):
+            out.tests[test.capsule_urn].append(Entry(test.urn, content_hash(test), test))
+        for urn in graph.capsules:
             out.digests[urn] = subtree_digest(out.columns.get(urn, ()), out.tests.get(urn, ()))
         return out
 
@@ -231,14 +228,14 @@ async def persist_graph(
     run_invocation_id: str | None = None,
     stored_column_edges: StoredEdges | None = None,
     with_column_edges: bool = True,
-    written: dict[str, str] | None = None,
+    memo: WriteMemo | None = None,
 ) -> dict[str, Any]:
     """Diff-write ``graph`` as the new state of ``project``; returns per-kind stats.
 
     A snapshot: what the graph no longer holds is removed, except nodes another source also
     asserts, which are handed to it (``storage/provenance.py``). ``with_column_edges=False``
     leaves the column lineage to a later ``write_column_edges`` (it is still being derived);
-    ``written`` receives the previous digest of each capsule and column row written.
+    ``memo`` keeps what a later ``store_refreshed_findings`` needs.
     """
     capsules_in = graph.capsules.values()
     reclaimed = await reclaim(session, project, "dbt", graph.capsules)
@@ -249,6 +246,9 @@ async def persist_graph(
     owners = await ensure_named(session, OwnerRecord, (c.owner.value for c in capsules_in if c.owner.value))
     # Content hashing is CPU work over every capsule, column and test: off the event loop.
     subtrees = await to_thread.run_sync(_Subtrees.of, graph)
+    written = None
+    if memo is not None:
+        memo.subtrees, written = subtrees, memo.written
     changed = await _changed_subtrees(session, subtrees, project)
     capsule_entries, capsule_to_row = await to_thread.run_sync(_capsule_entries, graph, project, subtrees)
     capsules = await sync_by_urn(
@@ -346,6 +346,28 @@ _FINDING_COLUMNS = (*FINDING_FIELDS, "content_hash")
 _CAPSULE_PII_COLUMNS = ("pii_column_count", "content_hash", "subtree_hash")
 
 
+@dataclass
+class WriteMemo:
+    """What ``persist_graph`` leaves for ``store_refreshed_findings``: the digest each row it
+    overwrote had ("" for a created row) and its own digests of columns and tests."""
+
+    written: dict[str, str] = field(default_factory=dict)
+    subtrees: _Subtrees | None = None
+
+    def rehash(self, columns: set[str], capsules: set[str]) -> _Subtrees:
+        """The digests after the ``columns`` (of ``capsules``) changed: only those are hashed again."""
+        assert self.subtrees is not None, "persist_graph(..., memo=) first"
+        out = _Subtrees()
+        for urn in sorted(capsules):
+            mine = self.subtrees.columns.get(urn, [])
+            out.columns[urn] = [
+                Entry(e.urn, content_hash(e.item), e.item) if e.urn in columns else e for e in mine
+            ]
+            out.tests[urn] = self.subtrees.tests.get(urn, [])
+            out.digests[urn] = subtree_digest(out.columns[urn], out.tests[urn])
+        return out
+
+
 def _recount(stats: dict[str, Any], kind: str, rows: list[dict[str, Any]], written: dict[str, str]) -> None:
     """Count ``rows`` (rewritten after ``persist_graph``) as a write of the final graph would have:
     updated when their final digest differs from the one stored before the ingestion."""
@@ -362,7 +384,7 @@ async def store_refreshed_findings(
     graph: Graph,
     project: str,
     urns: set[str],
-    written: dict[str, str],
+    memo: WriteMemo,
     stats: dict[str, Any],
 ) -> None:
     """Rewrite what depends on the PII findings of the columns ``urns`` after they changed
@@ -375,7 +397,7 @@ async def store_refreshed_findings(
     if not urns:
         return
     capsules = {graph.columns[urn].capsule_urn for urn in urns}
-    subtrees = await to_thread.run_sync(_Subtrees.of, graph, capsules)
+    subtrees = await to_thread.run_sync(memo.rehash, urns, capsules)
     columns = [
         column_row(e.item, project, e.digest)
         for urn in sorted(capsules)
@@ -383,11 +405,11 @@ async def store_refreshed_findings(
         if e.urn in urns
     ]
     now = {"updated_at": utcnow()}  # as an update by ``persist_graph`` stamps it
-    _recount(stats, "columns", columns, written)
+    _recount(stats, "columns", columns, memo.written)
     await update_by_urn(
         session, ColumnRecord, [{**r, **now} for r in columns], (*_FINDING_COLUMNS, "updated_at")
     )
     entries, to_row = _capsule_entries(graph, project, subtrees, sorted(capsules))
     rows = [{**to_row(e.item, e.digest), **now} for e in entries]
-    _recount(stats, "capsules", rows, written)
+    _recount(stats, "capsules", rows, memo.written)
     await update_by_urn(session, CapsuleRecord, rows, (*_CAPSULE_PII_COLUMNS, "updated_at"))

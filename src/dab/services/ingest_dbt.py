@@ -34,6 +34,7 @@ from dab.services.column_lineage import (
     store_lineage_state,
 )
 from dab.services.graph_persistence import (
+    WriteMemo,
     insert_column_edges,
     lock_project,
     persist_graph,
@@ -428,10 +429,10 @@ async def _write_while_deriving(
     """
     options = parsed.lineage or LineageOptions()
     masked_as_parsed = {urn for urn, column in graph.columns.items() if column.is_masked}
-    written: dict[str, str] = {}  # what persist_graph overwrote: the fix-up recounts its stats
+    memo = WriteMemo()  # what persist_graph overwrote and hashed, for the fix-up
     async with derivation_alongside(work.plan.tasks, options.workers, options.parallel_min) as join:
         await apply_pii_findings(session, graph, predicted_edges(stored_edges, graph))
-        stats = await _persist(session, parsed, graph, with_column_edges=False, written=written)
+        stats = await _persist(session, parsed, graph, with_column_edges=False, memo=memo)
         assembly = ChunkAssembly(work.plan)
 
         async def take(start: int, results: list[Packed]) -> None:
@@ -443,7 +444,7 @@ async def _write_while_deriving(
             await join(take)
     lineage_states = await finish_column_lineage(graph, work, assembly.whole(), stored_edges)
     pii, changed = await refresh_pii_findings(session, graph, masked_as_parsed)
-    await store_refreshed_findings(session, graph, parsed.project, changed, written, stats)
+    await store_refreshed_findings(session, graph, parsed.project, changed, memo, stats)
     edges = await write_column_edges(session, graph, parsed.project, stored_edges, new_inserted=True)
     stats["column_lineage_edges"] = edges.as_dict()
     stats["totals"]["column_lineage_edges"] = len(graph.column_edges)
