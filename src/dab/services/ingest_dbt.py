@@ -403,7 +403,6 @@ async def _write_graph(
     else:
         with rare_full_collections():
             results = await derive_spread(work.plan.tasks, options.workers, options.parallel_min)
-        with rare_full_collections():
             derived = await anyio.to_thread.run_sync(assemble_lineage, work.plan, results)
         lineage_states = await finish_column_lineage(graph, work, derived, stored_edges)
         pii = await apply_pii_findings(session, graph)
