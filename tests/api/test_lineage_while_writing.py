@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import sys
 from typing import Any
 
 import orjson
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from tests.api.test_compliance_pii import _contacts_project
 from tests.conftest import _truncate_all
 
+from dab.platform.logging import configure_logging
 from dab.services import lineage_workers
 from dab.services.column_lineage import LineageOptions
 from dab.services.ingest_dbt import IngestRequest, create_job, run_job
@@ -84,6 +86,7 @@ async def _ingest_all(url: str, options: LineageOptions) -> list[dict[str, Any]]
 
 
 def test_rows_equal_the_serial_path(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    configure_logging(stream=sys.stdout)  # an earlier test's app may have logged to a stream now closed
     used: list[int] = []
     alongside = lineage_workers.derivation_alongside
 
