@@ -27,9 +27,10 @@ from pathlib import Path
 import orjson
 from sqlalchemy import text
 
+from dab.columnlineage.graph import plan_lineage
 from dab.domain.graph import Graph
 from dab.services import ingest_dbt, lineage_workers
-from dab.services.column_lineage import LineageOptions
+from dab.services.column_lineage import LineageOptions, LineageWork
 from dab.services.ingest_dbt import IngestRequest, create_job, run_job
 from dab.storage import migrate
 from dab.storage.db import create_engine, make_session_factory
@@ -162,9 +163,9 @@ async def bench(url: str | None, models: int, columns: int, repeat: int) -> None
     print(f"  CPU seconds         {cpu} (this process and its column-lineage helpers)")
 
 
-async def _no_column_lineage(_session: object, graph: Graph, **_: object) -> list[dict[str, object]]:
-    graph.column_edges, graph.column_lineage_coverage = [], {}
-    return []
+async def _no_column_lineage(_session: object, _graph: Graph, **_: object) -> LineageWork:
+    """Nothing to derive and nothing reused: no column edges, an empty coverage."""
+    return LineageWork(plan_lineage(Graph()), {}, {}, set())
 
 
 def main() -> None:
@@ -180,7 +181,7 @@ def main() -> None:
     args = parser.parse_args()
     LINEAGE[0] = LineageOptions(workers=args.workers)
     if args.without_column_lineage:
-        ingest_dbt.derive_column_lineage = _no_column_lineage  # type: ignore[assignment]
+        ingest_dbt.plan_column_lineage = _no_column_lineage  # type: ignore[assignment,attr-defined]
     asyncio.run(bench(args.database_url, args.models, args.columns, args.repeat))
 
 

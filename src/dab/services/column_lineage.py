@@ -18,7 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.columnlineage.graph import (
+    PARALLEL_MIN_MODELS,
+    GraphLineage,
+    LineagePlan,
     ModelCoverage,
+    Packed,
     assemble_lineage,
     coverage_summary,
     input_digests,
@@ -28,7 +32,7 @@ from dab.columnlineage.graph import (
 from dab.domain.gc_pause import rare_full_collections
 from dab.domain.graph import Graph
 from dab.domain.lineage import KIND_BY_VALUE, ColumnLineageEdge
-from dab.services.lineage_workers import derive_spread, start_helpers
+from dab.services.lineage_workers import start_helpers
 from dab.storage.graph_writer import StoredEdges, update_by_urn
 from dab.storage.records import CapsuleRecord, ColumnLineageRecord
 
@@ -44,6 +48,8 @@ class LineageOptions:
     workers: int = 0
     openlineage_namespaces: tuple[tuple[str, str], ...] = ()
     """DAB_OPENLINEAGE_NAMESPACES as pairs: which project adopts a namespace's datasets."""
+    parallel_min: int = PARALLEL_MIN_MODELS
+    """Re-derived models from which helper processes join (tests lower it to reach that path)."""
 
 
 async def _stored_state(session: AsyncSession, project: str) -> dict[str, tuple[str | None, Any]]:
@@ -69,18 +75,25 @@ def _reused_edges(stored: StoredEdges, graph: Graph, models: set[str]) -> list[C
     return out
 
 
-async def derive_column_lineage(
-    session: AsyncSession,
-    graph: Graph,
-    *,
-    project: str,
-    stored_edges: StoredEdges,
-    options: LineageOptions | None = None,
-) -> list[dict[str, Any]]:
-    """Set ``graph.column_edges`` and its coverage; returns the per-model state to store."""
+@dataclass(slots=True)
+class LineageWork:
+    """What an ingestion derives (``plan``) and what it reuses, from its inputs' digests."""
+
+    plan: LineagePlan
+    digests: dict[str, str]
+    stored: dict[str, tuple[str | None, Any]]
+    reused: set[str]
+
+
+async def plan_column_lineage(
+    session: AsyncSession, graph: Graph, *, project: str, options: LineageOptions | None = None
+) -> LineageWork:
+    """The models whose lineage inputs changed since the stored state, ready to derive."""
     options = options or LineageOptions()
     masking = options.masking_functions
-    start_helpers(options.workers, len(traced_models(graph)))  # they import while we read and plan
+    start_helpers(
+        options.workers, len(traced_models(graph)), options.parallel_min
+    )  # they import while we read and plan
     stored = await _stored_state(session, project)
     digests = await anyio.to_thread.run_sync(partial(input_digests, graph, extra_masking_functions=masking))
     reused = {urn for urn, digest in digests.items() if stored.get(urn, (None,))[0] == digest}
@@ -88,22 +101,58 @@ async def derive_column_lineage(
         plan = await anyio.to_thread.run_sync(
             partial(plan_lineage, graph, only=set(digests) - reused, extra_masking_functions=masking)
         )
-        results = await derive_spread(plan.tasks, options.workers)
-        derived = await anyio.to_thread.run_sync(assemble_lineage, plan, results)
+    return LineageWork(plan, digests, stored, reused)
+
+
+class ChunkAssembly:
+    """Edges and coverage of a plan assembled chunk by chunk, as the chunks finish."""
+
+    def __init__(self, plan: LineagePlan) -> None:
+        self.plan = plan
+        self.parts: dict[int, GraphLineage] = {}
+
+    async def add(self, start: int, results: list[Packed]) -> GraphLineage:
+        """The lineage of the plan's models ``start`` to ``start + len(results)``."""
+        end = start + len(results)
+        part = LineagePlan(self.plan.index, self.plan.models[start:end], self.plan.tasks[start:end])
+        with rare_full_collections():
+            self.parts[start] = await anyio.to_thread.run_sync(assemble_lineage, part, results)
+        return self.parts[start]
+
+    def whole(self) -> GraphLineage:
+        """Every part, in plan order: what ``assemble_lineage`` gives for all results at once."""
+        out = GraphLineage()
+        for start in sorted(self.parts):
+            out.edges.extend(self.parts[start].edges)
+            out.models.update(self.parts[start].models)
+        return out
+
+
+async def finish_column_lineage(
+    graph: Graph, work: LineageWork, derived: GraphLineage, stored_edges: StoredEdges
+) -> list[dict[str, Any]]:
+    """Set ``graph.column_edges`` and its coverage from the ``derived`` lineage (assembled from
+    the results) and the reused models' stored edges; returns the per-model state to store."""
     models = dict(derived.models)
-    for urn in reused:
-        state = stored[urn][1] or {}
+    for urn in work.reused:
+        state = work.stored[urn][1] or {}
         models[urn] = ModelCoverage(state.get("status", "none"), list(state.get("misses", [])))
-    graph.column_edges = derived.edges + _reused_edges(stored_edges, graph, reused)
+    graph.column_edges = derived.edges + _reused_edges(stored_edges, graph, work.reused)
     graph.column_lineage_coverage = {
         **coverage_summary(models),
-        "reused": len(reused),
+        "reused": len(work.reused),
         "derived": len(derived.models),
     }
     return [
-        {"urn": urn, "lineage_hash": digests[urn], "column_lineage": coverage.as_dict()}
+        {"urn": urn, "lineage_hash": work.digests[urn], "column_lineage": coverage.as_dict()}
         for urn, coverage in derived.models.items()
     ]
+
+
+def predicted_edges(stored_edges: StoredEdges, graph: Graph) -> list[ColumnLineageEdge]:
+    """The stored edges whose two ends are still in the graph: the lineage as it was, which is
+    the best guess of the PII propagation before the derivation has finished."""
+    return _reused_edges(stored_edges, graph, {c.capsule_urn for c in graph.columns.values()})
 
 
 async def store_lineage_state(session: AsyncSession, states: list[dict[str, Any]]) -> None:

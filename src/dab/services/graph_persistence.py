@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,13 +15,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.domain.capsule import Capsule
 from dab.domain.graph import Graph
+from dab.domain.lineage import ColumnLineageEdge
 from dab.errors import Conflict
 from dab.storage.graph_writer import (
+    ColumnEdge,
+    DiffStats,
     Entry,
     StoredEdges,
+    insert_new_column_edges,
     sync_by_urn,
     sync_capsule_edges,
     sync_column_edges,
+    update_by_urn,
 )
 from dab.storage.mappers import capsule_row, column_row, content_hash, test_row
 from dab.storage.provenance import hand_over, reclaim
@@ -36,6 +41,7 @@ from dab.storage.records import (
     TestResultRecord,
     utcnow,
 )
+from dab.storage.repositories.pii import FINDING_FIELDS
 from dab.storage.tag_writer import ensure_named, sync_dbt_tag_links
 
 
@@ -173,9 +179,11 @@ def subtree_digest(columns: Iterable[Entry], tests: Iterable[Entry]) -> str:
     return digest.hexdigest()
 
 
-def _capsule_entries(graph: Graph, project: str, subtrees: _Subtrees) -> tuple[list[Entry], Any]:
+def _capsule_entries(
+    graph: Graph, project: str, subtrees: _Subtrees, only: Iterable[str] | None = None
+) -> tuple[list[Entry], Any]:
     entries = []
-    for capsule in graph.capsules.values():
+    for capsule in graph.capsules.values() if only is None else (graph.capsules[u] for u in only):
         columns = subtrees.columns.get(capsule.urn, ())
         counts = (len(columns), sum(1 for c in columns if c.item.pii_type))
         entries.append(Entry(capsule.urn, content_hash((capsule, counts)), (capsule, counts)))
@@ -219,11 +227,15 @@ async def persist_graph(
     project: str,
     run_invocation_id: str | None = None,
     stored_column_edges: StoredEdges | None = None,
+    with_column_edges: bool = True,
+    memo: WriteMemo | None = None,
 ) -> dict[str, Any]:
     """Diff-write ``graph`` as the new state of ``project``; returns per-kind stats.
 
     A snapshot: what the graph no longer holds is removed, except nodes another source also
-    asserts, which are handed to it (``storage/provenance.py``).
+    asserts, which are handed to it (``storage/provenance.py``). ``with_column_edges=False``
+    leaves the column lineage to a later ``write_column_edges`` (it is still being derived);
+    ``memo`` keeps what a later ``store_refreshed_findings`` needs.
     """
     capsules_in = graph.capsules.values()
     reclaimed = await reclaim(session, project, "dbt", graph.capsules)
@@ -234,9 +246,14 @@ async def persist_graph(
     owners = await ensure_named(session, OwnerRecord, (c.owner.value for c in capsules_in if c.owner.value))
     # Content hashing is CPU work over every capsule, column and test: off the event loop.
     subtrees = await to_thread.run_sync(_Subtrees.of, graph)
+    written = None
+    if memo is not None:
+        memo.subtrees, written = subtrees, memo.written
     changed = await _changed_subtrees(session, subtrees, project)
     capsule_entries, capsule_to_row = await to_thread.run_sync(_capsule_entries, graph, project, subtrees)
-    capsules = await sync_by_urn(session, CapsuleRecord, capsule_entries, capsule_to_row, project=project)
+    capsules = await sync_by_urn(
+        session, CapsuleRecord, capsule_entries, capsule_to_row, project=project, written=written
+    )
     # Only capsules whose subtree digest moved have their columns and tests compared row by row.
     scope = list(graph.capsules) if changed is None else changed
     column_entries = [e for urn in scope for e in subtrees.columns.get(urn, ())]
@@ -249,6 +266,7 @@ async def persist_graph(
         project=project,
         keep_manual_pii=True,
         within_capsules=changed,
+        written=written,
     )
     tests = await sync_by_urn(
         session,
@@ -262,11 +280,10 @@ async def persist_graph(
     edges = await sync_capsule_edges(
         session, ((e.source_urn, e.target_urn) for e in graph.edges), project=project
     )
-    column_edges = await sync_column_edges(
-        session,
-        ((e.source_urn, e.target_urn, e.transformation.value, e.function) for e in graph.column_edges),
-        project=project,
-        stored=stored_column_edges,
+    column_edges = (
+        await write_column_edges(session, graph, project, stored_column_edges)
+        if with_column_edges
+        else DiffStats()
     )
     tags = await sync_dbt_tag_links(
         session,
@@ -297,3 +314,102 @@ async def persist_graph(
         "warnings": len(graph.issues),
         "provenance": {"handed_over": handed_over, "reclaimed": reclaimed},
     }
+
+
+def _edge_tuples(edges: Iterable[ColumnLineageEdge]) -> Iterator[ColumnEdge]:
+    return ((e.source_urn, e.target_urn, e.transformation.value, e.function) for e in edges)
+
+
+async def write_column_edges(
+    session: AsyncSession,
+    graph: Graph,
+    project: str,
+    stored: StoredEdges | None,
+    *,
+    new_inserted: bool = False,
+) -> DiffStats:
+    """Make the project's stored column lineage equal ``graph.column_edges`` (whose new pairs
+    ``insert_column_edges`` may have inserted already: ``new_inserted``)."""
+    return await sync_column_edges(
+        session, _edge_tuples(graph.column_edges), project=project, stored=stored, new_inserted=new_inserted
+    )
+
+
+async def insert_column_edges(
+    session: AsyncSession, edges: Iterable[ColumnLineageEdge], project: str, stored: StoredEdges
+) -> None:
+    """Insert the new pairs among ``edges`` (the lineage of some models) ahead of the rest."""
+    await insert_new_column_edges(session, _edge_tuples(edges), project=project, stored=stored)
+
+
+_FINDING_COLUMNS = (*FINDING_FIELDS, "content_hash")
+_CAPSULE_PII_COLUMNS = ("pii_column_count", "content_hash", "subtree_hash")
+
+
+@dataclass
+class WriteMemo:
+    """What ``persist_graph`` leaves for ``store_refreshed_findings``: the digest each row it
+    overwrote had ("" for a created row) and its own digests of columns and tests."""
+
+    written: dict[str, str] = field(default_factory=dict)
+    subtrees: _Subtrees | None = None
+
+    def rehash(self, columns: set[str], capsules: set[str]) -> _Subtrees:
+        """The digests after the ``columns`` (of ``capsules``) changed: only those are hashed again."""
+        assert self.subtrees is not None, "persist_graph(..., memo=) first"
+        out = _Subtrees()
+        for urn in sorted(capsules):
+            mine = self.subtrees.columns.get(urn, [])
+            out.columns[urn] = [
+                Entry(e.urn, content_hash(e.item), e.item) if e.urn in columns else e for e in mine
+            ]
+            out.tests[urn] = self.subtrees.tests.get(urn, [])
+            out.digests[urn] = subtree_digest(out.columns[urn], out.tests[urn])
+        return out
+
+
+def _recount(stats: dict[str, Any], kind: str, rows: list[dict[str, Any]], written: dict[str, str]) -> None:
+    """Count ``rows`` (rewritten after ``persist_graph``) as a write of the final graph would have:
+    updated when their final digest differs from the one stored before the ingestion."""
+    for row in rows:
+        before = written.get(row["urn"])
+        if before is None:  # untouched by persist_graph: what was stored equals its earlier guess
+            stats[kind]["updated"] += 1
+        elif before and before == row["content_hash"]:  # the guess changed it, the final graph not
+            stats[kind]["updated"] -= 1
+
+
+async def store_refreshed_findings(
+    session: AsyncSession,
+    graph: Graph,
+    project: str,
+    urns: set[str],
+    memo: WriteMemo,
+    stats: dict[str, Any],
+) -> None:
+    """Rewrite what depends on the PII findings of the columns ``urns`` after they changed
+    (written by ``persist_graph`` with an earlier guess): their finding fields and digests, and
+    their capsules' PII counts and digests, so the rows equal a write of the final graph; the
+    ``stats`` of ``persist_graph`` are corrected to count what that write would have.
+
+    A column classified by hand never gets here: its finding is the manual one either way.
+    """
+    if not urns:
+        return
+    capsules = {graph.columns[urn].capsule_urn for urn in urns}
+    subtrees = await to_thread.run_sync(memo.rehash, urns, capsules)
+    columns = [
+        column_row(e.item, project, e.digest)
+        for urn in sorted(capsules)
+        for e in subtrees.columns.get(urn, ())
+        if e.urn in urns
+    ]
+    now = {"updated_at": utcnow()}  # as an update by ``persist_graph`` stamps it
+    _recount(stats, "columns", columns, memo.written)
+    await update_by_urn(
+        session, ColumnRecord, [{**r, **now} for r in columns], (*_FINDING_COLUMNS, "updated_at")
+    )
+    entries, to_row = _capsule_entries(graph, project, subtrees, sorted(capsules))
+    rows = [{**to_row(e.item, e.digest), **now} for e in entries]
+    _recount(stats, "capsules", rows, memo.written)
+    await update_by_urn(session, CapsuleRecord, rows, (*_CAPSULE_PII_COLUMNS, "updated_at"))

@@ -18,13 +18,31 @@ from sqlalchemy import select
 from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dab.columnlineage.graph import Packed, assemble_lineage
 from dab.domain.gc_pause import gc_frozen, gc_paused, rare_full_collections
 from dab.domain.graph import Graph, IngestIssue
 from dab.errors import Conflict, DabError, InvalidArtifact, InvalidInput, ServiceUnavailable, clip
 from dab.ingest.dbt import LayerRules, artifact_bytes, content_of, decode_artifact, load_artifact, parse_dbt
 from dab.platform.logging import get_logger
-from dab.services.column_lineage import LineageOptions, derive_column_lineage, store_lineage_state
-from dab.services.graph_persistence import lock_project, persist_graph, set_last_job, touch_project
+from dab.services.column_lineage import (
+    ChunkAssembly,
+    LineageOptions,
+    LineageWork,
+    finish_column_lineage,
+    plan_column_lineage,
+    predicted_edges,
+    store_lineage_state,
+)
+from dab.services.graph_persistence import (
+    WriteMemo,
+    insert_column_edges,
+    lock_project,
+    persist_graph,
+    set_last_job,
+    store_refreshed_findings,
+    touch_project,
+    write_column_edges,
+)
 from dab.services.ingest_shortcut import (
     LastWrite,
     identical_write,
@@ -42,8 +60,9 @@ from dab.services.jobs import (
     prune_artifacts,
     this_worker,
 )
-from dab.services.pii_scan import apply_pii_findings
-from dab.storage.graph_writer import stored_column_edges
+from dab.services.lineage_workers import derivation_alongside, derive_spread, lanes_for
+from dab.services.pii_scan import apply_pii_findings, refresh_pii_findings
+from dab.storage.graph_writer import StoredEdges, stored_column_edges
 from dab.storage.provenance import adopt_datasets
 from dab.storage.records import IngestionArtifactRecord, IngestionJobRecord, utcnow
 
@@ -366,22 +385,28 @@ def _parse_unless_equal(
     )
 
 
+async def _persist(session: AsyncSession, parsed: ParsedJob, graph: Graph, **options: Any) -> dict[str, Any]:
+    return await persist_graph(
+        session, graph, project=parsed.project, run_invocation_id=parsed.invocation_id, **options
+    )
+
+
 async def _write_graph(
     session: AsyncSession, parsed: ParsedJob, graph: Graph
 ) -> tuple[dict[str, Any], list[Any]]:
     stored_edges = await stored_column_edges(session, parsed.project)
+    options = parsed.lineage or LineageOptions()
     # Outside the GC pause: sqlglot's trees are cyclic (parent links), 10k of them must be collected.
-    lineage_states = await derive_column_lineage(
-        session, graph, project=parsed.project, stored_edges=stored_edges, options=parsed.lineage
-    )
-    pii = await apply_pii_findings(session, graph)
-    stats = await persist_graph(
-        session,
-        graph,
-        project=parsed.project,
-        run_invocation_id=parsed.invocation_id,
-        stored_column_edges=stored_edges,
-    )
+    work = await plan_column_lineage(session, graph, project=parsed.project, options=options)
+    if lanes_for(options.workers, len(work.plan.tasks), options.parallel_min) > 1:
+        stats, pii, lineage_states = await _write_while_deriving(session, parsed, graph, work, stored_edges)
+    else:
+        with rare_full_collections():
+            results = await derive_spread(work.plan.tasks, options.workers, options.parallel_min)
+            derived = await anyio.to_thread.run_sync(assemble_lineage, work.plan, results)
+        lineage_states = await finish_column_lineage(graph, work, derived, stored_edges)
+        pii = await apply_pii_findings(session, graph)
+        stats = await _persist(session, parsed, graph, stored_column_edges=stored_edges)
     await store_lineage_state(session, lineage_states)
     stats["column_lineage"] = graph.column_lineage_coverage
     stats["pii"] = pii
@@ -389,6 +414,40 @@ async def _write_graph(
         {"artifact": i.artifact, "json_path": i.json_path, "message": i.message} for i in graph.issues[:1000]
     ]
     return stats, warnings
+
+
+async def _write_while_deriving(
+    session: AsyncSession, parsed: ParsedJob, graph: Graph, work: LineageWork, stored_edges: StoredEdges
+) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    """A big derivation runs in the helpers while this process writes the graph; then this
+    process joins it for the chunks left, and the column edges are written last.
+
+    The columns are written with PII found along the stored (previous) lineage; once the
+    derived lineage is known, the findings that differ are rewritten with their digests and
+    their capsules' PII counts, so the stored rows equal a serial write's.
+    """
+    options = parsed.lineage or LineageOptions()
+    masked_as_parsed = {urn for urn, column in graph.columns.items() if column.is_masked}
+    memo = WriteMemo()  # what persist_graph overwrote and hashed, for the fix-up
+    async with derivation_alongside(work.plan.tasks, options.workers, options.parallel_min) as join:
+        await apply_pii_findings(session, graph, predicted_edges(stored_edges, graph))
+        stats = await _persist(session, parsed, graph, with_column_edges=False, memo=memo)
+        assembly = ChunkAssembly(work.plan)
+
+        async def take(start: int, results: list[Packed]) -> None:
+            # While the helpers derive the rest: this part's edges, and the new ones written.
+            part = await assembly.add(start, results)
+            await insert_column_edges(session, part.edges, parsed.project, stored_edges)
+
+        with rare_full_collections():
+            await join(take)
+    lineage_states = await finish_column_lineage(graph, work, assembly.whole(), stored_edges)
+    pii, changed = await refresh_pii_findings(session, graph, masked_as_parsed)
+    await store_refreshed_findings(session, graph, parsed.project, changed, memo, stats)
+    edges = await write_column_edges(session, graph, parsed.project, stored_edges, new_inserted=True)
+    stats["column_lineage_edges"] = edges.as_dict()
+    stats["totals"]["column_lineage_edges"] = len(graph.column_edges)
+    return stats, pii, lineage_states
 
 
 async def _graph_now(

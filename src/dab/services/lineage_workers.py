@@ -11,7 +11,9 @@ helpers stay up between ingestions, so only the first big one pays their start-u
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import anyio
 
@@ -47,37 +49,120 @@ def start_helpers(workers: int, tasks: int, parallel_min: int = PARALLEL_MIN_MOD
         helper.start()
 
 
+OnChunk = Callable[[int, list[Packed]], Awaitable[None]]
+"""Takes a finished chunk: the index of its first task and its results."""
+
+
+@dataclass
+class _Here:
+    """When this process joins (``after``) and what it does with finished chunks (``on_chunk``)."""
+
+    after: anyio.Event | None = None
+    on_chunk: OnChunk | None = None
+
+
+class _Spread:
+    """One derivation's chunks, shared by its lanes (one event loop: no race)."""
+
+    def __init__(self, tasks: list[Task], lanes: int) -> None:
+        self.tasks = tasks
+        self.size = len(tasks) if lanes <= 1 else max(1, -(-len(tasks) // (lanes * CHUNKS_PER_LANE)))
+        self.starts = list(range(0, len(tasks), self.size or 1)) or [0]
+        self.results: list[list[Packed]] = [[] for _ in self.starts]
+        self.pending = iter(range(len(self.starts)))
+        self.send, self.finished = anyio.create_memory_object_stream[int](len(self.starts))
+
+    def chunk(self, i: int) -> list[Task]:
+        return self.tasks[self.starts[i] : self.starts[i] + self.size]
+
+    async def there(self, helper: ChildProcess) -> None:
+        for i in self.pending:
+            self.results[i] = await helper.run(derive_tasks, self.chunk(i))
+            self.send.send_nowait(i)
+
+    async def _next(self) -> int:
+        """A chunk finished elsewhere if any; else one derived here; else the next to finish."""
+        try:
+            return self.finished.receive_nowait()
+        except anyio.WouldBlock:
+            pass
+        mine = next(self.pending, None)
+        if mine is None:
+            return await self.finished.receive()
+        self.results[mine] = await anyio.to_thread.run_sync(derive_tasks, self.chunk(mine))
+        return mine
+
+    async def here(self, options: _Here) -> None:
+        if options.after is not None:
+            await options.after.wait()
+        for _ in self.starts:
+            i = await self._next()
+            if options.on_chunk is not None:
+                await options.on_chunk(self.starts[i], self.results[i])
+
+
 async def derive_spread(
-    tasks: list[Task], workers: int, parallel_min: int = PARALLEL_MIN_MODELS
+    tasks: list[Task],
+    workers: int,
+    parallel_min: int = PARALLEL_MIN_MODELS,
+    *,
+    here: _Here | None = None,
 ) -> list[Packed]:
-    """Each task's lineage, in order; over ``worker_count(workers)`` processes for big plans."""
+    """Each task's lineage, in order; over ``worker_count(workers)`` processes for big plans.
+
+    With ``here.after`` this process takes chunks only once the event is set (it is busy with
+    other work meanwhile); the helpers start at once. With ``here.on_chunk`` every finished
+    chunk is handed to it in this process, which prefers that to deriving a further chunk.
+    """
     lanes = lanes_for(workers, len(tasks), parallel_min)
-    if lanes <= 1:
-        return await anyio.to_thread.run_sync(derive_tasks, tasks)
-    size = max(1, -(-len(tasks) // (lanes * CHUNKS_PER_LANE)))
-    chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
-    results: list[list[Packed]] = [[] for _ in chunks]
-    pending = iter(range(len(chunks)))  # shared by the lanes: one event loop, no race
-
-    async def lane(run: Callable[[list[Task]], Awaitable[list[Packed]]]) -> None:
-        for i in pending:
-            results[i] = await run(chunks[i])
-
-    async def here(chunk: list[Task]) -> list[Packed]:
-        return await anyio.to_thread.run_sync(derive_tasks, chunk)
-
-    def there(helper: ChildProcess) -> Callable[[list[Task]], Awaitable[list[Packed]]]:
-        async def run(chunk: list[Task]) -> list[Packed]:
-            packed: list[Packed] = await helper.run(derive_tasks, chunk)
-            return packed
-
-        return run
-
+    spread = _Spread(tasks, lanes)
     try:
         async with anyio.create_task_group() as group:
             for helper in _helpers_for(lanes - 1):
-                group.start_soon(lane, there(helper))
-            group.start_soon(lane, here)
+                group.start_soon(spread.there, helper)
+            group.start_soon(spread.here, here or _Here())
     except BaseExceptionGroup as failed:  # a lane's error, as one process would have raised it
         raise failed.exceptions[0] from None
-    return [packed for chunk in results for packed in chunk]
+    return [packed for part in spread.results for packed in part]
+
+
+Join = Callable[[OnChunk | None], Awaitable[list[Packed]]]
+
+
+@asynccontextmanager
+async def derivation_alongside(
+    tasks: list[Task], workers: int, parallel_min: int = PARALLEL_MIN_MODELS
+) -> AsyncIterator[Join]:
+    """Derive ``tasks`` in the helpers while the body does other work (the ingestion's write).
+
+    The body awaits the yielded ``join`` when it is free: this process then takes the finished
+    chunks (to ``on_chunk``) and derives those still left, and the call returns every task's
+    result, in order. Leaving the body without joining (an error, a cancellation) cancels the
+    derivation, which kills busy helpers.
+    """
+    here = _Here(anyio.Event())
+    done = anyio.Event()
+    results: list[list[Packed]] = []
+
+    async def run() -> None:
+        results.append(await derive_spread(tasks, workers, parallel_min, here=here))
+        done.set()
+
+    async def join(on_chunk: OnChunk | None = None) -> list[Packed]:
+        here.on_chunk = on_chunk
+        assert here.after is not None
+        here.after.set()
+        await done.wait()
+        return results[0]
+
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(run)
+            try:
+                yield join
+            except BaseException:
+                group.cancel_scope.cancel()
+                raise
+            await join(None)  # a body that did not join still waits for a complete result
+    except BaseExceptionGroup as failed:  # the body's or the derivation's error, as raised
+        raise failed.exceptions[0] from None

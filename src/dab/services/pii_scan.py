@@ -60,11 +60,36 @@ def apply_findings(columns: Iterable[Column], findings: Mapping[str, Finding]) -
     }
 
 
-async def apply_pii_findings(session: AsyncSession, graph: Graph) -> dict[str, Any]:
-    """Detect PII over a freshly parsed graph (inside the ingestion transaction)."""
+async def apply_pii_findings(
+    session: AsyncSession, graph: Graph, edges: Iterable[ColumnLineageEdge] | None = None
+) -> dict[str, Any]:
+    """Detect PII over a freshly parsed graph (inside the ingestion transaction), along
+    ``edges`` (default: the graph's column lineage)."""
     manual = await manual_classifications(session)
-    findings = detect_pii(graph.columns.values(), graph.column_edges, manual)
+    findings = detect_pii(graph.columns.values(), graph.column_edges if edges is None else edges, manual)
     return apply_findings(graph.columns.values(), findings)
+
+
+def _finding_of(column: Column) -> tuple[Any, ...]:
+    return (column.pii_type, column.pii_method, column.is_masked, column.pii_confidence,
+            column.pii_evidence, column.masking_function)  # fmt: skip
+
+
+async def refresh_pii_findings(
+    session: AsyncSession, graph: Graph, masked_as_parsed: set[str]
+) -> tuple[dict[str, Any], set[str]]:
+    """Detect PII again along the graph's (now derived) column lineage, after the columns were
+    written with an earlier guess; returns the stats and the columns whose finding changed.
+
+    ``masked_as_parsed``: the columns flagged masked before the guess. A column without a
+    finding keeps its flag, so the guess's flags are undone first: the answer equals one
+    detection over the parsed graph.
+    """
+    before = {urn: _finding_of(c) for urn, c in graph.columns.items()}
+    for urn, column in graph.columns.items():
+        column.is_masked = urn in masked_as_parsed
+    stats = await apply_pii_findings(session, graph)
+    return stats, {urn for urn, c in graph.columns.items() if _finding_of(c) != before[urn]}
 
 
 def _finding_row(column: Column) -> dict[str, Any]:

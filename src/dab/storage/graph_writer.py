@@ -304,12 +304,14 @@ async def sync_by_urn(
     project: str,
     keep_manual_pii: bool = False,
     within_capsules: Sequence[str] | None = None,
+    written: dict[str, str] | None = None,
 ) -> DiffStats:
     """Make the project's rows of ``record`` match ``entries`` (keyed by urn, compared by digest).
 
     Rows are only built (``to_row``) for new and changed items, so an unchanged
     re-ingestion costs one digest per item and one narrow select. With ``within_capsules``
     only the rows of those capsules are compared (``entries`` must hold exactly theirs).
+    ``written`` receives the digest each updated row had before ("" for a created row).
     """
     stored = await _stored_digests(session, record, project, within_capsules)
     wanted = {entry.urn for entry in entries}
@@ -333,6 +335,9 @@ async def sync_by_urn(
             change.pop("pii_origin", None)
         changed.append(change)
     await _update_by_id(session, record, changed)
+    if written is not None:
+        written.update({e.urn: "" for e in new})
+        written.update({e.urn: stored[e.urn][1] for e in changed_entries})
     return DiffStats(created=len(new), updated=len(changed), deleted=len(gone))
 
 
@@ -383,25 +388,55 @@ def _in_pair_order(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     return out
 
 
+def _new_edge_rows(
+    edges: Mapping[tuple[str, str], tuple[str, str | None]], project: str, stored: StoredEdges
+) -> list[dict[str, Any]]:
+    return [
+        {"project": project, "source_urn": s, "target_urn": t, "transformation": k, "function": f}
+        for s, t in _in_pair_order(pair for pair in edges if pair not in stored)
+        for k, f in (edges[(s, t)],)
+    ]
+
+
+async def insert_new_column_edges(
+    session: AsyncSession, edges: Iterable[ColumnEdge], *, project: str, stored: StoredEdges
+) -> None:
+    """Insert those of ``edges`` (targets no other call covers) whose pair is not stored, ahead
+    of a ``sync_column_edges(..., new_inserted=True)`` over all of them."""
+    await _insert(
+        session,
+        ColumnLineageRecord,
+        _new_edge_rows({(s, t): (k, f) for s, t, k, f in edges}, project, stored),
+    )
+
+
 async def sync_column_edges(
-    session: AsyncSession, edges: Iterable[ColumnEdge], *, project: str, stored: StoredEdges | None = None
+    session: AsyncSession,
+    edges: Iterable[ColumnEdge],
+    *,
+    project: str,
+    stored: StoredEdges | None = None,
+    new_inserted: bool = False,
 ) -> DiffStats:
-    """DERIVED_FROM edges of the project: insert new pairs, update changed kinds, delete the rest."""
+    """DERIVED_FROM edges of the project: insert new pairs, update changed kinds, delete the rest.
+
+    ``new_inserted``: ``insert_new_column_edges`` already inserted the new pairs (they are
+    counted, not inserted again)."""
     if stored is None:
         stored = await stored_column_edges(session, project)
     wanted = {(s, t): (k, f) for s, t, k, f in edges}
     gone = [edge_id for pair, (edge_id, _, _) in stored.items() if pair not in wanted]
     await _delete_by_id(session, ColumnLineageRecord, gone)
-    new = [
-        {"project": project, "source_urn": s, "target_urn": t, "transformation": k, "function": f}
-        for s, t in _in_pair_order(pair for pair in wanted if pair not in stored)
-        for k, f in (wanted[(s, t)],)
-    ]
-    await _insert(session, ColumnLineageRecord, new)
+    if new_inserted:
+        created = sum(1 for pair in wanted if pair not in stored)
+    else:
+        new = _new_edge_rows(wanted, project, stored)
+        await _insert(session, ColumnLineageRecord, new)
+        created = len(new)
     changed = [
         {"id": stored[pair][0], "transformation": k, "function": f}
         for pair, (k, f) in wanted.items()
         if pair in stored and stored[pair][1:] != (k, f)
     ]
     await _update_by_id(session, ColumnLineageRecord, changed)
-    return DiffStats(created=len(new), updated=len(changed), deleted=len(gone))
+    return DiffStats(created=created, updated=len(changed), deleted=len(gone))

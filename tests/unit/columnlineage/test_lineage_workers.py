@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import anyio
 import orjson
@@ -110,3 +111,43 @@ def test_helpers_stop_when_their_parent_is_killed() -> None:
         parent.send_signal(signal.SIGKILL)
         parent.wait(30)
     assert _wait_dead(helper)
+
+
+def test_alongside_the_helpers_start_first_and_the_join_takes_every_chunk(tasks: list[Task]) -> None:
+    many = tasks * 40
+
+    async def write_then_join() -> tuple[list[Any], bool]:
+        async with lineage_workers.derivation_alongside(many, 2, 1) as join:
+            with anyio.fail_after(120):  # this process is "writing": only the helper derives
+                while not any(h.busy for h in lineage_workers._helpers):
+                    await anyio.sleep(0.01)
+            return await join(take), True
+
+    taken: dict[int, list[Any]] = {}
+
+    async def take(start: int, results: list[Any]) -> None:
+        assert start not in taken  # each chunk once
+        taken[start] = results
+
+    results, joined = anyio.run(write_then_join)
+    assert joined and results == derive_tasks(many)
+    # Every finished chunk went through this process, whichever lane derived it.
+    assert len(taken) > 2 and [p for start in sorted(taken) for p in taken[start]] == results
+
+
+def test_leaving_the_write_early_kills_the_busy_helpers(tasks: list[Task]) -> None:
+    many = tasks * 2_000
+    busy_pids: list[int] = []
+
+    async def write_fails() -> None:
+        async with lineage_workers.derivation_alongside(many, 2, 1):
+            with anyio.fail_after(120):
+                while not any(h.busy and h.pid for h in lineage_workers._helpers):
+                    await anyio.sleep(0.05)
+            busy_pids.extend(h.pid for h in lineage_workers._helpers if h.busy and h.pid)
+            raise LookupError("the write failed")
+
+    with pytest.raises(LookupError, match="the write failed"):  # as raised, not in a group
+        anyio.run(write_fails)
+    assert busy_pids
+    assert all(_wait_dead(pid) for pid in busy_pids)
