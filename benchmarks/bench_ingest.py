@@ -29,7 +29,7 @@ from sqlalchemy import text
 
 from dab.domain.graph import Graph
 from dab.services import ingest_dbt, lineage_workers
-from dab.services.column_lineage import LineageOptions
+from dab.services.column_lineage import DerivedLineage, LineageOptions
 from dab.services.ingest_dbt import IngestRequest, create_job, run_job
 from dab.storage import migrate
 from dab.storage.db import create_engine, make_session_factory
@@ -162,9 +162,9 @@ async def bench(url: str | None, models: int, columns: int, repeat: int) -> None
     print(f"  CPU seconds         {cpu} (this process and its column-lineage helpers)")
 
 
-async def _no_column_lineage(_session: object, graph: Graph, **_: object) -> list[dict[str, object]]:
+async def _no_column_lineage(_session: object, graph: Graph, **_: object) -> DerivedLineage:
     graph.column_edges, graph.column_lineage_coverage = [], {}
-    return []
+    return DerivedLineage([], [])
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import anyio
 from sqlalchemy import select
@@ -19,15 +19,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.columnlineage.graph import (
     ModelCoverage,
+    Packed,
     assemble_lineage,
     coverage_summary,
+    dialect_of,
     input_digests,
     plan_lineage,
     traced_models,
 )
+from dab.columnlineage.sql import TreeHook
+from dab.domain.capsule import Capsule
 from dab.domain.gc_pause import rare_full_collections
 from dab.domain.graph import Graph
 from dab.domain.lineage import KIND_BY_VALUE, ColumnLineageEdge
+from dab.rules._sqlparse import from_tree
+from dab.rules.sqlfacts import SqlFacts, digest, graph_dialect
 from dab.services.lineage_workers import derive_spread, start_helpers
 from dab.storage.graph_writer import StoredEdges, update_by_urn
 from dab.storage.records import CapsuleRecord, ColumnLineageRecord
@@ -69,6 +75,31 @@ def _reused_edges(stored: StoredEdges, graph: Graph, models: set[str]) -> list[C
     return out
 
 
+class DerivedLineage(NamedTuple):
+    states: list[dict[str, Any]]
+    """Per re-derived model, the digest and coverage to store (``store_lineage_state``)."""
+    sql_facts: list[tuple[str, SqlFacts]]
+    """The rules' facts of the SQL parsed here, by ``sqlfacts.digest`` (for ``sql_fact``)."""
+
+
+def _facts_hook(graph: Graph) -> TreeHook | None:
+    """Facts from the lineage's own parse, where the rules would parse in the same dialect."""
+    return (
+        from_tree
+        if graph_dialect(graph) == dialect_of(graph.project.adapter_type if graph.project else None)
+        else None
+    )
+
+
+def _parsed_facts(graph: Graph, models: list[Capsule], results: list[Packed]) -> list[tuple[str, SqlFacts]]:
+    dialect = graph_dialect(graph)
+    return [
+        (digest(c.compiled_sql, dialect), r[4])
+        for c, r in zip(models, results, strict=True)
+        if r[4] is not None and c.compiled_sql
+    ]
+
+
 async def derive_column_lineage(
     session: AsyncSession,
     graph: Graph,
@@ -76,8 +107,9 @@ async def derive_column_lineage(
     project: str,
     stored_edges: StoredEdges,
     options: LineageOptions | None = None,
-) -> list[dict[str, Any]]:
-    """Set ``graph.column_edges`` and its coverage; returns the per-model state to store."""
+) -> DerivedLineage:
+    """Set ``graph.column_edges`` and its coverage; returns the per-model state to store and
+    the SQL facts taken from the parse (``sql_facts_stored``)."""
     options = options or LineageOptions()
     masking = options.masking_functions
     start_helpers(options.workers, len(traced_models(graph)))  # they import while we read and plan
@@ -88,8 +120,9 @@ async def derive_column_lineage(
         plan = await anyio.to_thread.run_sync(
             partial(plan_lineage, graph, only=set(digests) - reused, extra_masking_functions=masking)
         )
-        results = await derive_spread(plan.tasks, options.workers)
+        results = await derive_spread(plan.tasks, options.workers, on_tree=_facts_hook(graph))
         derived = await anyio.to_thread.run_sync(assemble_lineage, plan, results)
+        facts = _parsed_facts(graph, plan.models, results)
     models = dict(derived.models)
     for urn in reused:
         state = stored[urn][1] or {}
@@ -100,10 +133,11 @@ async def derive_column_lineage(
         "reused": len(reused),
         "derived": len(derived.models),
     }
-    return [
+    states = [
         {"urn": urn, "lineage_hash": digests[urn], "column_lineage": coverage.as_dict()}
         for urn, coverage in derived.models.items()
     ]
+    return DerivedLineage(states, facts)
 
 
 async def store_lineage_state(session: AsyncSession, states: list[dict[str, Any]]) -> None:

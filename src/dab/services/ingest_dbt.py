@@ -43,6 +43,7 @@ from dab.services.jobs import (
     this_worker,
 )
 from dab.services.pii_scan import apply_pii_findings
+from dab.services.sql_facts_stored import save_facts
 from dab.storage.graph_writer import stored_column_edges
 from dab.storage.provenance import adopt_datasets
 from dab.storage.records import IngestionArtifactRecord, IngestionJobRecord, utcnow
@@ -371,7 +372,7 @@ async def _write_graph(
 ) -> tuple[dict[str, Any], list[Any]]:
     stored_edges = await stored_column_edges(session, parsed.project)
     # Outside the GC pause: sqlglot's trees are cyclic (parent links), 10k of them must be collected.
-    lineage_states = await derive_column_lineage(
+    lineage_states, sql_facts = await derive_column_lineage(
         session, graph, project=parsed.project, stored_edges=stored_edges, options=parsed.lineage
     )
     pii = await apply_pii_findings(session, graph)
@@ -383,6 +384,7 @@ async def _write_graph(
         stored_column_edges=stored_edges,
     )
     await store_lineage_state(session, lineage_states)
+    await save_facts(session, sql_facts)  # in a savepoint: a failure costs only the facts
     stats["column_lineage"] = graph.column_lineage_coverage
     stats["pii"] = pii
     warnings = [

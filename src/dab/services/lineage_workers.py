@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 import anyio
 
 from dab.columnlineage.graph import PARALLEL_MIN_MODELS, Packed, Task, derive_tasks, worker_count
+from dab.columnlineage.sql import TreeHook
 from dab.platform.child_process import ChildProcess
 
 CHUNKS_PER_LANE = 8
@@ -48,12 +49,13 @@ def start_helpers(workers: int, tasks: int, parallel_min: int = PARALLEL_MIN_MOD
 
 
 async def derive_spread(
-    tasks: list[Task], workers: int, parallel_min: int = PARALLEL_MIN_MODELS
+    tasks: list[Task], workers: int, parallel_min: int = PARALLEL_MIN_MODELS, on_tree: TreeHook | None = None
 ) -> list[Packed]:
-    """Each task's lineage, in order; over ``worker_count(workers)`` processes for big plans."""
+    """Each task's lineage, in order; over ``worker_count(workers)`` processes for big plans.
+    ``on_tree`` (module-level, so that helpers can unpickle it) sees each parsed tree."""
     lanes = lanes_for(workers, len(tasks), parallel_min)
     if lanes <= 1:
-        return await anyio.to_thread.run_sync(derive_tasks, tasks)
+        return await anyio.to_thread.run_sync(derive_tasks, tasks, on_tree)
     size = max(1, -(-len(tasks) // (lanes * CHUNKS_PER_LANE)))
     chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
     results: list[list[Packed]] = [[] for _ in chunks]
@@ -64,11 +66,11 @@ async def derive_spread(
             results[i] = await run(chunks[i])
 
     async def here(chunk: list[Task]) -> list[Packed]:
-        return await anyio.to_thread.run_sync(derive_tasks, chunk)
+        return await anyio.to_thread.run_sync(derive_tasks, chunk, on_tree)
 
     def there(helper: ChildProcess) -> Callable[[list[Task]], Awaitable[list[Packed]]]:
         async def run(chunk: list[Task]) -> list[Packed]:
-            packed: list[Packed] = await helper.run(derive_tasks, chunk)
+            packed: list[Packed] = await helper.run(derive_tasks, chunk, on_tree)
             return packed
 
         return run

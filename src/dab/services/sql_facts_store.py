@@ -9,7 +9,6 @@ entries are parsed again, and a write that fails is skipped.
 from __future__ import annotations
 
 import os
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ import orjson
 from dab.rules import sqlfacts
 from dab.rules.sqlfacts import SqlFacts
 
-FILE_NAME = f"sql-facts-{version('sqlglot')}.json"
+FILE_NAME = f"sql-facts-{sqlfacts.parser_version()}.json"
 _loaded: dict[Path, int] = {}
 
 
