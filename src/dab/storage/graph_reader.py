@@ -269,7 +269,8 @@ async def load_graph(
     ]
     if column_edges:
         statements.append(_in_project(select(*COLUMN_EDGE_COLUMNS), COLUMN_EDGE.project, project))
-    rows = await _fetch(session, statements)
+    with rare_young_collections(), rare_full_collections():  # the driver's rows too: kept until built
+        rows = await _fetch(session, statements)
     graph = Graph()
     await to_thread.run_sync(_build, graph, rows, column_edges)
     graph.project = await _project_info(session, project)
