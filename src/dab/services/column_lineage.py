@@ -4,7 +4,8 @@ Each traced model stores the digest of what its lineage was derived from (its SQ
 its own and its readable parents' column names) and its coverage. A model whose digest is
 unchanged keeps its stored edges and coverage; only the others are parsed again (sqlglot is the
 expensive part of an ingestion), inside the ingestion's transaction, over as many processes as
-the setting allows (``lineage_workers``).
+the setting allows (``lineage_workers``). The rules' SQL facts of each parsed model are taken
+from the same parse (``rules._sqlparse.from_tree``) and returned for ``sql_fact``.
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """SQL facts kept in a file between processes, so a new process does not parse every model again.
 
+Used by the PR gate (``--sql-cache``), which has no database; servers and ``dab conformance
+evaluate`` keep facts in the database instead (``sql_facts_stored``).
+
 Parsing every model's SQL is most of a cold evaluation (10k models: seconds of sqlglot). The
 file maps a digest of SQL text and dialect to its facts and is named after the sqlglot version
 that computed them, so an upgrade starts afresh. It is a cache: unreadable, corrupt or missing
