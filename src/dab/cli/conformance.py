@@ -97,7 +97,6 @@ async def _evaluate_locally(body: dict[str, Any], persist: bool | None) -> dict[
             request,
             rules_dir=settings.dab_rules_dir,
             config_file=settings.dab_rules_config_file,
-            sql_cache=settings.dab_home / "cache",
         )
     await announce_write(settings)  # committed: running servers must not serve the old score
     return result

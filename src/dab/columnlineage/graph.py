@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from dab.columnlineage.kinds import MASKING_FUNCTIONS
-from dab.columnlineage.sql import derive_model_lineage, table_key
+from dab.columnlineage.sql import TreeHook, derive_model_lineage, table_key
 from dab.domain.capsule import Capsule, CapsuleType
 from dab.domain.column import Column
 from dab.domain.graph import Graph
@@ -143,7 +143,7 @@ def _edges_of(
     index: _Index, capsule: Capsule, lineage: Packed, misses: list[dict[str, str]]
 ) -> list[ColumnLineageEdge]:
     targets = index.columns.get(capsule.urn, {})
-    outputs, derived, _, parsed = lineage
+    outputs, derived, _, parsed, _ = lineage
 
     def miss(reason: str, detail: str) -> None:
         misses.append({"capsule_urn": capsule.urn, "reason": reason, "detail": detail})
@@ -205,20 +205,24 @@ def worker_count(workers: int) -> int:
 
 
 Task = tuple[str | None, dict[str, dict[str, str]], str | None, frozenset[str]]
-Packed = tuple[list[str], list[tuple[str, str, str, str, str | None]], list[tuple[str, str]], bool]
-"""A model's lineage as plain tuples: (outputs, edges, misses, parsed); ~5x cheaper to unpickle."""
+Packed = tuple[list[str], list[tuple[str, str, str, str, str | None]], list[tuple[str, str]], bool, Any]
+"""A model's lineage as plain tuples: (outputs, edges, misses, parsed, what ``on_tree`` returned
+for its parsed tree, or None); ~5x cheaper to unpickle."""
 
 
-def _derive_task(task: Task) -> Packed:
-    lineage = derive_model_lineage(*task)
+def _derive_task(task: Task, on_tree: TreeHook | None = None) -> Packed:
+    noted: list[object] = []
+    hook = None if on_tree is None else (lambda tree: noted.append(on_tree(tree)))
+    lineage = derive_model_lineage(*task, on_tree=hook)
     edges = [(e.source.table, e.source.column, e.target, e.kind.value, e.function) for e in lineage.edges]
     misses = [(m.reason, m.detail) for m in lineage.misses]
-    return lineage.outputs, edges, misses, lineage.parsed
+    return lineage.outputs, edges, misses, lineage.parsed, noted[0] if noted else None
 
 
-def derive_tasks(tasks: list[Task]) -> list[Packed]:
-    """Each task's lineage, in order; picklable, so a worker process can run a share of them."""
-    return [_derive_task(t) for t in tasks]
+def derive_tasks(tasks: list[Task], on_tree: TreeHook | None = None) -> list[Packed]:
+    """Each task's lineage, in order; picklable (with a module-level ``on_tree``), so a worker
+    process can run a share of them."""
+    return [_derive_task(t, on_tree) for t in tasks]
 
 
 @dataclass(slots=True)

@@ -16,7 +16,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -275,12 +275,21 @@ def _qualified(tree: exp.Expr, dialect: Dialect, schema: Schema, result: ModelLi
         return None
 
 
-def _root_scope(sql: str, name: str | None, schema: Schema, fast: bool, result: ModelLineage) -> Scope | None:
+TreeHook = Callable[[exp.Expr], object]
+"""Called with the parsed tree before anything qualifies or changes it (ingestion takes the
+rules' SQL facts from it, so the SQL is parsed once)."""
+
+
+def _root_scope(
+    sql: str, name: str | None, schema: Schema, fast: bool, result: ModelLineage, on_tree: TreeHook | None
+) -> Scope | None:
     """The qualified query's root scope: the cheap resolver where it applies, else ``qualify``."""
     dialect = _dialect(name)
     tree = _parse(sql, dialect, result)
     if tree is None:
         return None
+    if on_tree is not None:
+        on_tree(tree)
     root = resolve(tree, schema, dialect) if fast else None
     if root is not None:
         return root
@@ -300,6 +309,7 @@ def derive_model_lineage(
     masking_functions: frozenset[str] = MASKING_FUNCTIONS,
     *,
     fast: bool = True,
+    on_tree: TreeHook | None = None,
 ) -> ModelLineage:
     """Column edges of one model: output column name (lower case) <- base table columns.
 
@@ -309,7 +319,7 @@ def derive_model_lineage(
     if not sql or not sql.strip():
         result.misses.append(Miss("no_compiled_sql", "the model has no compiled SQL"))
         return result
-    root = _root_scope(sql, dialect, schema, fast, result)
+    root = _root_scope(sql, dialect, schema, fast, result, on_tree)
     if root is None:
         return result
     result.parsed = True

@@ -36,8 +36,12 @@ def _star_reads(select: exp.Select, ctes: set[str]) -> set[str]:
     return out
 
 
-def _from_ast(tree: exp.Expression) -> SqlFacts:
-    # One walk collects what four ``find_all`` walks did (a third of the cost of a fact).
+def from_tree(tree: exp.Expr) -> SqlFacts:
+    """The facts of a statement sqlglot has parsed, before anything qualified or changed the
+    tree (ingestion hands in the tree its column lineage parsed, so the SQL is parsed once).
+
+    One walk collects what four ``find_all`` walks did (a third of the cost of a fact).
+    """
     ctes: set[str] = set()
     found_tables: list[exp.Table] = []
     selects: list[exp.Select] = []
@@ -69,4 +73,4 @@ def parse(sql: str, dialect: str | None) -> SqlFacts:
         return from_regex(sql)
     if not isinstance(tree, exp.Expression):
         return from_regex(sql)
-    return _from_ast(tree)
+    return from_tree(tree)

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from dab.domain.capsule import Capsule, CapsuleType
 from dab.domain.column import Column
 from dab.domain.graph import Graph
-from dab.rules.sqlfacts import SqlFacts, dialect_for, sql_facts
+from dab.rules.sqlfacts import SqlFacts, graph_dialect, sql_facts
 
 LAYER_RANK: dict[str, int] = {"bronze": 0, "silver": 1, "gold": 2}
 
@@ -87,8 +87,7 @@ class EvalContext:
 
     @cached_property
     def dialect(self) -> str | None:
-        project = self.graph.project
-        return dialect_for(project.adapter_type if project else None)
+        return graph_dialect(self.graph)
 
     @cached_property
     def known_relations(self) -> frozenset[str]:

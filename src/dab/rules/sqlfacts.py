@@ -13,7 +13,11 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import version
 from itertools import islice
+
+from dab.domain.graph import Graph
 
 _JOIN_RE = re.compile(r"\bjoin\b", re.IGNORECASE)
 _TABLE_RE = re.compile(
@@ -64,6 +68,32 @@ _given: dict[str, SqlFacts] = {}
 def digest(sql: str, dialect: str | None) -> str:
     """The key facts are handed in and out by: SQL text and dialect, hashed."""
     return hashlib.blake2b(f"{dialect or ''}\x00{sql}".encode(), digest_size=16).hexdigest()
+
+
+@cache
+def parser_version() -> str:
+    """The sqlglot version facts come from: stored facts are kept per version, so an upgrade
+    that parses differently starts afresh instead of using stale facts."""
+    return version("sqlglot")
+
+
+def graph_dialect(graph: Graph) -> str | None:
+    """The dialect an evaluation of ``graph`` parses its SQL in (the project's adapter)."""
+    return dialect_for(graph.project.adapter_type if graph.project else None)
+
+
+def graph_statements(graph: Graph) -> dict[str, str]:
+    """``digest`` -> SQL of every capsule with compiled SQL, in the graph's dialect: the facts
+    an evaluation of the whole graph may ask for."""
+    dialect = graph_dialect(graph)
+    return {
+        digest(c.compiled_sql, dialect): c.compiled_sql for c in graph.capsules.values() if c.compiled_sql
+    }
+
+
+def memoised(sql: str, dialect: str | None) -> SqlFacts | None:
+    """The facts of a statement this process parsed or was given, without parsing it."""
+    return _memo.get((dialect, sql))
 
 
 def sql_facts(sql: str, dialect: str | None = None) -> SqlFacts:

@@ -4,12 +4,13 @@ Each traced model stores the digest of what its lineage was derived from (its SQ
 its own and its readable parents' column names) and its coverage. A model whose digest is
 unchanged keeps its stored edges and coverage; only the others are parsed again (sqlglot is the
 expensive part of an ingestion), inside the ingestion's transaction, over as many processes as
-the setting allows (``lineage_workers``).
+the setting allows (``lineage_workers``). The rules' SQL facts of each parsed model are taken
+from the same parse (``rules._sqlparse.from_tree``) and kept on the ``LineageWork`` for ``sql_fact``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -25,13 +26,18 @@ from dab.columnlineage.graph import (
     Packed,
     assemble_lineage,
     coverage_summary,
+    dialect_of,
     input_digests,
     plan_lineage,
     traced_models,
 )
+from dab.columnlineage.sql import TreeHook
+from dab.domain.capsule import Capsule
 from dab.domain.gc_pause import rare_full_collections
 from dab.domain.graph import Graph
 from dab.domain.lineage import KIND_BY_VALUE, ColumnLineageEdge
+from dab.rules._sqlparse import from_tree
+from dab.rules.sqlfacts import SqlFacts, digest, graph_dialect
 from dab.services.lineage_workers import start_helpers
 from dab.storage.graph_writer import StoredEdges, update_by_urn
 from dab.storage.records import CapsuleRecord, ColumnLineageRecord
@@ -83,6 +89,29 @@ class LineageWork:
     digests: dict[str, str]
     stored: dict[str, tuple[str | None, Any]]
     reused: set[str]
+    on_tree: TreeHook | None = None
+    """``from_tree`` where the rules parse in the lineage's dialect: their SQL facts come from
+    the same parse (module-level, so helper processes can unpickle it)."""
+    facts_dialect: str | None = None
+    sql_facts: list[tuple[str, SqlFacts]] = field(default_factory=list)
+    """The rules' facts of the SQL parsed so far, by ``sqlfacts.digest`` (for ``sql_fact``)."""
+
+    def note_facts(self, start: int, results: list[Packed]) -> None:
+        """Keep the facts of the plan's models ``start`` to ``start + len(results)``."""
+        models = self.plan.models[start : start + len(results)]
+        self.sql_facts.extend(
+            (digest(c.compiled_sql, self.facts_dialect), r[4])
+            for c, r in zip(models, results, strict=True)
+            if r[4] is not None and c.compiled_sql
+        )
+
+
+def _facts_hook(graph: Graph) -> tuple[TreeHook | None, str | None]:
+    """The hook and the rules' dialect: facts from the lineage's own parse only where the rules
+    would parse in the same dialect."""
+    dialect = graph_dialect(graph)
+    same = dialect == dialect_of(graph.project.adapter_type if graph.project else None)
+    return (from_tree if same else None), dialect
 
 
 async def plan_column_lineage(
@@ -101,19 +130,21 @@ async def plan_column_lineage(
         plan = await anyio.to_thread.run_sync(
             partial(plan_lineage, graph, only=set(digests) - reused, extra_masking_functions=masking)
         )
-    return LineageWork(plan, digests, stored, reused)
+    return LineageWork(plan, digests, stored, reused, *_facts_hook(graph))
 
 
 class ChunkAssembly:
     """Edges and coverage of a plan assembled chunk by chunk, as the chunks finish."""
 
-    def __init__(self, plan: LineagePlan) -> None:
-        self.plan = plan
+    def __init__(self, work: LineageWork) -> None:
+        self.work = work
+        self.plan = work.plan
         self.parts: dict[int, GraphLineage] = {}
 
     async def add(self, start: int, results: list[Packed]) -> GraphLineage:
         """The lineage of the plan's models ``start`` to ``start + len(results)``."""
         end = start + len(results)
+        self.work.note_facts(start, results)
         part = LineagePlan(self.plan.index, self.plan.models[start:end], self.plan.tasks[start:end])
         with rare_full_collections():
             self.parts[start] = await anyio.to_thread.run_sync(assemble_lineage, part, results)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -12,6 +12,7 @@ import anyio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dab.domain.gc_pause import rare_full_collections
 from dab.domain.graph import Graph
 from dab.errors import InvalidInput, NotFound
 from dab.rules import EvaluationResult, Rule, Scope, evaluate
@@ -19,7 +20,7 @@ from dab.services.conformance_persist import persist_result
 from dab.services.conformance_read import result_read
 from dab.services.conformance_rules import rules_in_force
 from dab.services.graph_memo import stored_graph
-from dab.services.sql_facts_store import load_facts, save_facts
+from dab.services.sql_facts_stored import GraphFacts, load_stored_facts, save_parsed_facts
 from dab.storage.records import CapsuleRecord, utcnow
 from dab.storage.repositories.violations import RunScope
 
@@ -109,36 +110,39 @@ def run_engine(graph: Graph, rules: tuple[Rule, ...], scope: Scope) -> Evaluatio
     return result
 
 
-def _run_with_cache(
-    graph: Graph, rules: tuple[Rule, ...], scope: Scope, sql_cache: Path | None
-) -> EvaluationResult:
-    if sql_cache is not None:
-        load_facts(sql_cache)
-    result = run_engine(graph, rules, scope)
-    if sql_cache is not None:
-        save_facts(sql_cache)
-    return result
-
-
 async def evaluate_conformance(
     session: AsyncSession,
     request: EvaluationRequest,
     *,
     rules_dir: Path | None = None,
     config_file: Path | None = None,
-    sql_cache: Path | None = None,
 ) -> dict[str, Any]:
     """Load the graph, evaluate off the event loop, persist when asked; never commits.
 
-    ``sql_cache``: a folder keeping parsed-SQL facts between processes (``sql_facts_store``), so
-    a restarted server does not parse every model again.
+    SQL facts come from the database and the ones parsed here go back to it
+    (``sql_facts_stored``), so a restarted server does not parse every model again.
     """
     started_at, clock = utcnow(), time.perf_counter()
     rules = await rules_in_force(session, rules_dir=rules_dir, config_file=config_file)
     await _check_request(session, request, rules)
-    graph = await stored_graph(session)
-    job = functools.partial(_run_with_cache, graph, rules, request.engine_scope(), sql_cache)
-    result = await anyio.to_thread.run_sync(job)
+    # A freshly loaded graph (~1M objects, acyclic) made each full collection of the call
+    # rescan it (three of them, ~1 s of a fresh server's first call): they wait until after.
+    with rare_full_collections():
+        graph = await stored_graph(session)
+        facts = await load_stored_facts(session, graph)
+        result = await anyio.to_thread.run_sync(run_engine, graph, rules, request.engine_scope())
+        return await _answer(session, request, result, facts, started_at, clock)
+
+
+async def _answer(
+    session: AsyncSession,
+    request: EvaluationRequest,
+    result: EvaluationResult,
+    facts: GraphFacts,
+    started_at: datetime,
+    clock: float,
+) -> dict[str, Any]:
+    """The evaluation's answer, after persisting it when asked and saving the SQL facts."""
     out = {"scope": request.scope_json(), **result_read(result, request.violations_limit)}
     out.update(run_id=None, persisted=False, evaluated_at=utcnow(), lifecycle=None)
     if request.persist:
@@ -157,5 +161,6 @@ async def evaluate_conformance(
             "reopened": outcome.reopened,
             "resolved": outcome.resolved,
         }
+    await save_parsed_facts(session, facts)
     out["duration_ms"] = round((time.perf_counter() - clock) * 1000, 1)
     return out

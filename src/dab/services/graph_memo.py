@@ -32,12 +32,12 @@ async def stored_graph(session: AsyncSession) -> Graph:
     global _kept
     token = await read_graph_token(session)
     if token is None:  # no graph write since the token was introduced: nothing to key it by
-        return await load_graph(session, column_edges=False)
+        return await load_graph(session, column_edges=False, for_rules=True)
     database = (await session.connection()).engine.url.render_as_string(hide_password=True)
     key = (database, token)
     kept = _kept
     if kept is not None and kept.key == key:
         return kept.graph
-    graph = await load_graph(session, column_edges=False)
+    graph = await load_graph(session, column_edges=False, for_rules=True)
     _kept = _Kept(key, graph)
     return graph

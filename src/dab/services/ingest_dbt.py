@@ -62,6 +62,7 @@ from dab.services.jobs import (
 )
 from dab.services.lineage_workers import derivation_alongside, derive_spread, lanes_for
 from dab.services.pii_scan import apply_pii_findings, refresh_pii_findings
+from dab.services.sql_facts_stored import save_facts
 from dab.storage.graph_writer import StoredEdges, stored_column_edges
 from dab.storage.provenance import adopt_datasets
 from dab.storage.records import IngestionArtifactRecord, IngestionJobRecord, utcnow
@@ -402,12 +403,16 @@ async def _write_graph(
         stats, pii, lineage_states = await _write_while_deriving(session, parsed, graph, work, stored_edges)
     else:
         with rare_full_collections():
-            results = await derive_spread(work.plan.tasks, options.workers, options.parallel_min)
+            results = await derive_spread(
+                work.plan.tasks, options.workers, options.parallel_min, on_tree=work.on_tree
+            )
             derived = await anyio.to_thread.run_sync(assemble_lineage, work.plan, results)
+        work.note_facts(0, results)
         lineage_states = await finish_column_lineage(graph, work, derived, stored_edges)
         pii = await apply_pii_findings(session, graph)
         stats = await _persist(session, parsed, graph, stored_column_edges=stored_edges)
     await store_lineage_state(session, lineage_states)
+    await save_facts(session, work.sql_facts)  # in a savepoint: a failure costs only the facts
     stats["column_lineage"] = graph.column_lineage_coverage
     stats["pii"] = pii
     warnings = [
@@ -429,10 +434,11 @@ async def _write_while_deriving(
     options = parsed.lineage or LineageOptions()
     masked_as_parsed = {urn for urn, column in graph.columns.items() if column.is_masked}
     memo = WriteMemo()  # what persist_graph overwrote and hashed, for the fix-up
-    async with derivation_alongside(work.plan.tasks, options.workers, options.parallel_min) as join:
+    tasks = work.plan.tasks
+    async with derivation_alongside(tasks, options.workers, options.parallel_min, work.on_tree) as join:
         await apply_pii_findings(session, graph, predicted_edges(stored_edges, graph))
         stats = await _persist(session, parsed, graph, with_column_edges=False, memo=memo)
-        assembly = ChunkAssembly(work.plan)
+        assembly = ChunkAssembly(work)
 
         async def take(start: int, results: list[Packed]) -> None:
             # While the helpers derive the rest: this part's edges, and the new ones written.

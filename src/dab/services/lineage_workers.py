@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import anyio
 
 from dab.columnlineage.graph import PARALLEL_MIN_MODELS, Packed, Task, derive_tasks, worker_count
+from dab.columnlineage.sql import TreeHook
 from dab.platform.child_process import ChildProcess
 
 CHUNKS_PER_LANE = 8
@@ -64,8 +65,9 @@ class _Here:
 class _Spread:
     """One derivation's chunks, shared by its lanes (one event loop: no race)."""
 
-    def __init__(self, tasks: list[Task], lanes: int) -> None:
+    def __init__(self, tasks: list[Task], lanes: int, on_tree: TreeHook | None = None) -> None:
         self.tasks = tasks
+        self.on_tree = on_tree
         self.size = len(tasks) if lanes <= 1 else max(1, -(-len(tasks) // (lanes * CHUNKS_PER_LANE)))
         self.starts = list(range(0, len(tasks), self.size or 1)) or [0]
         self.results: list[list[Packed]] = [[] for _ in self.starts]
@@ -77,7 +79,7 @@ class _Spread:
 
     async def there(self, helper: ChildProcess) -> None:
         for i in self.pending:
-            self.results[i] = await helper.run(derive_tasks, self.chunk(i))
+            self.results[i] = await helper.run(derive_tasks, self.chunk(i), self.on_tree)
             self.send.send_nowait(i)
 
     async def _next(self) -> int:
@@ -89,7 +91,7 @@ class _Spread:
         mine = next(self.pending, None)
         if mine is None:
             return await self.finished.receive()
-        self.results[mine] = await anyio.to_thread.run_sync(derive_tasks, self.chunk(mine))
+        self.results[mine] = await anyio.to_thread.run_sync(derive_tasks, self.chunk(mine), self.on_tree)
         return mine
 
     async def here(self, options: _Here) -> None:
@@ -107,15 +109,17 @@ async def derive_spread(
     parallel_min: int = PARALLEL_MIN_MODELS,
     *,
     here: _Here | None = None,
+    on_tree: TreeHook | None = None,
 ) -> list[Packed]:
     """Each task's lineage, in order; over ``worker_count(workers)`` processes for big plans.
 
-    With ``here.after`` this process takes chunks only once the event is set (it is busy with
+    ``on_tree`` (module-level, so that helpers can unpickle it) sees each parsed tree; what it
+    returns is the fifth item of the task's result. With ``here.after`` this process takes chunks only once the event is set (it is busy with
     other work meanwhile); the helpers start at once. With ``here.on_chunk`` every finished
     chunk is handed to it in this process, which prefers that to deriving a further chunk.
     """
     lanes = lanes_for(workers, len(tasks), parallel_min)
-    spread = _Spread(tasks, lanes)
+    spread = _Spread(tasks, lanes, on_tree)
     try:
         async with anyio.create_task_group() as group:
             for helper in _helpers_for(lanes - 1):
@@ -131,7 +135,7 @@ Join = Callable[[OnChunk | None], Awaitable[list[Packed]]]
 
 @asynccontextmanager
 async def derivation_alongside(
-    tasks: list[Task], workers: int, parallel_min: int = PARALLEL_MIN_MODELS
+    tasks: list[Task], workers: int, parallel_min: int = PARALLEL_MIN_MODELS, on_tree: TreeHook | None = None
 ) -> AsyncIterator[Join]:
     """Derive ``tasks`` in the helpers while the body does other work (the ingestion's write).
 
@@ -145,7 +149,7 @@ async def derivation_alongside(
     results: list[list[Packed]] = []
 
     async def run() -> None:
-        results.append(await derive_spread(tasks, workers, parallel_min, here=here))
+        results.append(await derive_spread(tasks, workers, parallel_min, here=here, on_tree=on_tree))
         done.set()
 
     async def join(on_chunk: OnChunk | None = None) -> list[Packed]:

@@ -1,5 +1,8 @@
 """SQL facts kept in a file between processes, so a new process does not parse every model again.
 
+Used by the PR gate (``--sql-cache``), which has no database; servers and ``dab conformance
+evaluate`` keep facts in the database instead (``sql_facts_stored``).
+
 Parsing every model's SQL is most of a cold evaluation (10k models: seconds of sqlglot). The
 file maps a digest of SQL text and dialect to its facts and is named after the sqlglot version
 that computed them, so an upgrade starts afresh. It is a cache: unreadable, corrupt or missing
@@ -9,7 +12,6 @@ entries are parsed again, and a write that fails is skipped.
 from __future__ import annotations
 
 import os
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ import orjson
 from dab.rules import sqlfacts
 from dab.rules.sqlfacts import SqlFacts
 
-FILE_NAME = f"sql-facts-{version('sqlglot')}.json"
+FILE_NAME = f"sql-facts-{sqlfacts.parser_version()}.json"
 _loaded: dict[Path, int] = {}
 
 

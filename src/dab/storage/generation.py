@@ -27,8 +27,9 @@ GRAPH_ROW_ID = 2
 an evaluation persisting its violations must not throw away the graph kept for the next one."""
 WROTE = "dab_wrote_catalog"
 WROTE_GRAPH = "dab_wrote_graph"
-# Bookkeeping that no cached read shows: writing it does not retire cached reads.
-UNCACHED_TABLES = frozenset({"cache_generation", "ingestion_job", "ingestion_artifact"})
+# Bookkeeping that no cached read shows: writing it does not retire cached reads. SQL facts are
+# a cache of what parsing stored SQL gives, so saving them changes no answer and no graph.
+UNCACHED_TABLES = frozenset({"cache_generation", "ingestion_job", "ingestion_artifact", "sql_fact"})
 # Conformance results and rules: cached reads show them, the graph (capsules, columns, ...) does not.
 GRAPH_NEUTRAL_TABLES = UNCACHED_TABLES | {"conformance_run", "violation", "rule"}
 _commits_in_this_process = 0

@@ -41,11 +41,10 @@ async def evaluate_rules(body: EvaluateBody, request: Request, settings: Setting
             evaluation,
             rules_dir=settings.dab_rules_dir,
             config_file=settings.dab_rules_config_file,
-            sql_cache=settings.dab_home / "cache",
         )
 
-    if not evaluation.persist:
-        async with request.app.state.session_factory() as session:
+    if not evaluation.persist:  # commits only the SQL facts it parsed: no cache bump
+        async with request.app.state.session_factory.begin() as session:
             return await work(session)
     return await committed(request, work)
 

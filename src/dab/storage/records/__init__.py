@@ -25,7 +25,7 @@ from dab.storage.records.governance import (
     TagRecord,
 )
 from dab.storage.records.ingestion import IngestionArtifactRecord, IngestionJobRecord
-from dab.storage.records.operations import CacheGenerationRecord
+from dab.storage.records.operations import CacheGenerationRecord, SqlFactRecord
 
 __all__ = [
     "Base",
@@ -50,6 +50,7 @@ __all__ = [
     "ProjectRecord",
     "RuleRecord",
     "SourceAssertionRecord",
+    "SqlFactRecord",
     "TagRecord",
     "TestResultRecord",
     "ViolationRecord",
