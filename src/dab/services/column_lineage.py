@@ -32,7 +32,6 @@ from dab.columnlineage.graph import (
     traced_models,
 )
 from dab.columnlineage.sql import TreeHook
-from dab.domain.capsule import Capsule
 from dab.domain.gc_pause import rare_full_collections
 from dab.domain.graph import Graph
 from dab.domain.lineage import KIND_BY_VALUE, ColumnLineageEdge

@@ -114,9 +114,10 @@ async def derive_spread(
     """Each task's lineage, in order; over ``worker_count(workers)`` processes for big plans.
 
     ``on_tree`` (module-level, so that helpers can unpickle it) sees each parsed tree; what it
-    returns is the fifth item of the task's result. With ``here.after`` this process takes chunks only once the event is set (it is busy with
-    other work meanwhile); the helpers start at once. With ``here.on_chunk`` every finished
-    chunk is handed to it in this process, which prefers that to deriving a further chunk.
+    returns is the fifth item of the task's result. With ``here.after`` this process takes
+    chunks only once the event is set (it is busy with other work meanwhile); the helpers start
+    at once. With ``here.on_chunk`` every finished chunk is handed to it in this process, which
+    prefers that to deriving a further chunk.
     """
     lanes = lanes_for(workers, len(tasks), parallel_min)
     spread = _Spread(tasks, lanes, on_tree)

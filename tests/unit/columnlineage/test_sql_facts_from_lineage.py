@@ -6,9 +6,8 @@ derivation qualifies it; the facts must not depend on which of the two paths com
 
 from __future__ import annotations
 
-from functools import partial
-
 import sys
+from functools import partial
 from pathlib import Path
 
 import anyio
