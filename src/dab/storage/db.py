@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from dab.storage import sqlite_driver
 from dab.storage.generation import watch_writes
 
 
@@ -63,7 +64,13 @@ def create_engine(
         # as a busy worker uses at once: with 5 kept, 16 concurrent requests opened and closed
         # an overflow connection per request. An idle connection is a parked thread.
         engine = create_async_engine(
-            url, echo=echo, pool_size=POOL_SIZE, max_overflow=10, pool_timeout=pool_timeout, **_JSON
+            url,
+            echo=echo,
+            pool_size=POOL_SIZE,
+            max_overflow=10,
+            pool_timeout=pool_timeout,
+            module=sqlite_driver.dbapi(),  # one thread hand-off per statement
+            **_JSON,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(int(statement_timeout * 1000)))
     else:
