@@ -13,7 +13,6 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from dab.storage import sqlite_driver
 from dab.storage.db import create_engine
 from dab.storage.sqlite_driver import OneHandoffConnection
 
@@ -23,17 +22,11 @@ SCHEMA = (
 )
 
 
-def _run(
-    url: str, body: Callable[[AsyncEngine], Awaitable[Any]], *, stock: bool = False, bare: bool = False
-) -> Any:
-    """``body`` on a fresh table; ``stock``: SQLAlchemy's own adapter; ``bare``: our driver
-    without dab's engine listeners."""
+def _run(url: str, body: Callable[[AsyncEngine], Awaitable[Any]], *, stock: bool = False) -> Any:
+    """``body`` on a fresh table; ``stock``: SQLAlchemy's own adapter instead of dab's engine."""
 
     async def main() -> Any:
-        if stock or bare:
-            engine = create_async_engine(url, module=sqlite_driver.dbapi() if bare else None)
-        else:
-            engine = create_engine(url)
+        engine = create_async_engine(url) if stock else create_engine(url)
         try:
             async with engine.begin() as conn:
                 for statement in SCHEMA:
@@ -220,5 +213,5 @@ class TestTransactionsAndErrors:
                     await conn.execute(text("SELECT 1"))
                 return raised.value.connection_invalidated
 
-        # bare: dab's write watcher fails on closing an invalidated connection, with either driver
-        assert _run(url, body, bare=True) is True
+        # Through dab's engine: its write watcher once raised PendingRollbackError on closing it.
+        assert _run(url, body) is True

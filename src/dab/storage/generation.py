@@ -65,6 +65,8 @@ def _before_execute(conn: Connection, statement: Any, *_args: Any) -> None:
 
 
 def _forget(conn: Connection) -> None:
+    if conn.invalidated:
+        return  # a lost connection: its marks went with it (reading info would raise instead)
     conn.info.pop(WROTE, None)
     conn.info.pop(WROTE_GRAPH, None)
 
