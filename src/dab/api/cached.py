@@ -15,11 +15,14 @@ import orjson
 from fastapi import Request, Response
 
 JSON = "application/json"
+# Scope entry where ``cached_json`` tells the shortcut (api/cached_shortcut.py) which key it
+# served and by which route.
+SEEN = "dab.cached"
 
 
 def cache_key(request: Request) -> str:
     query = urlencode(sorted(request.query_params.multi_items()))
-    return f"{request.url.path}?{query}"
+    return f"{request.scope['path']}?{query}"  # the path as routed (``url.path`` re-parses a URL)
 
 
 async def cached_json(request: Request, produce: Callable[[], Awaitable[Any]], *, vary: str = "") -> Response:
@@ -32,8 +35,18 @@ async def cached_json(request: Request, produce: Callable[[], Awaitable[Any]], *
     if generation is not None:
         body = await cache.get(generation, key)
         if body is not None:
+            _tell_shortcut(request, key, vary)
             return Response(body, media_type=JSON, headers={"X-Cache": "hit"})
     body = orjson.dumps(await produce())
     if generation is not None:
         await cache.set(generation, key, body)
+        _tell_shortcut(request, key, vary)
     return Response(body, media_type=JSON, headers={"X-Cache": "miss"})
+
+
+def _tell_shortcut(request: Request, key: str, vary: str) -> None:
+    """A key that varies (e.g. with the minute) is never short-cut: the shortcut could not
+    tell when it moves on."""
+    served = request.scope.get(SEEN)
+    if served is not None and not vary:
+        served["key"], served["route"] = key, request.scope.get("route")
