@@ -118,6 +118,10 @@ class TestAnswersThatVaryAreNotShortCut:
         path = f"{API}/products/{product}/slo-status"
         first = [client.get(path) for _ in range(3)]
         assert [r.headers["x-cache"] for r in first] == ["miss", "hit", "hit"]
-        moment["now"] += timedelta(minutes=1)
+        assert len(counted) == 1 and first[0].content == first[2].content
+        moment["now"] += timedelta(seconds=20)  # 12:00:50, the same minute
+        assert client.get(path).headers["x-cache"] == "hit" and len(counted) == 1
+        moment["now"] += timedelta(seconds=20)  # 12:01:10
         later = client.get(path)
         assert later.headers["x-cache"] == "miss"  # a new minute: computed again, not the old minute's answer
+        assert len(counted) == 2
