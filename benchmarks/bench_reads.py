@@ -3,12 +3,14 @@
 Runs get-by-URN and lineage depth 5 (both directions) through the service functions on a read
 session, ``--calls`` distinct capsules per pass, and reports per call the process CPU (user +
 system of every thread, so aiosqlite's thread counts) and the wall p50. ``--driver stock``
-builds the engine with SQLAlchemy's own aiosqlite adapter instead of dab's one-hand-off
-driver; passes of the two alternate when ``--driver both``.
+builds the engine as before this change: SQLAlchemy's own aiosqlite adapter on SQLite,
+``pool_pre_ping`` on PostgreSQL; passes of the two alternate when ``--driver both``.
 
     python benchmarks/bench_reads.py DIR/bench.sqlite3 [--calls 300] [--passes 3] [--driver both]
+    python benchmarks/bench_reads.py postgresql+asyncpg://USER:PASSWORD@HOST/DB_bench
 
-DIR is what ``bench_api.py --keep DIR`` left. The machine's load is printed with each pass.
+DIR is what ``bench_api.py --keep DIR`` left (a database URL: its kept PostgreSQL database).
+The machine's load is printed with each pass.
 """
 
 from __future__ import annotations
@@ -17,18 +19,17 @@ import argparse
 import asyncio
 import os
 import resource
-import sqlite3
 import statistics
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from dab.services.catalog_capsules import get_capsule
 from dab.services.catalog_lineage import capsule_lineage
-from dab.storage.db import POOL_SIZE, create_engine, make_read_session_factory
+from dab.storage.db import POOL_SIZE, create_engine, is_sqlite, make_read_session_factory
 
 
 def _cpu() -> float:
@@ -38,7 +39,7 @@ def _cpu() -> float:
 
 def _engine(url: str, driver: str) -> AsyncEngine:
     if driver == "stock":
-        return create_async_engine(url, pool_size=POOL_SIZE)
+        return create_async_engine(url, pool_size=POOL_SIZE, pool_pre_ping=not is_sqlite(url))
     return create_engine(url)
 
 
@@ -65,10 +66,19 @@ CALLS: dict[str, Callable[[Any, str], Awaitable[Any]]] = {
 }
 
 
-async def run(path: Path, calls: int, passes: int, drivers: list[str]) -> None:
-    url = f"sqlite+aiosqlite:///{path}"
-    with sqlite3.connect(path) as conn:
-        urns = [row[0] for row in conn.execute("SELECT urn FROM capsule ORDER BY id LIMIT ?", (calls,))]
+async def _urns(url: str, calls: int) -> list[str]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            statement = text("SELECT urn FROM capsule ORDER BY id LIMIT :n")
+            return list((await conn.execute(statement, {"n": calls})).scalars())
+    finally:
+        await engine.dispose()
+
+
+async def run(database: str, calls: int, passes: int, drivers: list[str]) -> None:
+    url = database if "://" in database else f"sqlite+aiosqlite:///{database}"
+    urns = await _urns(url, calls)
     results: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for number in range(passes):
         for driver in drivers:
@@ -91,7 +101,7 @@ async def run(path: Path, calls: int, passes: int, drivers: list[str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("database", type=Path)
+    parser.add_argument("database", help="a SQLite file or a PostgreSQL URL")
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--driver", choices=["dab", "stock", "both"], default="both")
