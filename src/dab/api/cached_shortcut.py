@@ -3,10 +3,10 @@ solving and the read session, which were ~70% of a cached read's CPU (cProfile o
 cached gets by URN).
 
 Only a key this process has seen ``cached_json`` serve is short-cut, with the route that served
-it (so metrics keep the route's label); an answer filed by the minute (SLO status) is looked
-up under the minute of the same clock the route reads. A filed answer exists only for a request that passed
-the route's validation and page-limit check, and those depend on nothing but the path and
-query the key is made of; the API key is checked here on every request, as the route's
+it (so metrics keep the route's label); an answer filed by the minute (SLO status) is looked up
+under the minute of the same clock the route reads. A filed answer exists only for a request
+that passed the route's validation and page-limit check, and those depend on nothing but the
+path and query the key is made of; the API key is checked here on every request, as the route's
 dependency checks it. Anything else (no key match, a wrong or missing API key, a cache miss,
 an unreadable generation) goes down the normal path, which gives its usual answer.
 """
@@ -40,10 +40,10 @@ class CachedReadShortcut:
         request = (scope["path"], scope.get("query_string", b""))
         known = self._seen.get(request)
         if known is not None and _authorised(scope):
-            key, _route, clocked = known
+            key, route, clocked = known
             body = await _hit(scope, f"{key}#{minute_of(await _now(scope))}" if clocked else key)
             if body is not None:
-                scope["route"] = known[1]
+                scope["route"] = route
                 await Response(body, media_type=JSON, headers={"X-Cache": "hit"})(scope, receive, send)
                 return
         served: dict[str, Any] = {}
