@@ -38,11 +38,13 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).parent))
 
 from generate_dbt_project import generate_manifest
+from server_cpu import tree_cpu_seconds
 
 from dab.settings import normalize_database_url
 from dab.storage import migrate
 
 KEY = "bench-key-0123456789"
+SERVER_PIDS: dict[str, int] = {}  # base URL -> uvicorn's process id, for its CPU per request
 TARGETS_MS = {"get": 10.0, "search": 10.0, "lineage5": 50.0, "capsules_q": 10.0, "columns_q": 10.0}
 
 
@@ -115,6 +117,7 @@ def server(database_url: str, workdir: Path, *, cache: bool, workers: int = 1) -
     log = (workdir / "server.log").open("ab")
     process = subprocess.Popen([*command, "--no-access-log"], env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
+    SERVER_PIDS[base] = process.pid
     try:
         # Generous: on a loaded machine starting the workers alone has taken over 30 s.
         deadline = time.monotonic() + 180
@@ -241,6 +244,7 @@ class WrkResult:
     p99: float
     errors: int
     load: float  # 1-minute load average when the run ended
+    cpu_ms: float | None = None  # the server's CPU (user + system) per request
 
 
 def wrk(base: str, paths: list[str], seconds: int, workdir: Path, label: str) -> WrkResult | None:
@@ -253,12 +257,16 @@ def wrk(base: str, paths: list[str], seconds: int, workdir: Path, label: str) ->
     script = workdir / f"{label}.lua"
     script.write_text(WRK_SCRIPT % (workdir / f"{label}.paths", KEY))
     command = [binary, "-t1", "-c16", f"-d{seconds}s", "-s", str(script), base]
+    pid = SERVER_PIDS.get(base)
+    cpu_before = tree_cpu_seconds(pid) if pid else 0.0
     output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30).stdout
+    cpu = tree_cpu_seconds(pid) - cpu_before if pid else None
     line = next((row for row in output.splitlines() if row.startswith("DAB ")), "")
     if not line:
         print(f"  wrk {label}: no result\n{output}")
         return None
-    _, _, bad, rps, p50, p95, p99 = line.split()
+    _, requests, bad, rps, p50, p95, p99 = line.split()
+    cpu_ms = cpu * 1000 / int(requests) if cpu is not None and int(requests) else None
     if int(bad):
         print(f"  wrk {label}: {bad} failed requests; server log: {workdir / 'server.log'}")
         problems = [
@@ -267,7 +275,7 @@ def wrk(base: str, paths: list[str], seconds: int, workdir: Path, label: str) ->
             if '"level":"error"' in row.replace(" ", "")
         ]
         print("\n".join(problems[-3:]))
-    return WrkResult(float(rps), float(p50), float(p95), float(p99), int(bad), os.getloadavg()[0])
+    return WrkResult(float(rps), float(p50), float(p95), float(p99), int(bad), os.getloadavg()[0], cpu_ms)
 
 
 def report(engine: str, results: dict[str, dict[str, tuple[float, float]]]) -> None:
@@ -309,16 +317,17 @@ UNCACHED_ROWS = {
 def wrk_table(engine: str, workers: int, rows: dict[str, WrkResult | None]) -> None:
     print(f"\n## {engine}: wrk -t1 -c16, {workers} worker(s), beside the runbook's targets")
     header = ("runbook row", "runbook p95", "runbook rate", "p50 ms", "p95 ms", "p99 ms", "req/s")
-    print("| " + " | ".join((*header, "engine", "workers", "load")) + " |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| " + " | ".join((*header, "server CPU ms/req", "engine", "workers", "load")) + " |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for key, result in rows.items():
         row, p95, rate = RUNBOOK[key]
         if result is None:
-            print(f"| {row} | {p95} | {rate} | - | - | - | - | {engine} | {workers} | - |")
+            print(f"| {row} | {p95} | {rate} | - | - | - | - | - | {engine} | {workers} | - |")
             continue
+        cpu = "-" if result.cpu_ms is None else f"{result.cpu_ms:.3f}"
         print(
             f"| {row} | {p95} | {rate} | {result.p50:.2f} | {result.p95:.2f} | {result.p99:.2f} "
-            f"| {result.rps:,.0f} | {engine} | {workers} | {result.load:.2f} |"
+            f"| {result.rps:,.0f} | {cpu} | {engine} | {workers} | {result.load:.2f} |"
         )
 
 

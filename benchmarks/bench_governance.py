@@ -29,7 +29,8 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_api import KEY, _percentiles, _urns, ingest, prepare_database, server
+from bench_api import KEY, SERVER_PIDS, _capsule_total, _percentiles, _urns, ingest, prepare_database, server
+from server_cpu import tree_cpu_seconds
 
 TARGETS = {"slo": (100.0, 2000), "tag": (50.0, 3000)}  # runbook: p95 ms, requests/s
 
@@ -50,14 +51,15 @@ end
 done = function(summary, latency, requests)
   io.write(string.format("P95_MS %%.2f\\n", latency:percentile(95) / 1000))
   io.write(string.format("NON2XX %%d\\n", summary.errors.status))
+  io.write(string.format("REQUESTS %%d\\n", summary.requests))
 end
 """
 
 
 def wrk(
     base: str, method: str, paths: list[str], seconds: int, workdir: Path, label: str
-) -> tuple[float, float]:
-    """(requests/s, p95 ms) at 16 connections."""
+) -> tuple[float, float, float]:
+    """(requests/s, p95 ms, the server's CPU ms per request) at 16 connections."""
     binary = shutil.which("wrk")
     if binary is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -66,11 +68,14 @@ def wrk(
     script = workdir / f"{label}.lua"
     script.write_text(WRK_SCRIPT % (workdir / f"{label}.paths", method, KEY, body))
     command = [binary, "-t4", "-c16", f"-d{seconds}s", "-s", str(script), base]
+    cpu_before = tree_cpu_seconds(SERVER_PIDS[base])
     output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
+    cpu = tree_cpu_seconds(SERVER_PIDS[base]) - cpu_before
     rows = {line.split()[0]: line.split()[-1] for line in output.splitlines() if line.strip()}
     if rows.get("NON2XX", "0") != "0":
         print(f"  {label}: {rows['NON2XX']} non-2xx answers")
-    return float(rows["Requests/sec:"]), float(rows["P95_MS"])
+    cpu_ms = cpu * 1000 / max(int(rows["REQUESTS"]), 1)
+    return float(rows["Requests/sec:"]), float(rows["P95_MS"]), cpu_ms
 
 
 def timed(client: httpx.Client, method: str, paths: list[str], **kwargs: object) -> list[float]:
@@ -83,11 +88,13 @@ def timed(client: httpx.Client, method: str, paths: list[str], **kwargs: object)
     return out
 
 
-def make_products(client: httpx.Client, urns: list[str], count: int, rng: random.Random) -> list[str]:
+def make_products(
+    client: httpx.Client, urns: list[str], count: int, rng: random.Random, run: str
+) -> list[str]:
     ids = []
     for n in range(count):
         body = {
-            "name": f"product-{n}",
+            "name": f"product-{run}-{n}",
             "slo_freshness_hours": 24,
             "slo_availability_percent": 99,
             "slo_quality_threshold": 0.9,
@@ -106,27 +113,42 @@ def main() -> None:
     parser.add_argument("--columns", type=int, default=20)
     parser.add_argument("--products", type=int, default=200)
     parser.add_argument("--wrk-seconds", type=int, default=5)
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="reuse (or leave) the ingested database here, as bench_api.py --keep",
+    )
     args = parser.parse_args()
     rng = random.Random(3)
+    run = os.urandom(3).hex()  # product and tag names of this run: a kept database has earlier ones
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        url = prepare_database(os.environ.get("DAB_BENCH_DATABASE_URL"), workdir)
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+        url = prepare_database(
+            os.environ.get("DAB_BENCH_DATABASE_URL"), args.keep or workdir, keep=bool(args.keep)
+        )
         engine = make_url(url).get_backend_name()
         results: dict[str, tuple[float, float]] = {}
         with server(url, workdir, cache=True) as base:
-            seconds = ingest(base, args.models, args.columns)
-            print(f"{engine}: ingested {args.models} models x {args.columns} columns in {seconds:.1f}s")
+            if _capsule_total(base) == 0:
+                seconds = ingest(base, args.models, args.columns)
+                print(f"{engine}: ingested {args.models} models x {args.columns} columns in {seconds:.1f}s")
             with httpx.Client(base_url=base, headers={"X-API-Key": KEY}, timeout=60) as client:
                 urns = _urns(client)
-                products = make_products(client, urns, args.products, rng)
+                products = make_products(client, urns, args.products, rng, run)
                 slo_paths = [f"/api/v1/products/{p}/slo-status" for p in products]
                 results["slo, single client, uncached"] = _percentiles(timed(client, "GET", slo_paths))
                 results["slo, single client, cached"] = _percentiles(timed(client, "GET", slo_paths))
-                tags = [client.post("/api/v1/tags", json={"name": f"t{n}"}).json()["id"] for n in range(50)]
+                tags = [
+                    client.post("/api/v1/tags", json={"name": f"t{run}-{n}"}).json()["id"] for n in range(50)
+                ]
                 single = [f"/api/v1/tags/capsules/{quote(u, safe='')}/{tags[0]}" for u in urns[:200]]
                 results["tag apply, single client"] = _percentiles(
                     timed(client, "POST", single, json={"added_by": "bench"})
                 )
+                timed(client, "GET", slo_paths)  # the tag writes above retired the cached answers
             rps = {"slo, cached": wrk(base, "GET", slo_paths, args.wrk_seconds, workdir, "slo")}
             pairs = [f"/api/v1/tags/capsules/{quote(u, safe='')}/{t}" for t in tags[1:] for u in urns]
             rng.shuffle(pairs)
@@ -136,11 +158,11 @@ def main() -> None:
     print(f"\n## {engine}: single client (ms)\n| request | p50 | p95 |\n|---|---|---|")
     for name, (p50, p95) in results.items():
         print(f"| {name} | {p50:.2f} | {p95:.2f} |")
-    print(f"\n## {engine}: wrk, 16 connections, {args.wrk_seconds}s\n| request | req/s | p95 ms | target |")
-    print("|---|---|---|---|")
-    for name, (value, p95) in rps.items():
+    print(f"\n## {engine}: wrk, 16 connections, {args.wrk_seconds}s, load {os.getloadavg()[0]:.2f}")
+    print("| request | req/s | p95 ms | server CPU ms/req | target |\n|---|---|---|---|---|")
+    for name, (value, p95, cpu) in rps.items():
         p95_target, rps_target = TARGETS["slo" if name.startswith("slo") else "tag"]
-        print(f"| {name} | {value:.0f} | {p95:.1f} | < {p95_target:.0f} ms, {rps_target} req/s |")
+        print(f"| {name} | {value:.0f} | {p95:.1f} | {cpu:.3f} | < {p95_target:.0f} ms, {rps_target} req/s |")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dab.storage.graph_writer import Plan, _as_tuples, _general_tuple, _in_pair_order
@@ -28,11 +28,17 @@ def _safe_upper(value: Any) -> Any:
 PLAN: Plan = [("urn", None), ("name", _safe_upper), ("meta", repr), ("ordinal", None), ("created_at", str)]
 
 
+# Generating text is slow on a loaded machine: Hypothesis' health check failed the suite there.
+LOADED = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
 class TestAsTuples:
+    @LOADED
     @given(st.lists(full_rows, max_size=20))
     def test_rows_of_one_mapper(self, batch: list[dict[str, Any]]) -> None:
         assert _as_tuples(batch, PLAN, DEFAULTS) == _expected(batch)
 
+    @LOADED
     @given(st.lists(st.one_of(full_rows, odd_rows), max_size=20))
     def test_rows_with_missing_or_other_keys(self, batch: list[dict[str, Any]]) -> None:
         assert _as_tuples(batch, PLAN, DEFAULTS) == _expected(batch)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import orjson
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from dab.storage import sqlite_driver
 from dab.storage.generation import watch_writes
 
 
@@ -63,7 +65,13 @@ def create_engine(
         # as a busy worker uses at once: with 5 kept, 16 concurrent requests opened and closed
         # an overflow connection per request. An idle connection is a parked thread.
         engine = create_async_engine(
-            url, echo=echo, pool_size=POOL_SIZE, max_overflow=10, pool_timeout=pool_timeout, **_JSON
+            url,
+            echo=echo,
+            pool_size=POOL_SIZE,
+            max_overflow=10,
+            pool_timeout=pool_timeout,
+            module=sqlite_driver.dbapi(),  # one thread hand-off per statement
+            **_JSON,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(int(statement_timeout * 1000)))
     else:
@@ -76,15 +84,47 @@ def create_engine(
         engine = create_async_engine(
             url,
             echo=echo,
-            pool_pre_ping=True,
             pool_size=POOL_SIZE,
             max_overflow=20,
             pool_timeout=pool_timeout,
             connect_args=connect_args,
             **_JSON,
         )
+        ping_when_idle(engine)
     watch_writes(engine)  # every committed catalog write retires cached reads everywhere
     return engine
+
+
+IDLE_PING_SECONDS = 1.0
+"""A pooled PostgreSQL connection idle this long is pinged before use; a busier one is not."""
+
+
+def ping_when_idle(engine: AsyncEngine) -> None:
+    """Instead of ``pool_pre_ping`` (a round trip on every checkout, one of three per read):
+    a connection back from the pool within ``IDLE_PING_SECONDS`` is used as is, an older one is
+    pinged and replaced when the ping fails. A database that restarts while connections are
+    busy is noticed by the first statement instead (a disconnect: that request answers 503
+    and SQLAlchemy retires the pool's older connections)."""
+    dialect = engine.dialect
+
+    def checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return  # new (its info is cleared on connect), or just used
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # any failed ping: the pool opens a new connection instead
+            raise DisconnectionError(f"idle connection failed its ping: {type(exc).__name__}") from exc
+
+    event.listen(engine.sync_engine, "checkin", checkin)
+    event.listen(engine.sync_engine, "checkout", checkout)
+
+
+_IDLE_SINCE = "dab_idle_since"
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -74,6 +74,8 @@ def note_write(conn: Connection, *, graph: bool = True) -> None:
 
 
 def _forget(conn: Connection) -> None:
+    if conn.invalidated:
+        return  # a lost connection: its marks went with it (reading info would raise instead)
     conn.info.pop(WROTE, None)
     conn.info.pop(WROTE_GRAPH, None)
 

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import gc
+import weakref
 
+import pytest
+
+from dab.domain import gc_pause
 from dab.domain.gc_pause import (
     freezing_after_pauses,
+    gc_frozen,
     gc_paused,
     rare_full_collections,
     rare_young_collections,
@@ -51,3 +56,33 @@ def test_pauses_freeze_what_they_allocated_only_inside_freezing_after_pauses() -
     with gc_paused():
         kept.append({"n": -1})
     assert gc.get_freeze_count() == 0  # the switch is off again
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_a_frozen_block_leaves_a_servers_start_up_heap_frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    gc.unfreeze()
+    monkeypatch.setattr(gc_pause, "_startup_frozen", True)  # what freeze_startup_heap() records
+    try:
+        startup = [{"n": i} for i in range(1000)]
+        gc.freeze()
+        with gc_frozen():
+            garbage = _Cycle()
+            dead = weakref.ref(garbage)
+            del garbage
+        scanned = {id(o) for o in gc.get_objects()}  # the frozen generation is not listed
+        assert id(startup) not in scanned and id(startup[0]) not in scanned
+        assert dead() is None  # the block's cyclic garbage was collected, not frozen
+    finally:
+        gc.unfreeze()
+
+
+def test_outside_a_server_a_frozen_block_unfreezes_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    gc.unfreeze()
+    monkeypatch.setattr(gc_pause, "_startup_frozen", False)
+    with gc_frozen():
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
