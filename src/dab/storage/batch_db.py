@@ -16,9 +16,9 @@ compiled once per process and its expanding parameter spliced in as ``?, ?, ...`
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, Protocol, TypeVar
 
 import aiosqlite
 from sqlalchemy.engine import Connection, Dialect
@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from dab.storage.generation import note_write
+from dab.storage.sqlite_driver import in_connection_thread
 
 T = TypeVar("T")
 Params = Mapping[str, Any]
@@ -173,9 +174,7 @@ async def run_batch(session: AsyncSession, work: Callable[[BatchDb], T]) -> T:
     sync, driver = await _aiosqlite_of(session)
     if driver is not None:
         db = SqliteThreadDb(driver._conn, sync.dialect)
-        # aiosqlite's own queue to its thread (what each of its calls goes through).
-        in_thread = cast(Callable[..., Awaitable[T]], driver._execute)
-        result = await in_thread(work, db)
+        result = await in_connection_thread(driver, work, db)
         if db.wrote:
             note_write(sync)
         return result

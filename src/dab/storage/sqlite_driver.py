@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -30,6 +30,14 @@ from sqlalchemy.util.concurrency import await_
 
 # What a statement leaves behind once its sqlite3 cursor is closed.
 _Outcome = tuple[list[Any] | None, Any, int, int | None]
+T = TypeVar("T")
+
+
+def in_connection_thread(connection: Any, function: Callable[..., T], *args: Any) -> Awaitable[T]:
+    """``function(*args)`` in an aiosqlite connection's thread, through its own queue: it runs in
+    order with every other call on this connection, so no lock is needed around it. The one
+    place dab reaches into aiosqlite's private API (``_execute``)."""
+    return cast(Awaitable[T], connection._execute(function, *args))
 
 
 def _run(connection: sqlite3.Connection, operation: str, parameters: Any) -> _Outcome:
@@ -93,10 +101,11 @@ class OneHandoffCursor(AsyncAdapt_aiosqlite_cursor):
     def _hand_off(self, function: Any, operation: str, parameters: Any) -> None:
         connection = self._connection
         try:
-            # aiosqlite's own queue: the call runs in order with every other call on this
-            # connection, so no lock is needed around it. ``_conn`` raises "no active
-            # connection" on a closed one, which the handler maps like the stock adapter.
-            outcome: _Outcome = await_(connection._execute(function, connection._conn, operation, parameters))
+            # ``_conn`` raises "no active connection" on a closed one, which the handler maps
+            # like the stock adapter.
+            outcome: _Outcome = await_(
+                in_connection_thread(connection, function, connection._conn, operation, parameters)
+            )
         except Exception as error:
             self._adapt_connection._handle_exception(error)
         rows, self._description, self._rowcount, self._lastrowid = outcome
