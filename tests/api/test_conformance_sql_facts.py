@@ -20,6 +20,7 @@ from dab.rules import _sqlparse, sqlfacts
 from dab.services import conformance_evaluate, graph_memo, sql_facts_stored
 from dab.services.sql_facts_stored import save_facts
 from dab.storage.db import create_engine, make_session_factory
+from dab.storage.repositories import sql_facts as sql_facts_repository
 from dab.storage.repositories.sql_facts import stored_facts
 
 sys.path.insert(0, str(Path(__file__).parent))  # the helper module, under --import-mode=importlib
@@ -200,3 +201,34 @@ def test_two_savers_of_the_same_facts_at_once(clean_database: str) -> None:
         return results
 
     assert asyncio.run(go()) == [True, True]
+
+
+def test_facts_over_several_batches_keep_what_was_stored(
+    clean_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows go in batch after batch of one prepared statement; a digest already stored keeps
+    its row (the first writer's), and every new one is stored once."""
+    monkeypatch.setattr(sql_facts_repository, "INSERT_BATCH", 7)
+    facts = [
+        (sqlfacts.digest(f"select {i}", None), sqlfacts.SqlFacts(i, (f"a.b.t{i}",), True, ("a.b.c",)))
+        for i in range(30)
+    ]
+    earlier = [(facts[3][0], sqlfacts.SqlFacts(99, ("x.y.z",), False))]
+
+    async def go() -> list[tuple[str, sqlfacts.SqlFacts]]:
+        engine = create_engine(clean_database)
+        factory = make_session_factory(engine)
+        try:
+            async with factory.begin() as session:
+                assert await save_facts(session, earlier)
+            async with factory.begin() as session:
+                assert await save_facts(session, facts)
+            async with factory() as session:
+                return await stored_facts(session, sqlfacts.parser_version())
+        finally:
+            await engine.dispose()
+
+    expected = dict(facts) | dict(earlier)
+    stored = asyncio.run(go())
+    assert len(stored) == len(expected) == 30
+    assert dict(stored) == expected

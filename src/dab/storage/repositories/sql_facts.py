@@ -12,12 +12,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.rules.sqlfacts import SqlFacts
-from dab.storage.bulk_upsert import MAX_PARAMETERS
 from dab.storage.graph_writer import chunked
 from dab.storage.records import SqlFactRecord
 
 F = SqlFactRecord
 DELETE_BATCH = 5_000
+INSERT_BATCH = 5_000
 
 
 async def stored_facts(session: AsyncSession, version: str) -> list[tuple[str, SqlFacts]]:
@@ -56,11 +56,11 @@ async def add_facts(session: AsyncSession, version: str, facts: Iterable[tuple[s
     # retires no cached read. Key order: two PostgreSQL savers lock rows in the same order.
     rows.sort(key=lambda row: str(row["digest"]))
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    per_statement = max(1, MAX_PARAMETERS[conn.dialect.name] // len(rows[0]))
-    for batch in chunked(rows, per_statement):
-        await conn.execute(
-            insert(F).values(batch).on_conflict_do_nothing(index_elements=["sqlglot_version", "digest"])
-        )
+    statement = insert(F).on_conflict_do_nothing(index_elements=["sqlglot_version", "digest"])
+    # One prepared statement over every row: compiling a multi-row VALUES of thousands of rows
+    # cost more CPU than the insert itself (10k facts: ~1.3 s, on the ingestion's tail).
+    for batch in chunked(rows, INSERT_BATCH):
+        await conn.execute(statement, batch)
 
 
 async def delete_facts(session: AsyncSession, version: str, digests: Sequence[str]) -> None:
