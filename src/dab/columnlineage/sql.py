@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from typing import NamedTuple
 
 import sqlglot
 from sqlglot import exp
@@ -37,14 +38,15 @@ Schema = Mapping[str, Mapping[str, str]]
 """Table key (``db.schema.name``, lower case) -> column name (lower case) -> data type."""
 
 
-@dataclass(frozen=True, slots=True)
-class ColumnRef:
+# Named tuples, not frozen dataclasses: every model makes ~50 of each, and a frozen dataclass's
+# __init__ and __hash__ run in Python (they were ~8% of a model's derivation, see
+# docs/PERFORMANCE.md); a tuple's are C. A ColumnRef sorts as (table, column).
+class ColumnRef(NamedTuple):
     table: str
     column: str
 
 
-@dataclass(frozen=True, slots=True)
-class DerivedEdge:
+class DerivedEdge(NamedTuple):
     source: ColumnRef
     target: str
     kind: Kind
@@ -353,15 +355,11 @@ def _walk(
         walker.miss("unknown_table", f"{key} is not in the catalog")
     first = _branches(root)[0].expression if _branches(root) else root.expression
     result.outputs = [s.alias_or_name.lower() for s in getattr(first, "selects", [])]
-    filters = sorted(walker.row_filters(scopes), key=_ref_order)  # sorted once, not per output
+    filters = sorted(walker.row_filters(scopes))  # sorted once, not per output
     edges = result.edges
     for output in result.outputs:
         values = walker.trace(root, output)
-        for ref in sorted(values, key=_ref_order):
+        for ref in sorted(values):  # by (table, column)
             kind, function = values[ref]
             edges.append(DerivedEdge(ref, output, kind, function))
         edges.extend(DerivedEdge(ref, output, Kind.FILTER) for ref in filters if ref not in values)
-
-
-def _ref_order(ref: ColumnRef) -> tuple[str, str]:
-    return ref.table, ref.column
