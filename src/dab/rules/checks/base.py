@@ -34,6 +34,9 @@ class CheckSpec:
     columns: Callable[[Column], bool] | None = None
     """For column checks: the columns ``fn`` can apply to (it returns ``None`` for the others), so
     the engine skips the rest without making them subjects: most columns hold no PII."""
+    pii_marked_only: bool = False
+    """``columns`` holds only for columns with a ``pii_type`` (``None`` is unmarked): the engine
+    tests it on those alone (~7 % of them) instead of on every column, per rule."""
 
 
 def param(rule: Rule, name: str, default: Any) -> Any:
