@@ -120,11 +120,9 @@ def _run_rule(
             applicable += 1
             if outcome:
                 failed += 1
-                urn, capsule = subject.urn, subject.capsule
-                violations.extend(
-                    _violation(rule, urn, capsule.urn, capsule.layer_value, key, message)
-                    for key, message in outcome
-                )
+                urn, capsule_urn = subject.urn, subject.capsule.urn
+                for key, message in outcome:  # the group's layer is each of its capsules' layer
+                    violations.append(_violation(rule, urn, capsule_urn, layer, key, message))
         if applicable:
             by_layer[layer] = by_layer.get(layer, Tally()).add(applicable, failed)
             total_applicable += applicable
