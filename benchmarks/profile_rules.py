@@ -2,7 +2,8 @@
 
 Ingests the synthetic project once into ``--workdir`` (kept between runs: only the first pays
 the ingestion), loads the graph as the API does, evaluates once to warm the SQL facts memo, then
-times each built-in rule alone (median of ``--repeat``, CPU seconds) and the whole evaluation.
+times the whole evaluation and each built-in rule's step inside it (medians of ``--repeat``, CPU
+seconds).
 ``--digest`` prints a SHA-256 of the whole result (violations with fingerprints and messages,
 tallies, scores), so two trees can be compared on the same database:
 
@@ -18,6 +19,7 @@ import cProfile
 import statistics
 import sys
 import time
+from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,7 @@ from bench_ingest import _ingest, _reset, artifacts_for
 from test_evaluation_golden import result_digest
 
 from dab.domain.graph import Graph
-from dab.rules import Rule, builtin_rules, evaluate
+from dab.rules import Rule, builtin_rules, engine, evaluate
 from dab.storage.db import create_engine, make_session_factory
 from dab.storage.graph_reader import load_graph
 
@@ -54,13 +56,27 @@ def _cpu(fn: Any) -> float:
 
 
 def per_rule(graph: Graph, rules: Sequence[Rule], repeat: int) -> list[tuple[float, str, int]]:
-    """(median CPU s, rule id, violations) of each rule evaluated alone."""
-    out = []
-    for rule in rules:
-        found = len(evaluate(graph, [rule]).violations)
-        times = [_cpu(lambda rule=rule: evaluate(graph, [rule])) for _ in range(repeat)]
-        out.append((statistics.median(times), rule.rule_id, found))
-    return sorted(out, reverse=True)
+    """(median CPU s, rule id, violations) of each rule inside whole warm evaluations: the
+    engine's per-rule step is timed in place, so an index the rules share is charged to the
+    first rule that asks for it, as in a real run."""
+    times: dict[str, list[float]] = defaultdict(list)
+    found: dict[str, int] = {}
+    run_rule = engine._run_rule
+
+    def timed(ctx: Any, rule: Rule, *args: Any) -> Any:
+        started = time.process_time()
+        result, violations = run_rule(ctx, rule, *args)
+        times[rule.rule_id].append(time.process_time() - started)
+        found[rule.rule_id] = len(violations)
+        return result, violations
+
+    engine._run_rule = timed  # type: ignore[assignment]
+    try:
+        for _ in range(repeat):
+            evaluate(graph, rules)
+    finally:
+        engine._run_rule = run_rule  # type: ignore[assignment]
+    return sorted(((statistics.median(t), r, found[r]) for r, t in times.items()), reverse=True)
 
 
 def main() -> None:
@@ -86,7 +102,7 @@ def main() -> None:
     if args.top == 0:
         return
     ranked = per_rule(graph, rules, args.repeat)
-    print(f"sum of rules alone: {sum(t for t, _, _ in ranked):.3f} s CPU")
+    print(f"sum of the rules' medians: {sum(t for t, _, _ in ranked):.3f} s CPU")
     print("| rule | CPU ms (median) | violations |")
     for seconds, rule_id, found in ranked[: args.top]:
         print(f"| `{rule_id}` | {seconds * 1000:.1f} | {found} |")
