@@ -76,6 +76,17 @@ class EvalContext:
             found = self._column_subjects[capsule.urn] = [Subject(capsule, c) for c in columns]
         return found
 
+    @cached_property
+    def pii_marked_columns(self) -> dict[str, list[Column]]:
+        """Capsule URN -> its columns with a ``pii_type`` (column order kept), for the checks
+        that apply to no other column (``CheckSpec.pii_marked_only``)."""
+        out: dict[str, list[Column]] = {}
+        for urn, columns in self.graph.columns_by_capsule.items():
+            marked = [c for c in columns if c.pii_type is not None]
+            if marked:
+                out[urn] = marked
+        return out
+
     def sql(self, capsule: Capsule) -> SqlFacts | None:
         if not capsule.compiled_sql:
             return None
@@ -147,30 +158,38 @@ class EvalContext:
         """Length of the longest unbroken chain of upstream models materialised as one of
         ``materializations`` ending right above ``urn`` (memoised; cycles count once)."""
         memo = self._chains.setdefault(materializations, {})
-        stack: list[tuple[str, bool]] = [(urn, False)]
-        on_path: set[str] = set()
+        found = memo.get(urn)
+        if found is not None:
+            return found
+        links = self._chain_links(urn, materializations)
+        if all(p in memo for p in links):  # the usual case: every parent was judged already
+            memo[urn] = found = max((1 + memo[p] for p in links), default=0)
+            return found
+        # Depth first: (node, None) is still to expand; (node, its links) waits for its links'
+        # lengths, so a node's links are found once, not again when it is finished.
+        on_path = {urn}
+        stack: list[tuple[str, list[str] | None]] = [(urn, links)]
+        stack.extend((p, None) for p in links if p not in memo and p not in on_path)
         while stack:
-            node, expanded = stack.pop()
+            node, waiting = stack.pop()
             if node in memo:
                 continue
-            links = self._chain_links(node, materializations)
-            if expanded:
+            if waiting is not None:
                 on_path.discard(node)
-                memo[node] = max((1 + memo.get(p, 0) for p in links), default=0)
+                memo[node] = max((1 + memo.get(p, 0) for p in waiting), default=0)
                 continue
+            waiting = self._chain_links(node, materializations)
             on_path.add(node)
-            stack.append((node, True))
-            stack.extend((p, False) for p in links if p not in memo and p not in on_path)
+            stack.append((node, waiting))
+            stack.extend((p, None) for p in waiting if p not in memo and p not in on_path)
         return memo[urn]
 
     def _chain_links(self, urn: str, materializations: frozenset[str]) -> list[str]:
-        caps = self.graph.capsules
+        # The memoised parents other rules ask for too (distinct, known capsules only).
         return [
-            p
-            for p in set(self.parents(urn))
-            if p in caps
-            and caps[p].capsule_type is CapsuleType.MODEL
-            and (caps[p].materialization or "") in materializations
+            p.urn
+            for p in self.parent_capsules(urn)
+            if p.capsule_type is CapsuleType.MODEL and (p.materialization or "") in materializations
         ]
 
 

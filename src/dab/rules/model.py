@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 RULE_DOCS = "docs/RULES.md"
 RuleScope = Literal["capsule", "column"]
@@ -72,9 +72,9 @@ class Rule:
         return f"{RULE_DOCS}#{self.rule_id}"
 
 
-@dataclass(frozen=True, slots=True)
-class Failure:
-    """What a check reports for one failing subject: a stable key and a specific message."""
+class Failure(NamedTuple):
+    """What a check reports for one failing subject: a stable key and a specific message.
+    (A tuple, like ``Violation``: tens of thousands are built per evaluation.)"""
 
     detail_key: str
     message: str
@@ -91,8 +91,11 @@ def fingerprint(rule_id: str, subject_urn: str, detail_key: str) -> str:
     return hashlib.sha256(payload).hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
-class Violation:
+class Violation(NamedTuple):
+    """One failing (rule, subject, detail). A named tuple, not a frozen dataclass: an evaluation
+    of 10k models builds ~45k of them, and a frozen dataclass's ``__init__`` (one
+    ``object.__setattr__`` per field) cost about 7x a tuple's, ~10 % of the whole evaluation."""
+
     rule_id: str
     severity: Severity
     category: str

@@ -34,6 +34,9 @@ class CheckSpec:
     columns: Callable[[Column], bool] | None = None
     """For column checks: the columns ``fn`` can apply to (it returns ``None`` for the others), so
     the engine skips the rest without making them subjects: most columns hold no PII."""
+    pii_marked_only: bool = False
+    """``columns`` holds only for columns with a ``pii_type`` (``None`` is unmarked): the engine
+    tests it on those alone (~7 % of them) instead of on every column, per rule."""
 
 
 def param(rule: Rule, name: str, default: Any) -> Any:
@@ -55,4 +58,5 @@ def fail(detail_key: str, message: str) -> list[Failure]:
 
 
 def label(capsule: Capsule) -> str:
-    return f"{capsule.capsule_type.value} '{capsule.name}'"
+    # A StrEnum formats as its value, without the slower ``.value`` property (~45k labels a run).
+    return f"{capsule.capsule_type} '{capsule.name}'"

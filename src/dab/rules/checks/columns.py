@@ -56,7 +56,11 @@ def source_table_documented(ctx: EvalContext, _rule: Rule, subject: Subject) -> 
 
 SPECS: dict[str, CheckSpec] = {
     "column_documented": CheckSpec(column_documented, ("column",)),
-    "pii_masked": CheckSpec(pii_masked, ("column",), columns=lambda c: bool(c.pii_type)),
-    "pii_typed": CheckSpec(pii_typed, ("column",), columns=lambda c: c.pii_type is not None),
+    "pii_masked": CheckSpec(
+        pii_masked, ("column",), columns=lambda c: bool(c.pii_type), pii_marked_only=True
+    ),
+    "pii_typed": CheckSpec(
+        pii_typed, ("column",), columns=lambda c: c.pii_type is not None, pii_marked_only=True
+    ),
     "source_table_documented": CheckSpec(source_table_documented),
 }
