@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from dab.storage.db import create_engine
-from dab.storage.sqlite_driver import OneHandoffConnection, statements_inline
+from dab.storage.sqlite_driver import OneHandoffConnection
 
 SCHEMA = (
     "CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, size REAL)",
@@ -93,25 +93,6 @@ class TestHandOffs:
             return list(calls)
 
         assert _run(url, body) == ["_run", "commit"]
-
-    def test_statements_inline_make_no_hand_off_and_answer_the_same(self, url: str) -> None:
-        async def body(engine: AsyncEngine) -> tuple[list[str], list[Any], list[Any], list[str]]:
-            query = text("SELECT id, name, size FROM item ORDER BY id")
-            async with engine.connect() as conn:
-                handed = (await conn.execute(query)).all()
-            calls = _count_handoffs(engine)
-            with statements_inline():
-                async with engine.connect() as conn:
-                    inline = (await conn.execute(query)).all()
-                    with pytest.raises(OperationalError, match="no such table: missing_table"):
-                        await conn.execute(text("SELECT * FROM missing_table"))
-            quiet = list(calls)
-            async with engine.connect() as conn:  # outside the block: handed off again
-                await conn.execute(query)
-            return quiet, list(handed), list(inline), list(calls)
-
-        quiet, handed, inline, after = _run(url, body)
-        assert quiet == [] and inline == handed and after == ["_run"]
 
     def test_the_driver_is_used_for_every_sqlite_engine(self, url: str) -> None:
         async def body(engine: AsyncEngine) -> type:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from contextlib import nullcontext
 from typing import Any, cast
 from urllib.parse import parse_qsl
 
@@ -33,7 +32,6 @@ from dab.api.cached import cached_json
 from dab.api.routes import capsules as capsule_routes
 from dab.services.catalog_capsules import get_capsule
 from dab.services.catalog_lineage import LineageDirection, capsule_lineage
-from dab.storage.sqlite_driver import statements_inline
 
 PREFIX = "/api/v1/capsules/"
 # Suffixes of the capsule routes declared before the detail route ``/{urn:path}``, in their
@@ -69,15 +67,12 @@ class HotReads:
         matched = self._match(scope)
         if matched is None or scope["app"].dependency_overrides or not scope_authorised(scope):
             return False
-        route, urn, produce, inline = matched
+        route, urn, produce = matched
         state = scope["app"].state
         scope.update(route=route, endpoint=route.endpoint, path_params={"urn": urn})
         try:
-            # Detail: two single-row indexed reads, cheaper than their thread hand-offs. Lineage's
-            # recursive walk can run for milliseconds: it stays in the connection's thread.
-            with statements_inline() if inline else nullcontext():
-                async with state.read_session_factory() as session:
-                    response = await cached_json(Request(scope, receive), lambda: produce(session))
+            async with state.read_session_factory() as session:
+                response = await cached_json(Request(scope, receive), lambda: produce(session))
         except Exception:  # the routed path gives this request its usual answer
             for key in ("route", "endpoint", "path_params"):
                 scope.pop(key, None)
@@ -86,7 +81,7 @@ class HotReads:
         await response(scope, receive, send)
         return True
 
-    def _match(self, scope: Scope) -> tuple[Any, str, Produce, bool] | None:
+    def _match(self, scope: Scope) -> tuple[Any, str, Produce] | None:
         rest: str = scope["path"][len(PREFIX) :]
         if "\n" in rest or rest.endswith(_OTHER_SUFFIXES):  # ``.`` stops at a newline
             return None
@@ -98,11 +93,9 @@ class HotReads:
         if rest.endswith(_LATER_SUFFIXES) or not rest:
             return None
         route = self._routes.get(capsule_routes.get_capsule)
-        return None if route is None else (route, rest, lambda session: get_capsule(session, rest), True)
+        return None if route is None else (route, rest, lambda session: get_capsule(session, rest))
 
-    def _lineage(
-        self, scope: Scope, urn: str, query: dict[str, str]
-    ) -> tuple[Any, str, Produce, bool] | None:
+    def _lineage(self, scope: Scope, urn: str, query: dict[str, str]) -> tuple[Any, str, Produce] | None:
         route = self._routes.get(capsule_routes.get_capsule_lineage)
         direction = cast(LineageDirection, query.get("direction", "both"))
         depth_text = query.get("depth", "3")
@@ -119,7 +112,7 @@ class HotReads:
                 max_depth=max_depth,
             )
 
-        return route, urn, produce, False
+        return route, urn, produce
 
 
 def _query(scope: Scope) -> dict[str, str] | None:

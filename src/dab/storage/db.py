@@ -71,8 +71,6 @@ def create_engine(
             max_overflow=10,
             pool_timeout=pool_timeout,
             module=sqlite_driver.dbapi(),  # one thread hand-off per statement
-            # Hot reads run their statements in the event loop's thread (statements_inline).
-            connect_args={"check_same_thread": False},
             **_JSON,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(int(statement_timeout * 1000)))

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar, cast
 
 import aiosqlite
@@ -33,27 +31,6 @@ from sqlalchemy.util.concurrency import await_
 # What a statement leaves behind once its sqlite3 cursor is closed.
 _Outcome = tuple[list[Any] | None, Any, int, int | None]
 T = TypeVar("T")
-
-# Set around a hot read (``statements_inline``): its statements run in the calling thread.
-_INLINE: ContextVar[bool] = ContextVar("dab_sqlite_inline", default=False)
-
-
-@contextmanager
-def statements_inline() -> Iterator[None]:
-    """Statements (not ``executemany``, not streams) made in this block run in the event loop's
-    own thread instead of a hand-off to the connection's thread. For short indexed reads only:
-    on a busy 2-core machine the two thread wake-ups of a hand-off cost a worker more time than
-    such a read, and WAL readers never wait for a writer's lock. The connection is the one the
-    request checked out, so nothing else runs on it meanwhile."""
-    token = _INLINE.set(True)
-    try:
-        yield
-    finally:
-        _INLINE.reset(token)
-
-
-async def _ready(value: T) -> T:
-    return value
 
 
 def in_connection_thread(connection: Any, function: Callable[..., T], *args: Any) -> Awaitable[T]:
@@ -126,13 +103,9 @@ class OneHandoffCursor(AsyncAdapt_aiosqlite_cursor):
         try:
             # ``_conn`` raises "no active connection" on a closed one, which the handler maps
             # like the stock adapter.
-            if function is _run and _INLINE.get():
-                # ``await_`` of a finished coroutine: SQLAlchemy's async bridge requires one await.
-                outcome: _Outcome = await_(_ready(_run(connection._conn, operation, parameters)))
-            else:
-                outcome = await_(
-                    in_connection_thread(connection, function, connection._conn, operation, parameters)
-                )
+            outcome: _Outcome = await_(
+                in_connection_thread(connection, function, connection._conn, operation, parameters)
+            )
         except Exception as error:
             self._adapt_connection._handle_exception(error)
         rows, self._description, self._rowcount, self._lastrowid = outcome
