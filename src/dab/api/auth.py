@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
+from starlette.types import Scope
 
 from dab.errors import DabError
 from dab.settings import Settings
@@ -71,3 +72,17 @@ async def require_api_key(request: Request, api_key: Annotated[str | None, Depen
         raise Unauthorized("missing X-API-Key header")
     if not key_matches(api_key, state.api_keys):
         raise Unauthorized("invalid API key")
+
+
+def scope_authorised(scope: Scope) -> bool:
+    """What ``require_api_key`` accepts, read from the raw ASGI scope (for the paths that answer
+    before routing): X-API-Key, else ``Authorization: Bearer``."""
+    state = scope["app"].state
+    if not state.settings.auth_enabled:
+        return True
+    found: dict[bytes, bytes] = {}
+    for name, value in scope["headers"]:
+        if name in (b"x-api-key", b"authorization"):
+            found.setdefault(name, value)  # the first of a repeated header, as Headers.get reads
+    supplied = found.get(b"x-api-key", b"").decode("latin-1") or bearer_key(found.get(b"authorization"))
+    return bool(supplied) and key_matches(str(supplied), state.api_keys)

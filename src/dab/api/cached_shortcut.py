@@ -20,7 +20,7 @@ from typing import Any
 from fastapi import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from dab.api.auth import bearer_key, key_matches
+from dab.api.auth import scope_authorised
 from dab.api.cached import JSON, SEEN, minute_of
 from dab.api.deps import get_clock
 
@@ -39,7 +39,7 @@ class CachedReadShortcut:
             return
         request = (scope["path"], scope.get("query_string", b""))
         known = self._seen.get(request)
-        if known is not None and _authorised(scope):
+        if known is not None and scope_authorised(scope):
             key, route, clocked = known
             body = await _hit(scope, f"{key}#{minute_of(await _now(scope))}" if clocked else key)
             if body is not None:
@@ -64,19 +64,6 @@ async def _now(scope: Scope) -> datetime:
     clock = app.dependency_overrides.get(get_clock, get_clock)
     now = clock()
     return await now if inspect.isawaitable(now) else now  # type: ignore[no-any-return]
-
-
-def _authorised(scope: Scope) -> bool:
-    """What ``require_api_key`` accepts: X-API-Key, else ``Authorization: Bearer``."""
-    state = scope["app"].state
-    if not state.settings.auth_enabled:
-        return True
-    found: dict[bytes, bytes] = {}
-    for name, value in scope["headers"]:
-        if name in (b"x-api-key", b"authorization"):
-            found.setdefault(name, value)  # the first of a repeated header, as Headers.get reads
-    supplied = found.get(b"x-api-key", b"").decode("latin-1") or bearer_key(found.get(b"authorization"))
-    return bool(supplied) and key_matches(str(supplied), state.api_keys)
 
 
 async def _hit(scope: Scope, key: str) -> bytes | None:

@@ -254,9 +254,8 @@ class CapsuleRepository:
     async def summaries(self, urns: Collection[str]) -> dict[str, dict[str, Any]]:
         """name, type, layer and owner of each URN that exists."""
         out: dict[str, dict[str, Any]] = {}
-        columns = (C.urn, C.name, C.capsule_type, C.layer, C.owner)
         for batch in chunked(sorted(urns)):
-            for row in (await run(self._session, select(*columns).where(C.urn.in_(batch)))).mappings():
+            for row in (await run(self._session, _SUMMARIES, {"urns": batch})).mappings():
                 out[row["urn"]] = dict(row)
         return out
 
@@ -298,3 +297,7 @@ def _related_statement() -> Any:
 
 _RELATED = _related_statement()
 _DETAIL = select(*DETAIL_COLUMNS).where(C.urn == bindparam("urn"))
+# Built once (an expanding IN list): constructing the select per call cost more than running it.
+_SUMMARIES = select(C.urn, C.name, C.capsule_type, C.layer, C.owner).where(
+    C.urn.in_(bindparam("urns", expanding=True))
+)

@@ -24,22 +24,13 @@ class LineageRepository:
     def __init__(self, session: AsyncSession, *, level: Literal["capsule", "column"] = "capsule") -> None:
         self._session = session
         self._level = level
-        if level == "capsule":
-            self._source: Any = CapsuleLineageRecord.source_urn
-            self._target: Any = CapsuleLineageRecord.target_urn
-            self._kind: Any = CapsuleLineageRecord.edge_type
-        else:
-            self._source = ColumnLineageRecord.source_urn
-            self._target = ColumnLineageRecord.target_urn
-            self._kind = ColumnLineageRecord.transformation
 
     async def neighbours(self, urns: Collection[str], direction: Direction) -> list[Edge]:
         """Edges entering (upstream) or leaving (downstream) any of ``urns``, in a stable order."""
-        anchor = self._target if direction == "upstream" else self._source
+        stmt = _neighbours_statement(self._level, direction)
         edges: list[Edge] = []
         for batch in chunked(sorted(urns)):
-            stmt = select(self._source, self._target, self._kind).where(anchor.in_(batch))
-            edges.extend((s, t, k) for s, t, k in (await run(self._session, stmt)).all())
+            edges.extend((s, t, k) for s, t, k in (await run(self._session, stmt, {"urns": batch})).all())
         edges.sort()
         return edges
 
@@ -66,6 +57,19 @@ _ENDS: dict[str, tuple[Any, Any]] = {
     "capsule": (CapsuleLineageRecord.source_urn, CapsuleLineageRecord.target_urn),
     "column": (ColumnLineageRecord.source_urn, ColumnLineageRecord.target_urn),
 }
+_KINDS: dict[str, Any] = {
+    "capsule": CapsuleLineageRecord.edge_type,
+    "column": ColumnLineageRecord.transformation,
+}
+
+
+@lru_cache(maxsize=4)
+def _neighbours_statement(level: str, direction: Direction) -> Any:
+    """Edges entering or leaving the ``urns`` list (an expanding parameter), built once per
+    shape: building the select per request cost more Python than running it."""
+    source, target = _ENDS[level]
+    anchor = target if direction == "upstream" else source
+    return select(source, target, _KINDS[level]).where(anchor.in_(bindparam("urns", expanding=True)))
 
 
 @lru_cache(maxsize=256)
