@@ -41,7 +41,7 @@ def _median(values: list[float]) -> str:
 async def bench(url: str | None, models: int, columns: int, repeat: int) -> None:
     db_url = url or f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
     await _reset(db_url)
-    ingest_seconds, _ = await _ingest(db_url, artifacts_for(models, columns))
+    ingest_seconds, _ = await _ingest(db_url, lambda: artifacts_for(models, columns))
     engine = create_engine(db_url)
     factory = make_session_factory(engine)
     rules = builtin_rules()

@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.domain.capsule import Capsule
+from dab.domain.gc_pause import gc_paused
 from dab.domain.graph import Graph
 from dab.domain.lineage import ColumnLineageEdge
 from dab.errors import Conflict
@@ -159,12 +160,14 @@ class _Subtrees:
     @classmethod
     def of(cls, graph: Graph) -> _Subtrees:
         out = cls()
-        for column in graph.columns.values():
-            out.columns[column.capsule_urn].append(Entry(column.urn, content_hash(column), column))
-        for test in graph.tests.values():
-            out.tests[test.capsule_urn].append(Entry(test.urn, content_hash(test), test))
-        for urn in graph.capsules:
-            out.digests[urn] = subtree_digest(out.columns.get(urn, ()), out.tests.get(urn, ()))
+        # Entries hold no cycles: young collections scanning the 250k new ones cost ~20%.
+        with gc_paused():
+            for column in graph.columns.values():
+                out.columns[column.capsule_urn].append(Entry(column.urn, content_hash(column), column))
+            for test in graph.tests.values():
+                out.tests[test.capsule_urn].append(Entry(test.urn, content_hash(test), test))
+            for urn in graph.capsules:
+                out.digests[urn] = subtree_digest(out.columns.get(urn, ()), out.tests.get(urn, ()))
         return out
 
 

@@ -199,6 +199,7 @@ def parse_artifacts(
                 docs.get("sources"),
                 project_name=project_name,
                 layer_rules=layer_rules,
+                consume=True,  # docs are this function's: the graph reuses their memory
             )
     except DabError:
         raise

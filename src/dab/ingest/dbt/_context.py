@@ -42,6 +42,8 @@ class Context:
     reused: set[str] = field(default_factory=set)
     """unique ids whose capsule came from ``reuse`` (tests naming only these can be reused too)"""
     reuse: ParseMemo | None = None
+    consume: bool = False
+    """the caller gave the decoded artifacts up: bodies are released once built (``parse_dbt``)"""
 
     def namespace(self, package: Any) -> str:
         name = str(package or self.root_package)

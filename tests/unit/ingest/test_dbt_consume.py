@@ -1,0 +1,87 @@
+"""parse_dbt(consume=True): the same graph as a parse that leaves its input alone, with the
+bodies of capsule nodes and catalog entries released (the ingestion's peak memory)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dab.domain.graph import Graph
+from dab.ingest.dbt import load_artifact, parse_dbt
+from dab.ingest.dbt._reuse import ParseMemo
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "dbt"
+VERSIONS = sorted(p.name for p in FIXTURES.iterdir() if (p / "manifest.json").is_file())
+KINDS = ("manifest", "catalog", "run_results", "sources")
+
+
+def _docs(version: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for kind in KINDS:
+        path = FIXTURES / version / f"{kind}.json"
+        out[kind] = load_artifact(path.read_bytes(), path.name) if path.is_file() else None
+    return out
+
+
+def _with_odd_entries(docs: dict[str, Any]) -> dict[str, Any]:
+    """A disabled model, a catalog entry without a node, a dependency on no capsule: the
+    warnings and skips that read the input after the capsules are built."""
+    nodes = docs["manifest"]["nodes"]
+    model = next(n for n in nodes.values() if n.get("resource_type") == "model")
+    disabled = {
+        **copy.deepcopy(model),
+        "unique_id": "model.x.off",
+        "name": "off",
+        "config": {"enabled": False},
+    }
+    nodes["model.x.off"] = disabled
+    model.setdefault("depends_on", {}).setdefault("nodes", []).append("model.x.nowhere")
+    if docs["catalog"] is not None:
+        docs["catalog"]["nodes"]["model.x.orphan"] = {"columns": {"a": {"name": "a", "type": "int"}}}
+    return docs
+
+
+def _parse(docs: dict[str, Any], **kwargs: Any) -> Graph:
+    return parse_dbt(docs["manifest"], docs["catalog"], docs["run_results"], docs["sources"], **kwargs)
+
+
+def _state(graph: Graph) -> tuple[Any, ...]:
+    by_capsule = {urn: [c.urn for c in columns] for urn, columns in graph.columns_by_capsule.items()}
+    return (graph.capsules, graph.columns, graph.edges, graph.tests, graph.project, graph.issues, by_capsule)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("odd", [False, True], ids=["as-is", "odd-entries"])
+def test_consuming_parse_builds_the_same_graph(version: str, odd: bool) -> None:
+    docs = _docs(version)
+    if odd:
+        docs = _with_odd_entries(docs)
+    expected = _state(_parse(copy.deepcopy(docs)))
+    assert _state(_parse(docs, consume=True)) == expected
+    if odd:
+        assert any("model.x.nowhere" in issue.message for issue in expected[5])
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_bodies_are_released_and_the_rest_kept(version: str) -> None:
+    docs = _docs(version)
+    graph = _parse(docs, consume=True)
+    nodes = docs["manifest"]["nodes"]
+    capsule_ids = {c.unique_id for c in graph.capsules.values()}
+    slim = {uid for uid, node in nodes.items() if set(node) == {"depends_on"}}
+    assert slim and slim <= capsule_ids
+    tests = [n for n in nodes.values() if n.get("resource_type") == "test"]
+    assert tests and all("name" in n for n in tests)  # test nodes are read whole, and kept
+    if docs["catalog"] is not None:
+        assert docs["catalog"]["nodes"] == {} and docs["catalog"]["sources"] == {}
+
+
+def test_a_kept_parse_never_consumes() -> None:
+    """The PR gate keeps node bodies to reuse capsules of unchanged nodes."""
+    docs = _docs(VERSIONS[-1])
+    expected = copy.deepcopy(docs)
+    _parse(docs, consume=True, keep=ParseMemo())
+    assert docs == expected
