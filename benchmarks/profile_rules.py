@@ -41,7 +41,7 @@ async def _graph(workdir: Path, models: int, columns: int) -> Graph:
     if not database.exists():
         workdir.mkdir(parents=True, exist_ok=True)
         await _reset(url)
-        await _ingest(url, artifacts_for(models, columns))
+        await _ingest(url, lambda: artifacts_for(models, columns))
     engine = create_engine(url)
     async with make_session_factory(engine).begin() as session:
         graph = await load_graph(session, column_edges=False, for_rules=True)
