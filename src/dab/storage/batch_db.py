@@ -21,12 +21,15 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import aiosqlite
+from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+from sqlalchemy.util.concurrency import await_
 
 from dab.storage.generation import note_write
 from dab.storage.sqlite_driver import in_connection_thread
+from dab.storage.sqlite_pragmas import Tuning, pragmas_set, read_pragmas, set_pragmas
 
 T = TypeVar("T")
 Params = Mapping[str, Any]
@@ -166,15 +169,30 @@ async def in_driver_thread(session: AsyncSession) -> bool:
     return (await _aiosqlite_of(session))[1] is not None
 
 
-async def run_batch(session: AsyncSession, work: Callable[[BatchDb], T]) -> T:
+async def run_batch(
+    session: AsyncSession, work: Callable[[BatchDb], T], *, sqlite_tuning: Tuning | None = None
+) -> T:
     """``work(db)`` in the session's transaction: in one hand-off to aiosqlite's thread when
     the session is on aiosqlite (its ``_execute``, the queue every aiosqlite call goes through),
     else on the event loop through ``run_sync``, each statement awaited as usual. ``work`` must
-    only use the database through ``db``."""
+    only use the database through ``db``. ``sqlite_tuning``: connection settings on SQLite,
+    each put back when its scope ends (``sqlite_pragmas``)."""
     sync, driver = await _aiosqlite_of(session)
     if driver is not None:
         db = SqliteThreadDb(driver._conn, sync.dialect)
-        result = await in_connection_thread(driver, work, db)
+        tuning = sqlite_tuning or Tuning()
+        restore = _restore_at_transaction_end(session, driver) if tuning.transaction else None
+
+        def in_thread(db: SqliteThreadDb) -> T:
+            if restore is not None:
+                # The first setting in this transaction is the one to put back.
+                saved = read_pragmas(db.raw, tuning.transaction)
+                restore.update({k: v for k, v in saved.items() if k not in restore})
+                set_pragmas(db.raw, tuning.transaction)
+            with pragmas_set(db.raw, tuning.batch):
+                return work(db)
+
+        result = await in_connection_thread(driver, in_thread, db)
         if db.wrote:
             note_write(sync)
         return result
@@ -183,3 +201,32 @@ async def run_batch(session: AsyncSession, work: Callable[[BatchDb], T]) -> T:
         return work(ConnectionDb(sync_session.connection()))
 
     return await session.run_sync(bridged)
+
+
+_RESTORE = "dab_sqlite_pragmas_to_restore"
+_LISTENING = "dab_sqlite_pragmas_listening"
+
+
+def _restore_at_transaction_end(session: AsyncSession, driver: aiosqlite.Connection) -> dict[str, int]:
+    """The settings to put back once the session's transaction commits or rolls back (the
+    connection's thread fills them in). Listeners stay on the session (removing one while its
+    event is dispatched is not allowed) and do nothing when no setting is pending."""
+    sync_session = session.sync_session
+    info = sync_session.info
+    # Per driver connection: a later transaction of the same session may hold another one.
+    pending: dict[str, int] = info.setdefault(_RESTORE, {}).setdefault(driver, {})
+    listening: set[aiosqlite.Connection] = info.setdefault(_LISTENING, set())
+    if driver in listening:
+        return pending
+
+    def restore(_session: Session) -> None:
+        values = info.get(_RESTORE, {}).pop(driver, None)
+        if values:
+            # In the greenlet of the commit or rollback, so the connection's thread can be
+            # awaited here, before the session hands the connection back to the pool.
+            await_(in_connection_thread(driver, set_pragmas, driver._conn, values))
+
+    listening.add(driver)
+    event.listen(sync_session, "after_commit", restore)
+    event.listen(sync_session, "after_rollback", restore)
+    return pending
