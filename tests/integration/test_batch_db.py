@@ -140,8 +140,9 @@ def _tuned_then_after(url: str, *, fail: bool) -> list[tuple[int, dict[str, int]
     seen: list[tuple[int, dict[str, int]]] = []
 
     def tuned(db: BatchDb) -> None:
-        upsert_rows(db, E, [{"event_key": "k", "received_at": WHEN}], ["event_key"])
-        seen.append(_settings(db))
+        with db.tuned():
+            upsert_rows(db, E, [{"event_key": "k", "received_at": WHEN}], ["event_key"])
+            seen.append(_settings(db))
 
     async def go() -> None:
         engine = create_engine(url)
@@ -180,8 +181,9 @@ class TestSqliteTuning:
 
     def test_a_failing_batch_puts_everything_back(self, clean_database: str) -> None:
         def work(db: BatchDb) -> None:
-            upsert_rows(db, E, [{"event_key": "k", "received_at": WHEN}], ["event_key"])
-            raise RuntimeError("fault inside the tuned batch")
+            with db.tuned():
+                upsert_rows(db, E, [{"event_key": "k", "received_at": WHEN}], ["event_key"])
+                raise RuntimeError("fault inside the tuned batch")
 
         async def go() -> tuple[dict[str, int], dict[str, int]]:
             engine = create_engine(clean_database)

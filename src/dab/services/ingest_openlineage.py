@@ -107,7 +107,8 @@ def _apply(
     with gc_paused():
         projects, fresh, out = _fresh_events(db, checked)
         if fresh:  # collected after the look-up, so that re-sent events cost no collection
-            out.update(_write_fresh(db, collector(list(fresh.values())), fresh, projects, namespaces))
+            with db.tuned():  # for the writes only: a re-sent batch would pay for nothing
+                out.update(_write_fresh(db, collector(list(fresh.values())), fresh, projects, namespaces))
     return out
 
 

@@ -16,7 +16,8 @@ compiled once per process and its expanding parameter spliced in as ``?, ?, ...`
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -49,6 +50,9 @@ class BatchDb(Protocol):
     def driver_sql(self, sql: str, params: tuple[Any, ...]) -> None:
         """A statement already in the driver's paramstyle, with converted values."""
 
+    def tuned(self) -> AbstractContextManager[None]:
+        """The connection settings ``run_batch`` was given, around a large write (SQLite only)."""
+
 
 class ConnectionDb:
     """``BatchDb`` over a synchronous SQLAlchemy connection (inside ``AsyncSession.run_sync``)."""
@@ -67,6 +71,9 @@ class ConnectionDb:
         # A plain string escapes the write watch (``generation``), which sees constructs only.
         note_write(self.conn)
         self.conn.exec_driver_sql(sql, params)
+
+    def tuned(self) -> AbstractContextManager[None]:
+        return nullcontext()
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,10 +117,30 @@ def _compile(stmt: Any, dialect: Dialect) -> _Compiled:
 class SqliteThreadDb:
     """``BatchDb`` over the ``sqlite3`` connection itself; only used in its own thread."""
 
-    def __init__(self, raw: sqlite3.Connection, dialect: Dialect) -> None:
+    def __init__(
+        self,
+        raw: sqlite3.Connection,
+        dialect: Dialect,
+        tuning: Tuning | None = None,
+        pending: dict[str, int] | None = None,
+    ) -> None:
         self.raw = raw
         self.dialect = dialect
         self.wrote = False
+        self._tuning = tuning or Tuning()
+        self._pending = pending
+        """Where transaction-scoped settings record their old values (``run_batch`` restores them)."""
+
+    @contextmanager
+    def tuned(self) -> Iterator[None]:
+        transaction = self._tuning.transaction
+        if transaction and self._pending is not None:
+            # The first value seen in this transaction is the one to put back.
+            for name, value in read_pragmas(self.raw, transaction).items():
+                self._pending.setdefault(name, value)
+            set_pragmas(self.raw, transaction)
+        with pragmas_set(self.raw, self._tuning.batch):
+            yield
 
     def _bound(self, compiled: _Compiled, params: Params) -> tuple[str, list[Any]]:
         sql = compiled.sql
@@ -175,24 +202,14 @@ async def run_batch(
     """``work(db)`` in the session's transaction: in one hand-off to aiosqlite's thread when
     the session is on aiosqlite (its ``_execute``, the queue every aiosqlite call goes through),
     else on the event loop through ``run_sync``, each statement awaited as usual. ``work`` must
-    only use the database through ``db``. ``sqlite_tuning``: connection settings on SQLite,
-    each put back when its scope ends (``sqlite_pragmas``)."""
+    only use the database through ``db``. ``sqlite_tuning``: the connection settings that
+    ``db.tuned()`` applies on SQLite, each put back when its scope ends (``sqlite_pragmas``)."""
     sync, driver = await _aiosqlite_of(session)
     if driver is not None:
-        db = SqliteThreadDb(driver._conn, sync.dialect)
         tuning = sqlite_tuning or Tuning()
-        restore = _restore_at_transaction_end(session, driver) if tuning.transaction else None
-
-        def in_thread(db: SqliteThreadDb) -> T:
-            if restore is not None:
-                # The first setting in this transaction is the one to put back.
-                saved = read_pragmas(db.raw, tuning.transaction)
-                restore.update({k: v for k, v in saved.items() if k not in restore})
-                set_pragmas(db.raw, tuning.transaction)
-            with pragmas_set(db.raw, tuning.batch):
-                return work(db)
-
-        result = await in_connection_thread(driver, in_thread, db)
+        pending = _restore_at_transaction_end(session, driver) if tuning.transaction else None
+        db = SqliteThreadDb(driver._conn, sync.dialect, tuning, pending)
+        result = await in_connection_thread(driver, work, db)
         if db.wrote:
             note_write(sync)
         return result
