@@ -114,7 +114,8 @@ def main() -> None:
                 print(
                     f"{engine} {label}: {len(load)} events in {len(latencies)} batches of {args.batch}: "
                     f"{len(load) / total:,.0f} events/s (target 2,000), batch median {median_ms:.1f} ms, "
-                    f"p95 {_p95(latencies) * 1000:.1f} ms, server CPU {cpu_ms:.3f} ms/event, applied {applied}"
+                    f"p95 {_p95(latencies) * 1000:.1f} ms, server CPU {cpu_ms:.3f} ms/event, "
+                    f"applied {applied}"
                 )
 
 
