@@ -8,6 +8,7 @@ the column types' converters, list parameters expand, and what they write retire
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -16,11 +17,12 @@ import pytest
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dab.storage.batch_db import BatchDb, ConnectionDb, in_driver_thread, run_batch
+from dab.storage.batch_db import BatchDb, ConnectionDb, SqliteThreadDb, in_driver_thread, run_batch
 from dab.storage.bulk_upsert import upsert_rows
 from dab.storage.db import create_engine, make_session_factory
 from dab.storage.generation import read_generation
 from dab.storage.records import LineageEventRecord
+from dab.storage.sqlite_pragmas import Tuning, read_pragmas
 
 T = TypeVar("T")
 E = LineageEventRecord
@@ -119,3 +121,84 @@ class TestCacheGeneration:
         after = _in_session(clean_database, token)
         assert after is not None
         assert after != before
+
+
+TUNING = Tuning(batch={"cache_size": -4_321, "temp_store": 2}, transaction={"wal_autocheckpoint": 4_321})
+NAMES = ("cache_size", "temp_store", "wal_autocheckpoint")
+
+
+def _settings(db: BatchDb) -> tuple[int, dict[str, int]]:
+    raw = db.raw if isinstance(db, SqliteThreadDb) else None
+    if raw is None:
+        pytest.skip("connection settings are SQLite's")
+    return id(raw), read_pragmas(raw, NAMES)
+
+
+def _tuned_then_after(url: str, *, fail: bool) -> list[tuple[int, dict[str, int]]]:
+    """Settings seen inside a tuned batch, by a later batch of the same transaction, and by the
+    next transaction on the same (only) pooled connection; ``fail`` rolls the first back."""
+    seen: list[tuple[int, dict[str, int]]] = []
+
+    def tuned(db: BatchDb) -> None:
+        with db.tuned():
+            upsert_rows(db, E, [{"event_key": "k", "received_at": WHEN}], ["event_key"])
+            seen.append(_settings(db))
+
+    async def go() -> None:
+        engine = create_engine(url)
+        factory = make_session_factory(engine)
+        try:
+            with contextlib.suppress(RuntimeError):
+                async with factory.begin() as session:
+                    await run_batch(session, tuned, sqlite_tuning=TUNING)
+                    seen.append(await run_batch(session, _settings))
+                    if fail:
+                        raise RuntimeError("the request failed after the batch")
+            async with factory.begin() as session:
+                seen.append(await run_batch(session, _settings))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(go())
+    return seen
+
+
+class TestSqliteTuning:
+    @pytest.mark.parametrize("fail", [False, True], ids=["committed", "rolled-back"])
+    def test_settings_hold_for_their_scope_and_are_put_back(self, clean_database: str, fail: bool) -> None:
+        (conn, inside), (same, after_batch), (again, next_transaction) = _tuned_then_after(
+            clean_database, fail=fail
+        )
+        assert conn == same == again  # one connection throughout, handed back by the pool
+        defaults = next_transaction
+        assert defaults["cache_size"] != -4_321
+        assert defaults["wal_autocheckpoint"] != 4_321
+        assert inside == {"cache_size": -4_321, "temp_store": 2, "wal_autocheckpoint": 4_321}
+        # The batch's own settings end with its hand-off; the checkpoint threshold with the
+        # transaction (it acts at the commit).
+        assert after_batch == {**defaults, "wal_autocheckpoint": 4_321}
+        assert set(_stored(clean_database)) == (set() if fail else {"k"})
+
+    def test_a_failing_batch_puts_everything_back(self, clean_database: str) -> None:
+        def work(db: BatchDb) -> None:
+            with db.tuned():
+                upsert_rows(db, E, [{"event_key": "k", "received_at": WHEN}], ["event_key"])
+                raise RuntimeError("fault inside the tuned batch")
+
+        async def go() -> tuple[dict[str, int], dict[str, int]]:
+            engine = create_engine(clean_database)
+            factory = make_session_factory(engine)
+            try:
+                async with factory.begin() as session:
+                    before = await run_batch(session, _settings)
+                with pytest.raises(RuntimeError, match="fault inside"):
+                    async with factory.begin() as session:
+                        await run_batch(session, work, sqlite_tuning=TUNING)
+                async with factory.begin() as session:
+                    return before[1], (await run_batch(session, _settings))[1]
+            finally:
+                await engine.dispose()
+
+        before, after = asyncio.run(go())
+        assert after == before
+        assert _stored(clean_database) == {}

@@ -25,6 +25,7 @@ from dab.storage import lineage_writer as w
 from dab.storage.batch_db import BatchDb, in_driver_thread, run_batch
 from dab.storage.mappers import column_row
 from dab.storage.records import utcnow
+from dab.storage.sqlite_pragmas import BATCH_WRITE
 
 PROJECT = "openlineage"
 """The project OpenLineage nodes and edges are written under (``capsule.project``)."""
@@ -69,7 +70,9 @@ async def apply_events(
     wanted = namespaces or {}
     if await in_driver_thread(session):
         # SQLite: look-up, collection and writes in one hand-off to the connection's thread.
-        return await run_batch(session, lambda db: _apply(db, checked, wanted, collect))
+        return await run_batch(
+            session, lambda db: _apply(db, checked, wanted, collect), sqlite_tuning=BATCH_WRITE
+        )
     # Elsewhere the statements run on the event loop: collecting (pure CPU) goes to a worker
     # thread between the look-up and the writes.
     projects, fresh, out = await run_batch(session, lambda db: _fresh_events(db, checked))
@@ -104,7 +107,8 @@ def _apply(
     with gc_paused():
         projects, fresh, out = _fresh_events(db, checked)
         if fresh:  # collected after the look-up, so that re-sent events cost no collection
-            out.update(_write_fresh(db, collector(list(fresh.values())), fresh, projects, namespaces))
+            with db.tuned():  # for the writes only: a re-sent batch would pay for nothing
+                out.update(_write_fresh(db, collector(list(fresh.values())), fresh, projects, namespaces))
     return out
 
 

@@ -16,17 +16,21 @@ compiled once per process and its expanding parameter spliced in as ``?, ?, ...`
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import aiosqlite
+from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+from sqlalchemy.util.concurrency import await_
 
 from dab.storage.generation import note_write
 from dab.storage.sqlite_driver import in_connection_thread
+from dab.storage.sqlite_pragmas import Tuning, pragmas_set, read_pragmas, set_pragmas
 
 T = TypeVar("T")
 Params = Mapping[str, Any]
@@ -46,6 +50,9 @@ class BatchDb(Protocol):
     def driver_sql(self, sql: str, params: tuple[Any, ...]) -> None:
         """A statement already in the driver's paramstyle, with converted values."""
 
+    def tuned(self) -> AbstractContextManager[None]:
+        """The connection settings ``run_batch`` was given, around a large write (SQLite only)."""
+
 
 class ConnectionDb:
     """``BatchDb`` over a synchronous SQLAlchemy connection (inside ``AsyncSession.run_sync``)."""
@@ -64,6 +71,9 @@ class ConnectionDb:
         # A plain string escapes the write watch (``generation``), which sees constructs only.
         note_write(self.conn)
         self.conn.exec_driver_sql(sql, params)
+
+    def tuned(self) -> AbstractContextManager[None]:
+        return nullcontext()
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +117,30 @@ def _compile(stmt: Any, dialect: Dialect) -> _Compiled:
 class SqliteThreadDb:
     """``BatchDb`` over the ``sqlite3`` connection itself; only used in its own thread."""
 
-    def __init__(self, raw: sqlite3.Connection, dialect: Dialect) -> None:
+    def __init__(
+        self,
+        raw: sqlite3.Connection,
+        dialect: Dialect,
+        tuning: Tuning | None = None,
+        pending: dict[str, int] | None = None,
+    ) -> None:
         self.raw = raw
         self.dialect = dialect
         self.wrote = False
+        self._tuning = tuning or Tuning()
+        self._pending = pending
+        """Where transaction-scoped settings record their old values (``run_batch`` restores them)."""
+
+    @contextmanager
+    def tuned(self) -> Iterator[None]:
+        transaction = self._tuning.transaction
+        if transaction and self._pending is not None:
+            # The first value seen in this transaction is the one to put back.
+            for name, value in read_pragmas(self.raw, transaction).items():
+                self._pending.setdefault(name, value)
+            set_pragmas(self.raw, transaction)
+        with pragmas_set(self.raw, self._tuning.batch):
+            yield
 
     def _bound(self, compiled: _Compiled, params: Params) -> tuple[str, list[Any]]:
         sql = compiled.sql
@@ -166,14 +196,19 @@ async def in_driver_thread(session: AsyncSession) -> bool:
     return (await _aiosqlite_of(session))[1] is not None
 
 
-async def run_batch(session: AsyncSession, work: Callable[[BatchDb], T]) -> T:
+async def run_batch(
+    session: AsyncSession, work: Callable[[BatchDb], T], *, sqlite_tuning: Tuning | None = None
+) -> T:
     """``work(db)`` in the session's transaction: in one hand-off to aiosqlite's thread when
     the session is on aiosqlite (its ``_execute``, the queue every aiosqlite call goes through),
     else on the event loop through ``run_sync``, each statement awaited as usual. ``work`` must
-    only use the database through ``db``."""
+    only use the database through ``db``. ``sqlite_tuning``: the connection settings that
+    ``db.tuned()`` applies on SQLite, each put back when its scope ends (``sqlite_pragmas``)."""
     sync, driver = await _aiosqlite_of(session)
     if driver is not None:
-        db = SqliteThreadDb(driver._conn, sync.dialect)
+        tuning = sqlite_tuning or Tuning()
+        pending = _restore_at_transaction_end(session, driver) if tuning.transaction else None
+        db = SqliteThreadDb(driver._conn, sync.dialect, tuning, pending)
         result = await in_connection_thread(driver, work, db)
         if db.wrote:
             note_write(sync)
@@ -183,3 +218,32 @@ async def run_batch(session: AsyncSession, work: Callable[[BatchDb], T]) -> T:
         return work(ConnectionDb(sync_session.connection()))
 
     return await session.run_sync(bridged)
+
+
+_RESTORE = "dab_sqlite_pragmas_to_restore"
+_LISTENING = "dab_sqlite_pragmas_listening"
+
+
+def _restore_at_transaction_end(session: AsyncSession, driver: aiosqlite.Connection) -> dict[str, int]:
+    """The settings to put back once the session's transaction commits or rolls back (the
+    connection's thread fills them in). Listeners stay on the session (removing one while its
+    event is dispatched is not allowed) and do nothing when no setting is pending."""
+    sync_session = session.sync_session
+    info = sync_session.info
+    # Per driver connection: a later transaction of the same session may hold another one.
+    pending: dict[str, int] = info.setdefault(_RESTORE, {}).setdefault(driver, {})
+    listening: set[aiosqlite.Connection] = info.setdefault(_LISTENING, set())
+    if driver in listening:
+        return pending
+
+    def restore(_session: Session) -> None:
+        values = info.get(_RESTORE, {}).pop(driver, None)
+        if values:
+            # In the greenlet of the commit or rollback, so the connection's thread can be
+            # awaited here, before the session hands the connection back to the pool.
+            await_(in_connection_thread(driver, set_pragmas, driver._conn, values))
+
+    listening.add(driver)
+    event.listen(sync_session, "after_commit", restore)
+    event.listen(sync_session, "after_rollback", restore)
+    return pending
