@@ -7,6 +7,7 @@ Runs against a PRIVATE PostgreSQL (own data directory and port), never the share
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import glob
 import os
 import pwd
@@ -97,7 +98,9 @@ def private_pg() -> Iterator[PrivatePostgres]:
         yield server
     finally:
         for pid in server.pids() if (server.data / "postmaster.pid").exists() else []:
-            os.kill(pid, signal.SIGCONT)
+            # a backend (or the postmaster itself) may exit between the listing and the signal
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
         subprocess.run(
             [str(bin_dir / "pg_ctl"), "-D", str(server.data), "-m", "immediate", "stop"],
             capture_output=True,
