@@ -144,10 +144,12 @@ ANALYZE_AFTER = 5_000
 
 
 async def _analyze(conn: Any, table: Any) -> None:
-    """Fresh planner statistics for a table this transaction filled (visible to it alone until
-    the commit; rolled back with it). Without them the planner still saw the table as empty and
-    joined it by nested loops over full scans: the dbt tag links' orphan check was quadratic,
-    and a 100k-model first ingestion hit the statement timeout on it."""
+    """Fresh planner statistics for a table this transaction filled (its ``pg_statistic`` rows
+    are visible to it alone until the commit and roll back with it; the row-count estimate in
+    ``pg_class`` is updated in place and stays, which is harmless). Without them the planner
+    still saw the table as empty and joined it by nested loops over full scans: the dbt tag
+    links' orphan check was quadratic, and a 100k-model first ingestion hit the statement
+    timeout on it."""
     await conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.format_table(table)}")
 
 
