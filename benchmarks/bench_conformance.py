@@ -39,7 +39,11 @@ def _median(values: list[float]) -> str:
 
 
 async def bench(url: str | None, models: int, columns: int, repeat: int) -> None:
-    db_url = url or f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
+    with tempfile.TemporaryDirectory() as folder:  # the 10k database is ~350 MB
+        await _bench(url or f"sqlite+aiosqlite:///{folder}/bench.sqlite3", models, columns, repeat)
+
+
+async def _bench(db_url: str, models: int, columns: int, repeat: int) -> None:
     await _reset(db_url)
     ingest_seconds, _ = await _ingest(db_url, lambda: artifacts_for(models, columns))
     engine = create_engine(db_url)
