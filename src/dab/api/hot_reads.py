@@ -18,9 +18,10 @@ request again changes nothing).
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any, cast, get_args
 from urllib.parse import parse_qsl
 
 from fastapi import Request
@@ -39,7 +40,9 @@ PREFIX = "/api/v1/capsules/"
 _LINEAGE = "/lineage"
 _OTHER_SUFFIXES = ("/columns",)
 _LATER_SUFFIXES = ("/impact", "/violations")
-_DIRECTIONS = frozenset({"upstream", "downstream", "both"})
+_DIRECTIONS = frozenset(get_args(LineageDirection))
+# The route's own default, so the two paths cannot drift apart.
+_DEFAULT_DEPTH = str(inspect.signature(capsule_routes.get_capsule_lineage).parameters["depth"].default)
 _DEPTH = re.compile(r"[1-9][0-9]{0,8}")
 
 Produce = Callable[[AsyncSession], Awaitable[Any]]
@@ -98,7 +101,7 @@ class HotReads:
     def _lineage(self, scope: Scope, urn: str, query: dict[str, str]) -> tuple[Any, str, Produce] | None:
         route = self._routes.get(capsule_routes.get_capsule_lineage)
         direction = cast(LineageDirection, query.get("direction", "both"))
-        depth_text = query.get("depth", "3")
+        depth_text = query.get("depth", _DEFAULT_DEPTH)
         if route is None or not urn or direction not in _DIRECTIONS or not _DEPTH.fullmatch(depth_text):
             return None
         depth, max_depth = int(depth_text), scope["app"].state.settings.dab_lineage_max_depth
