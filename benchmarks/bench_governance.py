@@ -119,6 +119,11 @@ def main() -> None:
         metavar="DIR",
         help="reuse (or leave) the ingested database here, as bench_api.py --keep",
     )
+    parser.add_argument(
+        "--tags-only",
+        action="store_true",
+        help="only the tag rows (no products, no SLO rows, no second server)",
+    )
     args = parser.parse_args()
     rng = random.Random(3)
     run = os.urandom(3).hex()  # product and tag names of this run: a kept database has earlier ones
@@ -137,10 +142,11 @@ def main() -> None:
                 print(f"{engine}: ingested {args.models} models x {args.columns} columns in {seconds:.1f}s")
             with httpx.Client(base_url=base, headers={"X-API-Key": KEY}, timeout=60) as client:
                 urns = _urns(client)
-                products = make_products(client, urns, args.products, rng, run)
+                products = [] if args.tags_only else make_products(client, urns, args.products, rng, run)
                 slo_paths = [f"/api/v1/products/{p}/slo-status" for p in products]
-                results["slo, single client, uncached"] = _percentiles(timed(client, "GET", slo_paths))
-                results["slo, single client, cached"] = _percentiles(timed(client, "GET", slo_paths))
+                if slo_paths:
+                    results["slo, single client, uncached"] = _percentiles(timed(client, "GET", slo_paths))
+                    results["slo, single client, cached"] = _percentiles(timed(client, "GET", slo_paths))
                 tags = [
                     client.post("/api/v1/tags", json={"name": f"t{run}-{n}"}).json()["id"] for n in range(50)
                 ]
@@ -149,12 +155,17 @@ def main() -> None:
                     timed(client, "POST", single, json={"added_by": "bench"})
                 )
                 timed(client, "GET", slo_paths)  # the tag writes above retired the cached answers
-            rps = {"slo, cached": wrk(base, "GET", slo_paths, args.wrk_seconds, workdir, "slo")}
+            rps = {}
+            if slo_paths:
+                rps["slo, cached"] = wrk(base, "GET", slo_paths, args.wrk_seconds, workdir, "slo")
             pairs = [f"/api/v1/tags/capsules/{quote(u, safe='')}/{t}" for t in tags[1:] for u in urns]
             rng.shuffle(pairs)
             rps["tag apply (new links)"] = wrk(base, "POST", pairs, args.wrk_seconds, workdir, "tag")
-        with server(url, workdir, cache=False) as base:
-            rps["slo, cache disabled"] = wrk(base, "GET", slo_paths, args.wrk_seconds, workdir, "slo_nocache")
+        if slo_paths:
+            with server(url, workdir, cache=False) as base:
+                rps["slo, cache disabled"] = wrk(
+                    base, "GET", slo_paths, args.wrk_seconds, workdir, "slo_nocache"
+                )
     print(f"\n## {engine}: single client (ms)\n| request | p50 | p95 |\n|---|---|---|")
     for name, (p50, p95) in results.items():
         print(f"| {name} | {p50:.2f} | {p95:.2f} |")

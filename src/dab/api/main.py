@@ -21,6 +21,7 @@ from dab.api.auth import require_api_key, resolve_api_keys
 from dab.api.cached_shortcut import CachedReadShortcut
 from dab.api.console import mount_console
 from dab.api.deps import check_page_limit
+from dab.api.group_commit import GroupCommit
 from dab.api.guards import RequestGuard
 from dab.api.hot_reads import HotReads
 from dab.api.middleware import API_PREFIX, RequestContextMiddleware
@@ -34,6 +35,7 @@ from dab.platform.logging import configure_logging, get_logger
 from dab.platform.metrics import instrument_engine
 from dab.services.cache_admin import database_generation
 from dab.services.column_lineage import LineageOptions
+from dab.services.governance_tag_links import apply_tags
 from dab.services.ingest_offload import ingestion_child, request_child
 from dab.services.layer_config import load_layer_rules
 from dab.services.startup import interrupt_own_jobs, keep_recovering, recover_interrupted_jobs
@@ -63,6 +65,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         database=database_generation(app.state.session_factory, settings.cache_generation_file),
         prefix=settings.cache_key_prefix,
     )
+    app.state.tag_links = GroupCommit(app.state.session_factory, apply_tags, on_commit=app.state.cache.bump)
     app.state.layer_rules = load_layer_rules(settings.dab_layer_rules_file)
     app.state.lineage_options = LineageOptions(
         tuple(settings.dab_pii_masking_functions),
@@ -99,6 +102,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         # A pass in progress finishes (bounded by the statement timeout); cancel only beyond that.
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
             await asyncio.wait_for(recovery, settings.dab_db_statement_timeout_seconds + 5)
+        await app.state.tag_links.close()
         await _interrupt_own_jobs(app)
         await app.state.cache.close()
         await engine.dispose()

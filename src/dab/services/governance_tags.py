@@ -7,10 +7,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.domain.urns import tag_urn
-from dab.errors import Conflict, NotFound
+from dab.errors import Conflict, DabError, NotFound
 from dab.services.catalog_capsules import page
 from dab.services.governance_inputs import TagApply, TagCreate, TagUpdate, not_null
 from dab.services.governance_refs import subject_urn
+from dab.services.governance_tag_links import TagLink, apply_tags
 from dab.storage.records import new_uuid
 from dab.storage.repositories.tags import TagRepository
 
@@ -88,21 +89,10 @@ async def apply_tag(
     session: AsyncSession, kind: str, subject_ref: str, tag_ref: str, body: TagApply
 ) -> tuple[dict[str, Any], bool]:
     """TAGGED_WITH from a capsule or column; True when the link is new."""
-    repo = TagRepository(session)
-    tag = await require_tag(repo, tag_ref, light=True)
-    urn = await subject_urn(session, kind, subject_ref)
-    created = await repo.add_link(kind, urn, tag["id"], added_by=body.added_by)
-    link = await repo.link(kind, urn, tag["id"])
-    assert link is not None
-    out = {
-        f"{kind}_urn": urn,
-        "tag_id": tag["id"],
-        "tag_urn": tag["urn"],
-        "origin": link["origin"],
-        "added_by": link["added_by"],
-        "added_at": link["added_at"],
-    }
-    return out, created
+    (outcome,) = await apply_tags(session, [TagLink(kind, subject_ref, tag_ref, body.added_by)])
+    if isinstance(outcome, DabError):
+        raise outcome
+    return outcome
 
 
 async def remove_tag(session: AsyncSession, kind: str, subject_ref: str, tag_ref: str) -> None:

@@ -13,6 +13,7 @@ from dab.api.schemas.governance import TaggedRead, TagLinkRead, TagRead
 from dab.api.writes import committed
 from dab.services import governance_tags as tags
 from dab.services.governance_inputs import TagApply, TagCreate, TagUpdate
+from dab.services.governance_tag_links import TagLink
 
 router = APIRouter(prefix="/tags", tags=["governance"])
 
@@ -44,11 +45,11 @@ async def create_tag(body: TagCreate, request: Request) -> dict[str, Any]:
 async def _apply(
     request: Request, response: Response, kind: Kind, subject: str, tag_id: str, body: TagApply | None
 ) -> dict[str, Any]:
-    out, created = await committed(
-        request, lambda s: tags.apply_tag(s, kind, subject, tag_id, body or TagApply())
-    )
+    # Group commit: concurrent applies share one transaction; answered once it has committed.
+    link = TagLink(kind, subject, tag_id, body.added_by if body else None)
+    out, created = await request.app.state.tag_links.submit(link)
     response.status_code = 201 if created else 200
-    return out
+    return out  # type: ignore[no-any-return]
 
 
 async def _remove(request: Request, kind: Kind, subject: str, tag_id: str) -> Response:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement
 
 ESCAPE = "\\"
+T = TypeVar("T")
 
 
 def escape_like(text: str) -> str:
@@ -25,6 +26,6 @@ def istartswith(column: Any, text: str) -> ColumnElement[bool]:
     return result
 
 
-def chunked(items: list[str], size: int = 500) -> list[list[str]]:
+def chunked(items: list[T], size: int = 500) -> list[list[T]]:
     """Bounded IN lists: SQLite and asyncpg both limit the number of bound parameters."""
     return [items[i : i + size] for i in range(0, len(items), size)]

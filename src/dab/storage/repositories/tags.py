@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.storage.records import (
@@ -15,7 +15,7 @@ from dab.storage.records import (
     TagRecord,
     utcnow,
 )
-from dab.storage.repositories._text import icontains
+from dab.storage.repositories._text import chunked, icontains
 from dab.storage.repositories._upsert import add_unique, dialect_insert
 
 G = TagRecord
@@ -36,6 +36,18 @@ SUBJECTS: dict[str, tuple[Any, str, Any, tuple[Any, ...]]] = {
         (ColumnRecord.id, ColumnRecord.urn, ColumnRecord.name, ColumnRecord.capsule_urn),
     ),
 }
+
+
+Pair = tuple[str, str]
+
+
+def is_row_id(ref: str) -> bool:
+    """A capsule or column reference that is its stored id (anything else is a URN)."""
+    return ref.isdigit() and len(ref) < 19
+
+
+def _link_fields(record: Any) -> tuple[Any, ...]:
+    return (record.tag_id, record.origin, record.added_by, record.added_at)
 
 
 def _with_counts() -> Any:
@@ -103,14 +115,60 @@ class TagRepository:
         row = (await self._session.execute(stmt)).mappings().first()
         return dict(row) if row is not None else None
 
-    async def add_link(self, kind: str, urn: str, tag_id: str, *, added_by: str | None) -> bool:
-        """TAGGED_WITH with origin ``api``; True when created, False when it was already there."""
+    async def refs(self, refs: set[str]) -> dict[str, dict[str, Any]]:
+        """``ref`` (id or URN) -> id, URN and origin, for the tags that exist."""
+        found: dict[str, dict[str, Any]] = {}
+        for batch in chunked(sorted(refs)):
+            stmt = select(G.id, G.urn, G.origin).where(or_(G.id.in_(batch), G.urn.in_(batch)))
+            for row in (await self._session.execute(stmt)).mappings():
+                found.update({key: dict(row) for key in (row["id"], row["urn"]) if key in refs})
+        return found
+
+    async def subject_urns(self, kind: str, refs: set[str]) -> dict[str, str]:
+        """``ref`` -> URN for the ingested capsules or columns among ``refs`` (ids or URNs)."""
+        subject = SUBJECTS[kind][2]
+        by_id: dict[int, list[str]] = {}
+        for ref in refs:
+            if is_row_id(ref):
+                by_id.setdefault(int(ref), []).append(ref)
+        found: dict[str, str] = {}
+        for batch in chunked(sorted(refs - {r for rs in by_id.values() for r in rs})):
+            found.update(
+                (u, u) for u in await self._session.scalars(select(subject.urn).where(subject.urn.in_(batch)))
+            )
+        for ids in chunked(sorted(by_id)):
+            for row_id, urn in await self._session.execute(
+                select(subject.id, subject.urn).where(subject.id.in_(ids))
+            ):
+                found.update((ref, urn) for ref in by_id[row_id])
+        return found
+
+    async def add_links(
+        self, kind: str, pairs: list[tuple[str, str, str | None]]
+    ) -> dict[Pair, dict[str, Any]]:
+        """Many TAGGED_WITH (subject URN, tag id, added_by) with origin ``api`` in one statement;
+        the stored rows of those that were new (existing links are left as they are)."""
         record, key, _, _ = SUBJECTS[kind]
-        stmt = dialect_insert(self._session, record).values(
-            **{key: urn}, tag_id=tag_id, origin="api", added_by=added_by, added_at=utcnow()
+        now = utcnow()
+        rows = [
+            {key: urn, "tag_id": tag_id, "origin": "api", "added_by": by, "added_at": now}
+            for urn, tag_id, by in pairs
+        ]
+        stmt = (
+            dialect_insert(self._session, record)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=[key, "tag_id"])
+            .returning(getattr(record, key), *_link_fields(record))
         )
-        result: Any = await self._session.execute(stmt.on_conflict_do_nothing(index_elements=[key, "tag_id"]))
-        return bool(result.rowcount)
+        result = await self._session.execute(stmt)
+        return {(row[0], row[1]): dict(row._mapping) for row in result}
+
+    async def links(self, kind: str, pairs: list[Pair]) -> dict[Pair, dict[str, Any]]:
+        """The stored links among (subject URN, tag id) ``pairs``."""
+        record, key, _, _ = SUBJECTS[kind]
+        subject = getattr(record, key)
+        stmt = select(subject, *_link_fields(record)).where(tuple_(subject, record.tag_id).in_(pairs))
+        return {(row[0], row[1]): dict(row._mapping) for row in await self._session.execute(stmt)}
 
     async def remove_link(self, kind: str, link_id: int) -> None:
         record = SUBJECTS[kind][0]
