@@ -21,6 +21,7 @@ from tests.api.ingest_helpers import artifacts
 from tests.conftest import TEST_API_KEY
 
 from dab.api.group_commit import GroupCommit
+from dab.api.hot_tag_writes import HotTagWrites
 from dab.errors import DabError
 from dab.services.governance_tag_links import Applied, TagLink, apply_tags
 from dab.storage.generation import local_commits
@@ -68,6 +69,21 @@ def _recording(client: TestClient) -> list[list[TagLink]]:
     return batches
 
 
+def _warm(client: TestClient) -> str:
+    """One routed apply per kind, so the app learns the routes and takes later ones before routing."""
+    tag = client.post(TAGS, json={"name": "warm"}).json()["id"]
+    assert client.post(f"{TAGS}/capsules/{enc(ORDERS)}/{tag}", json={}).status_code == 201
+    assert client.post(f"{TAGS}/columns/{enc(STATUS_COLUMN)}/{tag}").status_code == 201
+    return tag
+
+
+def _hot(client: TestClient) -> HotTagWrites:
+    layer = client.app.middleware_stack  # type: ignore[attr-defined]
+    while not isinstance(layer, HotTagWrites):
+        layer = layer.app
+    return layer
+
+
 def _stored(client: TestClient, tag_id: str) -> set[str]:
     return {c["urn"] for c in client.get(f"{TAGS}/{tag_id}/capsules", params={"limit": 1000}).json()["data"]}
 
@@ -76,6 +92,7 @@ class TestGroupCommit:
     def test_concurrent_applies_share_transactions_and_all_are_stored(
         self, client: TestClient, capsules: list[str]
     ) -> None:
+        _warm(client)
         tags = _tags(client, 4)
         assert all(_stored(client, t) == set() for t in tags)  # cached reads, retired by the writes
         batches = _recording(client)
@@ -94,8 +111,10 @@ class TestGroupCommit:
     def test_a_bad_request_in_a_busy_batch_fails_alone_and_changes_nothing(
         self, client: TestClient, capsules: list[str]
     ) -> None:
+        _warm(client)
         tag, other = _tags(client, 2)
         batches = _recording(client)
+        answered = _hot(client).answered
         unknown_capsule = "urn:dab:dbt:model:jaffle_shop:nope"
         good: list[Request] = [(f"{TAGS}/capsules/{enc(u)}/{tag}", {}) for u in capsules[:8]]
         bad: list[Request] = [
@@ -122,6 +141,7 @@ class TestGroupCommit:
         assert _stored(client, tag) == set(capsules[:8])
         assert _stored(client, other) == set()
         assert client.get(f"{TAGS}/{other}/columns").json()["total"] == 0
+        assert _hot(client).answered - answered == 11  # the 422s went down the routed path
 
     def test_re_applying_is_idempotent_within_and_across_batches(
         self, client: TestClient, capsules: list[str]
@@ -173,3 +193,47 @@ class TestGroupCommit:
         requests: list[Request] = [(f"{TAGS}/capsules/{enc(u)}/{tag}", {}) for u in capsules[:6]]
         _at_once(client, [*requests, (f"{TAGS}/capsules/{enc(ORDERS)}/missing", {})])
         assert (count("201") - before[0], count("404") - before[1]) == (6, 1)
+
+
+class TestBeforeRouting:
+    def test_answers_as_the_route_does(self, client: TestClient, capsules: list[str]) -> None:
+        _warm(client)
+        (tag,) = _tags(client, 1)
+        hot = _hot(client)
+        path = f"{TAGS}/capsules/{enc(capsules[2])}/{tag}"
+        answered = hot.answered
+        created = client.post(path, json={"added_by": "me"})
+        routed = client.post(f"{path}?via=router", json={"added_by": "me"})  # a query: routed
+        again = client.post(path, json={"added_by": "me"})
+        assert hot.answered - answered == 2
+        assert (created.status_code, routed.status_code, again.status_code) == (201, 200, 200)
+        assert again.content == routed.content
+        assert again.headers["content-type"] == routed.headers["content-type"] == "application/json"
+        assert created.json() == {**again.json(), "column_urn": None}
+
+    def test_errors_are_the_routes_problems(self, client: TestClient, capsules: list[str]) -> None:
+        _warm(client)
+        hot = _hot(client)
+        path = f"{TAGS}/columns/{enc(STATUS_COLUMN)}/nope"
+        answered = hot.answered
+        direct, routed = client.post(path, json={}), client.post(f"{path}?q=1", json={})
+        assert hot.answered - answered == 1
+        assert direct.status_code == routed.status_code == 404
+        assert {**direct.json(), "request_id": None} == {**routed.json(), "request_id": None}
+        assert direct.headers["content-type"] == "application/problem+json"
+
+    def test_what_it_cannot_read_exactly_goes_to_the_route(
+        self, client: TestClient, capsules: list[str]
+    ) -> None:
+        tag = _warm(client)
+        hot = _hot(client)
+        path = f"{TAGS}/capsules/{enc(capsules[3])}/{tag}"
+        answered = hot.answered
+        text_body = client.post(path, content=b'{"added_by": "x"}', headers={"content-type": "text/plain"})
+        not_json = client.post(path, content=b"{nope", headers={"content-type": "application/json"})
+        no_key = client.post(path, json={}, headers={"X-API-Key": "wrong"})
+        assert hot.answered == answered
+        assert (not_json.status_code, no_key.status_code) == (422, 401)
+        assert text_body.status_code in (201, 422)  # whatever FastAPI makes of it, unchanged
+        assert client.post(path, json={"added_by": "y"}).status_code in (200, 201)
+        assert hot.answered - answered == 1

@@ -24,6 +24,7 @@ from dab.api.deps import check_page_limit
 from dab.api.group_commit import GroupCommit
 from dab.api.guards import RequestGuard
 from dab.api.hot_reads import HotReads
+from dab.api.hot_tag_writes import HotTagWrites
 from dab.api.middleware import API_PREFIX, RequestContextMiddleware
 from dab.api.problems import PROBLEM_RESPONSES, install_problem_handlers
 from dab.api.ratelimit import RateLimitMiddleware
@@ -153,6 +154,7 @@ def create_app(settings: Settings) -> FastAPI:
         protected.include_router(router)
     app.include_router(protected)
     mount_console(app)
+    app.add_middleware(HotTagWrites)  # innermost, as HotReads: tag applies straight to the group commit
     app.add_middleware(HotReads)  # innermost: every middleware below and the cache still apply
     if settings.cache_enabled:
         app.add_middleware(CachedReadShortcut)  # innermost: rate limit, guards and logging still apply

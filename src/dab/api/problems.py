@@ -178,3 +178,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     for error in (DBAPIError, DisconnectionError, PoolTimeoutError, OSError, TimeoutError):
         app.add_exception_handler(error, _database_error)
     app.add_exception_handler(Exception, _unexpected)
+
+
+def answer_for(request: Request, exc: Exception) -> Response:
+    """The response the app's installed handlers give ``exc``, for a path that answers before
+    routing (outside Starlette's exception middleware); ``Exception`` is always handled."""
+    handlers = request.app.exception_handlers
+    handler = next(handlers[cls] for cls in type(exc).__mro__ if cls in handlers)
+    response: Response = handler(request, exc)
+    return response

@@ -154,13 +154,14 @@ class TagRepository:
             {key: urn, "tag_id": tag_id, "origin": "api", "added_by": by, "added_at": now}
             for urn, tag_id, by in pairs
         ]
+        # Parameters, not VALUES in the statement: one cached compilation for any batch size
+        # (SQLAlchemy's insertmanyvalues still sends one multi-row INSERT ... RETURNING).
         stmt = (
             dialect_insert(self._session, record)
-            .values(rows)
             .on_conflict_do_nothing(index_elements=[key, "tag_id"])
             .returning(getattr(record, key), *_link_fields(record))
         )
-        result = await self._session.execute(stmt)
+        result = await self._session.execute(stmt, rows)
         return {(row[0], row[1]): dict(row._mapping) for row in result}
 
     async def links(self, kind: str, pairs: list[Pair]) -> dict[Pair, dict[str, Any]]:
