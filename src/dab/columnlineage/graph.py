@@ -212,7 +212,7 @@ for its parsed tree, or None); ~5x cheaper to unpickle."""
 
 def _derive_task(task: Task, on_tree: TreeHook | None = None) -> Packed:
     noted: list[object] = []
-    hook = None if on_tree is None else (lambda tree: noted.append(on_tree(tree)))
+    hook = None if on_tree is None else (lambda tree, nodes: noted.append(on_tree(tree, nodes)))
     lineage = derive_model_lineage(*task, on_tree=hook)
     edges = [(e.source.table, e.source.column, e.target, e.kind.value, e.function) for e in lineage.edges]
     misses = [(m.reason, m.detail) for m in lineage.misses]

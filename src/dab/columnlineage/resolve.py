@@ -13,7 +13,7 @@ then sees the same tree as after ``qualify`` (a test compares both paths on ever
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
@@ -148,9 +148,12 @@ class _Plan:
                 raise _Unsupported  # an alias reference, unknown or ambiguous
             self.tables.append((column, owners[0]))
 
-    def apply(self) -> None:
+    def apply(self, added: list[exp.Expr]) -> None:
+        """Edit the tree; every node this puts into it is appended to ``added``."""
         for column, table in self.tables:
-            column.set("table", exp.to_identifier(table))
+            identifier = exp.to_identifier(table)
+            column.set("table", identifier)
+            added.append(identifier)
         for star, columns in self.stars:
             select = star.parent
             assert isinstance(select, exp.Select)
@@ -158,13 +161,15 @@ class _Plan:
             select.set(
                 "expressions", [*select.expressions[:position], *columns, *select.expressions[position + 1 :]]
             )
+            for column in columns:
+                added.extend(column.walk())
 
 
-def _plain(tree: exp.Expr, dialect: Dialect) -> bool:
+def _plain(nodes: Iterable[exp.Expr], dialect: Dialect) -> bool:
     if dialect.NORMALIZATION_STRATEGY not in FOLDS_TO_LOWER or dialect.FORCE_EARLY_ALIAS_REF_EXPANSION:
         return False
     check = _CHECKS
-    for node in tree.walk():  # every node of every model: one dict look-up for most of them
+    for node in nodes:  # every node of every model: one dict look-up for most of them
         kind = check.get(type(node))
         if kind is None:
             kind = check[type(node)] = _check_of(type(node))
@@ -199,9 +204,18 @@ def _needs_qualify(node: exp.Expr, kind: int) -> bool:
     )
 
 
-def resolve(tree: exp.Expr, schema: Mapping[str, Mapping[str, str]], dialect: Dialect) -> Scope | None:
-    """The root scope of ``tree`` qualified in place, or None (tree unchanged) when it is not simple."""
-    if not _plain(tree, dialect):
+def resolve(
+    tree: exp.Expr,
+    schema: Mapping[str, Mapping[str, str]],
+    dialect: Dialect,
+    nodes: list[exp.Expr] | None = None,
+) -> Scope | None:
+    """The root scope of ``tree`` qualified in place, or None (tree unchanged) when it is not simple.
+
+    ``nodes``: the tree's nodes, if the caller listed them (``list(tree.walk())``); the nodes the
+    qualification adds are appended, so the list still holds every node (to release them).
+    """
+    if not _plain(tree.walk() if nodes is None else nodes, dialect):
         return None
     root = build_scope(tree)
     if root is None:
@@ -212,5 +226,5 @@ def resolve(tree: exp.Expr, schema: Mapping[str, Mapping[str, str]], dialect: Di
             plan.scope(scope)
     except (_Unsupported, SqlglotError):  # e.g. a name used twice: qualify reports it
         return None
-    plan.apply()
+    plan.apply([] if nodes is None else nodes)
     return root

@@ -340,9 +340,10 @@ async def write_column_edges(
 
 async def insert_column_edges(
     session: AsyncSession, edges: Iterable[ColumnLineageEdge], project: str, stored: StoredEdges
-) -> None:
-    """Insert the new pairs among ``edges`` (the lineage of some models) ahead of the rest."""
-    await insert_new_column_edges(session, _edge_tuples(edges), project=project, stored=stored)
+) -> int:
+    """Insert the new pairs among ``edges`` (the lineage of some models) ahead of the rest;
+    returns how many were inserted."""
+    return await insert_new_column_edges(session, _edge_tuples(edges), project=project, stored=stored)
 
 
 _FINDING_COLUMNS = (*FINDING_FIELDS, "content_hash")

@@ -63,7 +63,7 @@ from dab.services.jobs import (
 from dab.services.lineage_workers import derivation_alongside, derive_spread, lanes_for
 from dab.services.pii_scan import apply_pii_findings, refresh_pii_findings
 from dab.services.sql_facts_stored import save_facts
-from dab.storage.graph_writer import StoredEdges, stored_column_edges
+from dab.storage.graph_writer import DiffStats, StoredEdges, stored_column_edges
 from dab.storage.provenance import adopt_datasets
 from dab.storage.records import IngestionArtifactRecord, IngestionJobRecord, utcnow
 
@@ -440,18 +440,22 @@ async def _write_while_deriving(
         await apply_pii_findings(session, graph, predicted_edges(stored_edges, graph))
         stats = await _persist(session, parsed, graph, with_column_edges=False, memo=memo)
         assembly = ChunkAssembly(work)
+        inserted = [0]
 
         async def take(start: int, results: list[Packed]) -> None:
             # While the helpers derive the rest: this part's edges, and the new ones written.
             part = await assembly.add(start, results)
-            await insert_column_edges(session, part.edges, parsed.project, stored_edges)
+            inserted[0] += await insert_column_edges(session, part.edges, parsed.project, stored_edges)
 
         with rare_full_collections():
             await join(take)
     lineage_states = await finish_column_lineage(graph, work, assembly.whole(), stored_edges)
     pii, changed = await refresh_pii_findings(session, graph, masked_as_parsed)
     await store_refreshed_findings(session, graph, parsed.project, changed, memo, stats)
-    edges = await write_column_edges(session, graph, parsed.project, stored_edges, new_inserted=True)
+    if stored_edges:
+        edges = await write_column_edges(session, graph, parsed.project, stored_edges, new_inserted=True)
+    else:  # nothing was stored (a first ingestion): no deletes, no updates, every pair inserted above
+        edges = DiffStats(created=inserted[0])
     stats["column_lineage_edges"] = edges.as_dict()
     stats["totals"]["column_lineage_edges"] = len(graph.column_edges)
     return stats, pii, lineage_states

@@ -23,6 +23,21 @@ from dab.platform.child_process import ChildProcess
 
 CHUNKS_PER_LANE = 8
 """More, smaller chunks even out lanes of unequal speed (a busy core); each costs one round trip."""
+TAIL_SPLIT = 4
+"""The last ``lanes`` chunks' worth of tasks go in chunks this many times smaller: the lanes
+then finish close together, and the chunk whose edges are inserted last is small (both are on
+the ingestion's critical path, see docs/PERFORMANCE.md)."""
+
+
+def chunk_bounds(count: int, lanes: int) -> list[int]:
+    """Where each chunk of ``count`` tasks starts, then ``count``: one chunk for one lane."""
+    if lanes <= 1 or count == 0:
+        return [0, count]
+    size = -(-count // (lanes * CHUNKS_PER_LANE))
+    tail = max(0, count - lanes * size) // size * size  # the big chunks end here
+    small = max(1, size // TAIL_SPLIT)
+    return [*range(0, tail, size), *range(tail, count, small), count]
+
 
 _helpers: list[ChildProcess] = []
 
@@ -68,14 +83,14 @@ class _Spread:
     def __init__(self, tasks: list[Task], lanes: int, on_tree: TreeHook | None = None) -> None:
         self.tasks = tasks
         self.on_tree = on_tree
-        self.size = len(tasks) if lanes <= 1 else max(1, -(-len(tasks) // (lanes * CHUNKS_PER_LANE)))
-        self.starts = list(range(0, len(tasks), self.size or 1)) or [0]
+        self.bounds = chunk_bounds(len(tasks), lanes)
+        self.starts = self.bounds[:-1]
         self.results: list[list[Packed]] = [[] for _ in self.starts]
         self.pending = iter(range(len(self.starts)))
         self.send, self.finished = anyio.create_memory_object_stream[int](len(self.starts))
 
     def chunk(self, i: int) -> list[Task]:
-        return self.tasks[self.starts[i] : self.starts[i] + self.size]
+        return self.tasks[self.bounds[i] : self.bounds[i + 1]]
 
     async def there(self, helper: ChildProcess) -> None:
         for i in self.pending:

@@ -420,14 +420,12 @@ def _new_edge_rows(
 
 async def insert_new_column_edges(
     session: AsyncSession, edges: Iterable[ColumnEdge], *, project: str, stored: StoredEdges
-) -> None:
+) -> int:
     """Insert those of ``edges`` (targets no other call covers) whose pair is not stored, ahead
-    of a ``sync_column_edges(..., new_inserted=True)`` over all of them."""
-    await _insert(
-        session,
-        ColumnLineageRecord,
-        _new_edge_rows({(s, t): (k, f) for s, t, k, f in edges}, project, stored),
-    )
+    of a ``sync_column_edges(..., new_inserted=True)`` over all of them; returns how many."""
+    rows = _new_edge_rows({(s, t): (k, f) for s, t, k, f in edges}, project, stored)
+    await _insert(session, ColumnLineageRecord, rows)
+    return len(rows)
 
 
 async def sync_column_edges(

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import pytest
 from dab.columnlineage.graph import Task, derive_tasks, plan_lineage, worker_count
 from dab.ingest.dbt import parse_dbt
 from dab.services import lineage_workers
-from dab.services.lineage_workers import derive_spread, lanes_for
+from dab.services.lineage_workers import CHUNKS_PER_LANE, chunk_bounds, derive_spread, lanes_for
 
 V12 = Path(__file__).parents[2] / "fixtures" / "dbt" / "v12"
 
@@ -53,6 +54,23 @@ def test_lanes_follow_the_setting_and_the_plan_size() -> None:
     assert lanes_for(3, 400, parallel_min=400) == 3
     assert lanes_for(1, 10_000) == 1
     assert lanes_for(0, 10_000) == worker_count(0) >= 1
+
+
+@pytest.mark.parametrize(
+    ("count", "lanes"), [(0, 1), (0, 2), (1, 2), (7, 3), (400, 2), (10_000, 1), (10_000, 2)]
+)
+def test_chunks_cover_every_task_once_and_the_last_ones_are_smaller(count: int, lanes: int) -> None:
+    bounds = chunk_bounds(count, lanes)
+    assert bounds[0] == 0 and bounds[-1] == count
+    sizes = [end - start for start, end in pairwise(bounds)]
+    assert all(size > 0 for size in sizes) or count == 0
+    if lanes == 1:
+        assert sizes == [count]
+    if count >= 400 and lanes > 1:
+        big = -(-count // (lanes * CHUNKS_PER_LANE))
+        # The lanes' last chunks are a quarter of the others, over the last lanes' worth of tasks.
+        assert sizes[0] == big and max(sizes[-lanes * 2 :]) <= big // 4
+        assert sum(s for s in sizes if s < big) == lanes * big
 
 
 def test_spread_gives_the_same_results_in_task_order(tasks: list[Task]) -> None:

@@ -112,7 +112,22 @@ def test_synthetic_project_resolves_cheaply_and_identically() -> None:
         _same(model.compiled_sql or "", schema)
 
 
-@pytest.mark.parametrize("sql", [SIMPLE[2], NOT_SIMPLE["using"]], ids=["cheap path", "qualify path"])
+@pytest.mark.parametrize("sql", SIMPLE)
+def test_the_listed_nodes_hold_every_node_of_the_resolved_tree(sql: str) -> None:
+    """The caller lists the parsed tree's nodes once; what the resolver adds (qualifiers, expanded
+    stars) is appended, so releasing the list cuts every parent link of the final tree."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    nodes = list(tree.walk())
+    assert resolve(tree, SCHEMA, _dialect("duckdb"), nodes) is not None
+    listed = {id(node) for node in nodes}
+    assert all(id(node) in listed for node in tree.walk())
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [*SIMPLE, NOT_SIMPLE["using"]],
+    ids=[*(f"cheap path {i}" for i in range(len(SIMPLE))), "qualify path"],
+)
 def test_a_derived_model_leaves_no_cyclic_garbage_of_ours(sql: str) -> None:
     """Trees and scopes are freed by reference counting, not left to full collections."""
     derive_model_lineage(sql, SCHEMA, "duckdb")  # warm sqlglot's caches

@@ -29,7 +29,9 @@ CASES = yaml.safe_load((FIXTURES / "columnlineage" / "cases.yaml").read_text())
 
 def _from_lineage(sql: str, schema: dict[str, dict[str, str]], dialect: str | None) -> SqlFacts | None:
     seen: list[SqlFacts] = []
-    derive_model_lineage(sql, schema, dialect, on_tree=lambda tree: seen.append(from_tree(tree)))
+    derive_model_lineage(
+        sql, schema, dialect, on_tree=lambda tree, nodes: seen.append(from_tree(tree, nodes))
+    )
     assert len(seen) <= 1
     return seen[0] if seen else None
 
