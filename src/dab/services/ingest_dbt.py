@@ -90,6 +90,10 @@ class JobPolicy:
     """An artifact may not inflate beyond this (DAB_MAX_UPLOAD_MB)."""
     keep_artifacts: int = 20
     """Stored artifacts are kept for the newest this-many finished jobs of a project."""
+    fork_rows: bool = False
+    """The process runs this one job (the CLI, the server's ingestion child): a big first write
+    on SQLite may encode its rows in a forked child (``services/first_write.py``). Never in a
+    process serving requests: forking it is not safe."""
 
 
 @dataclass(frozen=True)
@@ -394,7 +398,7 @@ async def _persist(session: AsyncSession, parsed: ParsedJob, graph: Graph, **opt
 
 
 async def _write_graph(
-    session: AsyncSession, parsed: ParsedJob, graph: Graph
+    session: AsyncSession, parsed: ParsedJob, graph: Graph, *, fork_rows: bool = False
 ) -> tuple[dict[str, Any], list[Any]]:
     stored_edges = await stored_column_edges(session, parsed.project)
     options = parsed.lineage or LineageOptions()
@@ -411,7 +415,7 @@ async def _write_graph(
         work.note_facts(0, results)
         lineage_states = await finish_column_lineage(graph, work, derived, stored_edges)
         pii = await apply_pii_findings(session, graph)
-        stats = await _persist(session, parsed, graph, stored_column_edges=stored_edges)
+        stats = await _persist(session, parsed, graph, stored_column_edges=stored_edges, fork_rows=fork_rows)
     await store_lineage_state(session, lineage_states)
     await save_facts(session, work.sql_facts)  # in a savepoint: a failure costs only the facts
     stats["column_lineage"] = graph.column_lineage_coverage
@@ -525,7 +529,7 @@ async def _write(
                 await touch_project(session, project, parsed.stamps.get("generated_at"))
             warnings: list[Any] = []
         else:
-            stats, warnings = await _write_graph(session, parsed, graph)
+            stats, warnings = await _write_graph(session, parsed, graph, fork_rows=policy.fork_rows)
         # Also after an equal input: datasets may have arrived since the last write.
         namespaces = dict(parsed.lineage.openlineage_namespaces) if parsed.lineage else {}
         provenance = stats.setdefault("provenance", {"handed_over": [], "reclaimed": []})
