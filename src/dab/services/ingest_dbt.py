@@ -7,8 +7,6 @@ interrupted job can be retried from exactly the same input.
 from __future__ import annotations
 
 import asyncio
-import gzip
-import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +22,7 @@ from dab.domain.graph import Graph, IngestIssue
 from dab.errors import Conflict, DabError, InvalidArtifact, InvalidInput, ServiceUnavailable, clip
 from dab.ingest.dbt import LayerRules, artifact_bytes, content_of, decode_artifact, load_artifact, parse_dbt
 from dab.platform.logging import get_logger
+from dab.services.artifact_gzip import compress_artifacts
 from dab.services.column_lineage import (
     ChunkAssembly,
     LineageOptions,
@@ -73,7 +72,6 @@ ARTIFACT_FILES = {
     "run_results": "run_results.json",
     "sources": "sources.json",
 }
-GZIP_MAGIC = b"\x1f\x8b"
 OnCommitted = Callable[[], Awaitable[None]]
 log = get_logger("dab.ingest")
 
@@ -107,12 +105,6 @@ class IngestRequest:
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _compress(data: bytes) -> tuple[bytes, str]:
-    """The stored form (gzip; speed over ratio, JSON still shrinks ~10x) and the digest."""
-    stored = data if data[:2] == GZIP_MAGIC else gzip.compress(data, compresslevel=1)
-    return stored, hashlib.sha256(data).hexdigest()
-
-
 async def create_job(session: AsyncSession, request: IngestRequest) -> IngestionJobRecord:
     if "manifest" not in request.artifacts:
         raise InvalidInput("manifest is required", location="body.manifest")
@@ -131,8 +123,9 @@ async def create_job(session: AsyncSession, request: IngestRequest) -> Ingestion
     )
     session.add(job)
     await session.flush()
+    compressed = await anyio.to_thread.run_sync(compress_artifacts, request.artifacts)
     for kind, data in request.artifacts.items():
-        stored, digest = await anyio.to_thread.run_sync(_compress, data)
+        stored, digest = compressed[kind]
         session.add(
             IngestionArtifactRecord(
                 job_id=job.id, kind=kind, content_gzip=stored, size_bytes=len(data), sha256=digest
