@@ -160,8 +160,9 @@ class _Subtrees:
     digests: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, graph: Graph, digests: Digests | None = None) -> _Subtrees:
-        """``digests``: each column's and test's, in the graph's order (computed when None)."""
+    def of(cls, graph: Graph, digests: Digests | None = None, *, summed: bool = True) -> _Subtrees:
+        """``digests``: each column's and test's, in the graph's order (computed when None);
+        ``summed=False`` leaves the capsules' digests out (only the grouping is wanted)."""
         out = cls()
         # Entries hold no cycles: young collections scanning the 250k new ones cost ~20%.
         with gc_paused():
@@ -170,7 +171,7 @@ class _Subtrees:
                 out.columns[column.capsule_urn].append(Entry(column.urn, digest, column))
             for test, digest in zip(graph.tests.values(), tests, strict=True):
                 out.tests[test.capsule_urn].append(Entry(test.urn, digest, test))
-            for urn in graph.capsules:
+            for urn in graph.capsules if summed else ():
                 out.digests[urn] = subtree_digest(out.columns.get(urn, ()), out.tests.get(urn, ()))
         return out
 
@@ -236,7 +237,7 @@ def _scoped(subtrees: _Subtrees, scope: Sequence[str]) -> dict[str, list[Entry]]
 
 
 def _all_items(graph: Graph, digests: Digests) -> dict[str, list[Entry]]:
-    return _scoped(_Subtrees.of(graph, digests), list(graph.capsules))
+    return _scoped(_Subtrees.of(graph, digests, summed=False), list(graph.capsules))
 
 
 async def _first_write(
