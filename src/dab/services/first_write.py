@@ -69,11 +69,17 @@ class _Rows:
     grouped: Callable[[Graph, Digests], dict[str, list[Entry]]]
     """(graph, digests) -> entries by kind, in insertion order (as ``persist_graph`` builds them)."""
     counts: dict[str, int]
+    _digests: Digests | None = None
     _entries: dict[str, list[Entry]] | None = None
     _encoders: dict[str, Any] = field(default_factory=dict)
 
+    def digests(self) -> Digests:
+        if self._digests is None:
+            self._digests = item_digests(self.graph)
+        return self._digests
+
     def steps(self) -> list[Callable[[], Any]]:
-        out: list[Callable[[], Any]] = [lambda: item_digests(self.graph)]
+        out: list[Callable[[], Any]] = [self.digests]
         for kind, count in self.counts.items():
             out += [self._batch_step(kind, start) for start in range(0, count, ROWS_PER_BATCH)]
         return out
@@ -83,7 +89,7 @@ class _Rows:
 
     def batch(self, kind: str, start: int) -> Encoded:
         if self._entries is None:
-            self._entries = self.grouped(self.graph, item_digests(self.graph))
+            self._entries = self.grouped(self.graph, self.digests())
         entries = self._entries[kind][start : start + ROWS_PER_BATCH]
         record, mapper = _KINDS[kind]
         rows = [mapper(e.item, self.project, e.digest) for e in entries]
