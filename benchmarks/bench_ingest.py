@@ -31,7 +31,7 @@ from sqlalchemy import text
 
 from dab.columnlineage.graph import plan_lineage
 from dab.domain.graph import Graph
-from dab.services import ingest_dbt, lineage_workers
+from dab.services import first_write, ingest_dbt, lineage_workers
 from dab.services.column_lineage import LineageOptions, LineageWork
 from dab.services.ingest_dbt import IngestRequest, JobPolicy, create_job, run_job
 from dab.storage import migrate
@@ -222,7 +222,15 @@ def main() -> None:
         "--workers", type=int, default=0, help="column lineage processes (0: auto, the default)"
     )
     parser.add_argument("--without-column-lineage", action="store_true", help="baseline: derive none")
+    parser.add_argument(
+        "--fork-rows",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="forked row encoder of a first write: when a core is free now (auto), always, or never",
+    )
     args = parser.parse_args()
+    if args.fork_rows != "auto":
+        first_write.worth_forking = lambda: args.fork_rows == "always"  # type: ignore[attr-defined]
     LINEAGE[0] = LineageOptions(workers=args.workers)
     if args.without_column_lineage:
         ingest_dbt.plan_column_lineage = _no_column_lineage  # type: ignore[assignment,attr-defined]

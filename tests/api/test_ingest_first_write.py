@@ -49,6 +49,7 @@ def forks(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     monkeypatch.setattr(first_write, "ROWS_PER_BATCH", 3)
     monkeypatch.setattr(first_write, "Stream", Recorded)
     monkeypatch.setattr(forked, "spare_core", lambda: True)
+    monkeypatch.setattr(first_write, "worth_forking", lambda: True)  # whatever the load now
     return started
 
 
@@ -147,6 +148,16 @@ class TestForkedFirstWrite:
     def test_not_without_the_entry_points_consent(self, sqlite_url: str, forks: list[bool]) -> None:
         assert ingest(sqlite_url, artifacts(), JobPolicy())["status"] == "completed"
         assert forks == []
+
+    def test_not_while_the_machine_is_busy(
+        self, sqlite_url: str, forks: list[bool], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        whole = _in_process(sqlite_url)
+        monkeypatch.setattr(forked.os, "getloadavg", lambda: (64.0, 64.0, 64.0))
+        monkeypatch.setattr(first_write, "worth_forking", forked.worth_forking)
+        assert ingest(sqlite_url, artifacts())["status"] == "completed"
+        assert forks == [False]
+        assert state(sqlite_url) == whole
 
 
 def _count(url: str, record: Any) -> int:

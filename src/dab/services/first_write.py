@@ -11,9 +11,10 @@ order a write without the child uses; the rows are those ``sync_by_urn`` inserts
 computes what the child did not deliver (``services/forked.Stream``).
 
 Only for a project with nothing stored (no diff: every row is new), on SQLite (PostgreSQL
-encodes in a thread beside its ``COPY``), for big graphs, and only when the entry point runs
-one job in its own process (the CLI, the server's ingestion child): at that point the
-process's other threads are idle, so forking it is safe.
+encodes in a thread beside its ``COPY``), for big graphs, when the machine has a core free
+now (``forked.worth_forking``), and only when the entry point runs one job in its own process
+(the CLI, the server's ingestion child): at that point the process's other threads are idle,
+so forking it is safe.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.domain.graph import Graph
-from dab.services.forked import Stream
+from dab.services.forked import Stream, worth_forking
 from dab.storage.encoded_insert import Encoded, insert_encoded
 from dab.storage.graph_writer import BATCH, DiffStats, Entry, refuse_foreign_urns, row_encoder
 from dab.storage.mappers import column_row, content_hash, test_row
@@ -113,7 +114,11 @@ class FirstWrite:
         fork: bool = True,
     ) -> None:
         self.counts = counts
-        self._stream = Stream(_Rows(graph, project, dialect, grouped, counts).steps(), fork=fork)
+        # Only when a core is free now: on a saturated machine the child's extra CPU (~15 %:
+        # pickling, copied pages) lengthened the write instead (docs/PERFORMANCE.md).
+        self._stream = Stream(
+            _Rows(graph, project, dialect, grouped, counts).steps(), fork=fork and worth_forking()
+        )
 
     @property
     def forked(self) -> bool:
