@@ -12,7 +12,7 @@ from tests.api.ingest_helpers import artifacts
 
 from dab.domain.capsule import Layer
 from dab.ingest.dbt import LayerRules
-from dab.services.ingest_dbt import IngestRequest, create_job, run_job
+from dab.services.ingest_dbt import IngestRequest, JobPolicy, create_job, run_job
 from dab.storage.db import create_engine, make_session_factory
 from dab.storage.records import Base, ProjectRecord
 
@@ -32,19 +32,27 @@ def _restamped(body: dict[str, Any], stamp: str) -> dict[str, Any]:
     return out
 
 
-def ingest(url: str, body: dict[str, Any], *, layer_rules: LayerRules | None = None) -> dict[str, Any]:
+def ingest(
+    url: str,
+    body: dict[str, Any],
+    *,
+    layer_rules: LayerRules | None = None,
+    policy: JobPolicy | None = None,
+    completes: bool = True,
+) -> dict[str, Any]:
     async def run() -> dict[str, Any]:
         engine = create_engine(url)
         factory = make_session_factory(engine)
         try:
             async with factory.begin() as session:
                 job = await create_job(session, IngestRequest(artifacts=_bytes(body)))
-            return await run_job(factory, job.id, layer_rules=layer_rules)
+            return await run_job(factory, job.id, layer_rules=layer_rules, policy=policy or JobPolicy())
         finally:
             await engine.dispose()
 
     summary = asyncio.run(run())
-    assert summary["status"] == "completed", summary["error"]
+    if completes:
+        assert summary["status"] == "completed", summary["error"]
     return summary
 
 

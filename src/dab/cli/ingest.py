@@ -96,6 +96,7 @@ async def _ingest_locally(request: IngestRequest, step: Step = lambda _: None) -
         lease_seconds=settings.dab_job_lease_seconds,
         max_artifact_bytes=settings.max_upload_bytes,
         keep_artifacts=settings.dab_artifacts_keep_per_project,
+        fork_rows=True,  # this process runs this one job
     )
     try:
         # Jobs of processes that died (a killed CLI, a lost container) are recovered by anyone.

@@ -5,15 +5,20 @@ child starts with this process's memory (copy-on-write, nothing is pickled on th
 sends back only its result. Whatever goes wrong in the child (an exception, a crash, a result
 that does not pickle), the computation runs again here, so its errors surface exactly as they
 would without a child. Never from a server: forking a threaded process is not safe.
+
+``Stream`` does the same for a sequence of steps whose results arrive one by one (a first
+ingestion's row batches, ``services/first_write.py``), for processes that run one job and
+fork only while their other threads (aiosqlite's, idle worker threads) wait on their queues.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
@@ -82,3 +87,77 @@ def in_child(work: Callable[[], T]) -> Callable[[], T]:
         return value if ok else work()
 
     return result
+
+
+def _stream(conn: Connection, steps: Sequence[Callable[[], Any]]) -> None:
+    gc.freeze()  # as in ``_run``: the shared heap's pages stay shared
+    # The steps' results (row batches: millions of tuples and strings) hold no cycles, and the
+    # child ends with them: collections scanning them were ~1 s of a 10k-model first write.
+    gc.disable()
+    for step in steps:
+        try:
+            outcome: tuple[bool, Any] = (True, step())
+        except BaseException:  # the parent runs this step (and the rest) itself
+            outcome = (False, None)
+        try:
+            conn.send(outcome)
+        except Exception:  # the result does not pickle, or the parent is gone
+            with contextlib.suppress(Exception):
+                conn.send((False, None))
+            break
+        if not outcome[0]:
+            break
+    conn.close()
+
+
+class Stream:
+    """``steps`` run in order in a forked child, their results taken here one by one (``take``).
+
+    From the first step the child does not deliver (it raised, its result does not pickle, the
+    child died), this process runs the steps itself, so a failure surfaces exactly as without a
+    child. Steps must not depend on having run in the same process as the ones before them.
+    The child runs without the cyclic GC: steps must not rely on it to free their garbage.
+    """
+
+    def __init__(self, steps: Sequence[Callable[[], Any]], *, fork: bool) -> None:
+        self._steps = steps
+        self._next = 0
+        self._receive: Connection | None = None
+        self._child: Any = None
+        if fork and spare_core():
+            context = multiprocessing.get_context("fork")
+            self._receive, send = context.Pipe(duplex=False)
+            self._child = context.Process(target=_stream, args=(send, steps), daemon=True)
+            sys.stdout.flush()  # the child must not write again what this process has buffered
+            sys.stderr.flush()
+            self._child.start()
+            send.close()
+
+    @property
+    def forked(self) -> bool:
+        return self._child is not None
+
+    def take(self) -> Any:
+        """The next step's result (blocks while the child computes it: call from a worker thread)."""
+        step = self._steps[self._next]
+        self._next += 1
+        if self._receive is not None:
+            try:
+                ok, value = self._receive.recv()
+            except (EOFError, OSError):  # the child died
+                ok, value = False, None
+            if ok:
+                return value
+            self.close()
+        return step()
+
+    def close(self) -> None:
+        """Stop the child (still running when this process stopped early) and reap it."""
+        if self._receive is not None:
+            self._receive.close()
+            self._receive = None
+        if self._child is not None:
+            if self._child.is_alive():
+                self._child.kill()
+            self._child.join()
+            self._child = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,8 @@ from dab.domain.gc_pause import gc_paused
 from dab.domain.graph import Graph
 from dab.domain.lineage import ColumnLineageEdge
 from dab.errors import Conflict
+from dab.services import first_write
+from dab.services.first_write import Digests, FirstWrite, item_digests, nothing_stored
 from dab.storage.graph_writer import (
     ColumnEdge,
     DiffStats,
@@ -158,15 +160,18 @@ class _Subtrees:
     digests: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, graph: Graph) -> _Subtrees:
+    def of(cls, graph: Graph, digests: Digests | None = None, *, summed: bool = True) -> _Subtrees:
+        """``digests``: each column's and test's, in the graph's order (computed when None);
+        ``summed=False`` leaves the capsules' digests out (only the grouping is wanted)."""
         out = cls()
         # Entries hold no cycles: young collections scanning the 250k new ones cost ~20%.
         with gc_paused():
-            for column in graph.columns.values():
-                out.columns[column.capsule_urn].append(Entry(column.urn, content_hash(column), column))
-            for test in graph.tests.values():
-                out.tests[test.capsule_urn].append(Entry(test.urn, content_hash(test), test))
-            for urn in graph.capsules:
+            columns, tests = digests or item_digests(graph)
+            for column, digest in zip(graph.columns.values(), columns, strict=True):
+                out.columns[column.capsule_urn].append(Entry(column.urn, digest, column))
+            for test, digest in zip(graph.tests.values(), tests, strict=True):
+                out.tests[test.capsule_urn].append(Entry(test.urn, digest, test))
+            for urn in graph.capsules if summed else ():
                 out.digests[urn] = subtree_digest(out.columns.get(urn, ()), out.tests.get(urn, ()))
         return out
 
@@ -223,6 +228,75 @@ async def _store_subtree_digests(session: AsyncSession, subtrees: _Subtrees, urn
     await conn.execute(stmt, [{"capsule": urn, "digest": subtrees.digests[urn]} for urn in urns])
 
 
+def _scoped(subtrees: _Subtrees, scope: Sequence[str]) -> dict[str, list[Entry]]:
+    """The columns and tests of the capsules ``scope``, in the order they are written."""
+    return {
+        "columns": [e for urn in scope for e in subtrees.columns.get(urn, ())],
+        "tests": [e for urn in scope for e in subtrees.tests.get(urn, ())],
+    }
+
+
+def _all_items(graph: Graph, digests: Digests) -> dict[str, list[Entry]]:
+    return _scoped(_Subtrees.of(graph, digests, summed=False), list(graph.capsules))
+
+
+async def _first_write(
+    session: AsyncSession, graph: Graph, project: str, fork_rows: bool
+) -> FirstWrite | None:
+    """A child encoding the rows of a big first write on SQLite (``services/first_write.py``)."""
+    big = len(graph.columns) + len(graph.tests) >= first_write.FORK_MIN_ROWS
+    if not (fork_rows and big and _dialect(session) == "sqlite"):
+        return None
+    if not await nothing_stored(session, project):
+        return None
+    capsules = graph.capsules  # the items ``_scoped`` writes: those of a parsed capsule
+    counts = {
+        "columns": sum(1 for c in graph.columns.values() if c.capsule_urn in capsules),
+        "tests": sum(1 for t in graph.tests.values() if t.capsule_urn in capsules),
+    }
+    first = FirstWrite(graph, project, session.get_bind().dialect, _all_items, counts)
+    return first if first.forked else None
+
+
+def _mapped(mapper: Callable[..., dict[str, Any]], project: str) -> Callable[[Any, str], dict[str, Any]]:
+    return lambda item, digest: mapper(item, project, digest)
+
+
+async def _sync_items(
+    session: AsyncSession,
+    subtrees: _Subtrees,
+    project: str,
+    changed: list[str] | None,
+    written: dict[str, str] | None,
+    first: FirstWrite | None,
+) -> tuple[DiffStats, DiffStats]:
+    """Columns and tests; only capsules whose subtree digest moved have theirs compared row by row."""
+    scope = list(subtrees.digests) if changed is None else changed  # digests: every parsed capsule
+    entries = _scoped(subtrees, scope)
+    if first is not None and changed is None:  # nothing stored: every row is new, encoded by the child
+        columns = await first.insert(session, "columns", entries["columns"], project)
+        if written is not None:
+            written.update({e.urn: "" for e in entries["columns"]})
+        return columns, await first.insert(session, "tests", entries["tests"], project)
+    kinds: tuple[tuple[str, Any, Callable[..., dict[str, Any]], dict[str, Any]], ...] = (
+        ("columns", ColumnRecord, column_row, {"keep_manual_pii": True, "written": written}),
+        ("tests", DataTestRecord, test_row, {}),
+    )
+    columns, tests = [
+        await sync_by_urn(
+            session,
+            record,
+            entries[kind],
+            _mapped(mapper, project),
+            project=project,
+            within_capsules=changed,
+            **options,
+        )
+        for kind, record, mapper, options in kinds
+    ]
+    return columns, tests
+
+
 async def persist_graph(
     session: AsyncSession,
     graph: Graph,
@@ -232,13 +306,15 @@ async def persist_graph(
     stored_column_edges: StoredEdges | None = None,
     with_column_edges: bool = True,
     memo: WriteMemo | None = None,
+    fork_rows: bool = False,
 ) -> dict[str, Any]:
     """Diff-write ``graph`` as the new state of ``project``; returns per-kind stats.
 
     A snapshot: what the graph no longer holds is removed, except nodes another source also
     asserts, which are handed to it (``storage/provenance.py``). ``with_column_edges=False``
     leaves the column lineage to a later ``write_column_edges`` (it is still being derived);
-    ``memo`` keeps what a later ``store_refreshed_findings`` needs.
+    ``memo`` keeps what a later ``store_refreshed_findings`` needs. ``fork_rows``: the caller
+    runs one job in its own process, so a big first write may encode its rows in a forked child.
     """
     capsules_in = graph.capsules.values()
     reclaimed = await reclaim(session, project, "dbt", graph.capsules)
@@ -247,38 +323,23 @@ async def persist_graph(
         session, DomainRecord, (c.domain.value for c in capsules_in if c.domain.value)
     )
     owners = await ensure_named(session, OwnerRecord, (c.owner.value for c in capsules_in if c.owner.value))
-    # Content hashing is CPU work over every capsule, column and test: off the event loop.
-    subtrees = await to_thread.run_sync(_Subtrees.of, graph)
-    written = None
-    if memo is not None:
-        memo.subtrees, written = subtrees, memo.written
-    changed = await _changed_subtrees(session, subtrees, project)
-    capsule_entries, capsule_to_row = await to_thread.run_sync(_capsule_entries, graph, project, subtrees)
-    capsules = await sync_by_urn(
-        session, CapsuleRecord, capsule_entries, capsule_to_row, project=project, written=written
-    )
-    # Only capsules whose subtree digest moved have their columns and tests compared row by row.
-    scope = list(graph.capsules) if changed is None else changed
-    column_entries = [e for urn in scope for e in subtrees.columns.get(urn, ())]
-    test_entries = [e for urn in scope for e in subtrees.tests.get(urn, ())]
-    columns = await sync_by_urn(
-        session,
-        ColumnRecord,
-        column_entries,
-        lambda column, digest: column_row(column, project, digest),
-        project=project,
-        keep_manual_pii=True,
-        within_capsules=changed,
-        written=written,
-    )
-    tests = await sync_by_urn(
-        session,
-        DataTestRecord,
-        test_entries,
-        lambda test, digest: test_row(test, project, digest),
-        project=project,
-        within_capsules=changed,
-    )
+    first = await _first_write(session, graph, project, fork_rows)
+    try:
+        # Content hashing is CPU work over every capsule, column and test: off the event loop.
+        digests = None if first is None else await to_thread.run_sync(first.digests)
+        subtrees = await to_thread.run_sync(_Subtrees.of, graph, digests)
+        written = None
+        if memo is not None:
+            memo.subtrees, written = subtrees, memo.written
+        changed = await _changed_subtrees(session, subtrees, project)
+        capsule_entries, capsule_to_row = await to_thread.run_sync(_capsule_entries, graph, project, subtrees)
+        capsules = await sync_by_urn(
+            session, CapsuleRecord, capsule_entries, capsule_to_row, project=project, written=written
+        )
+        columns, tests = await _sync_items(session, subtrees, project, changed, written, first)
+    finally:
+        if first is not None:
+            first.close()
     await _store_subtree_digests(session, subtrees, changed or [])
     edges = await sync_capsule_edges(
         session, ((e.source_urn, e.target_urn) for e in graph.edges), project=project

@@ -7,8 +7,6 @@ interrupted job can be retried from exactly the same input.
 from __future__ import annotations
 
 import asyncio
-import gzip
-import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +22,7 @@ from dab.domain.graph import Graph, IngestIssue
 from dab.errors import Conflict, DabError, InvalidArtifact, InvalidInput, ServiceUnavailable, clip
 from dab.ingest.dbt import LayerRules, artifact_bytes, content_of, decode_artifact, load_artifact, parse_dbt
 from dab.platform.logging import get_logger
+from dab.services.artifact_gzip import compress_artifacts
 from dab.services.column_lineage import (
     ChunkAssembly,
     LineageOptions,
@@ -73,7 +72,6 @@ ARTIFACT_FILES = {
     "run_results": "run_results.json",
     "sources": "sources.json",
 }
-GZIP_MAGIC = b"\x1f\x8b"
 OnCommitted = Callable[[], Awaitable[None]]
 log = get_logger("dab.ingest")
 
@@ -90,6 +88,10 @@ class JobPolicy:
     """An artifact may not inflate beyond this (DAB_MAX_UPLOAD_MB)."""
     keep_artifacts: int = 20
     """Stored artifacts are kept for the newest this-many finished jobs of a project."""
+    fork_rows: bool = False
+    """The process runs this one job (the CLI, the server's ingestion child): a big first write
+    on SQLite may encode its rows in a forked child (``services/first_write.py``). Never in a
+    process serving requests: forking it is not safe."""
 
 
 @dataclass(frozen=True)
@@ -101,12 +103,6 @@ class IngestRequest:
     source: str = "dbt"
     retry_of: str | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
-
-
-def _compress(data: bytes) -> tuple[bytes, str]:
-    """The stored form (gzip; speed over ratio, JSON still shrinks ~10x) and the digest."""
-    stored = data if data[:2] == GZIP_MAGIC else gzip.compress(data, compresslevel=1)
-    return stored, hashlib.sha256(data).hexdigest()
 
 
 async def create_job(session: AsyncSession, request: IngestRequest) -> IngestionJobRecord:
@@ -127,8 +123,9 @@ async def create_job(session: AsyncSession, request: IngestRequest) -> Ingestion
     )
     session.add(job)
     await session.flush()
+    compressed = await anyio.to_thread.run_sync(compress_artifacts, request.artifacts)
     for kind, data in request.artifacts.items():
-        stored, digest = await anyio.to_thread.run_sync(_compress, data)
+        stored, digest = compressed[kind]
         session.add(
             IngestionArtifactRecord(
                 job_id=job.id, kind=kind, content_gzip=stored, size_bytes=len(data), sha256=digest
@@ -394,7 +391,7 @@ async def _persist(session: AsyncSession, parsed: ParsedJob, graph: Graph, **opt
 
 
 async def _write_graph(
-    session: AsyncSession, parsed: ParsedJob, graph: Graph
+    session: AsyncSession, parsed: ParsedJob, graph: Graph, *, fork_rows: bool = False
 ) -> tuple[dict[str, Any], list[Any]]:
     stored_edges = await stored_column_edges(session, parsed.project)
     options = parsed.lineage or LineageOptions()
@@ -411,7 +408,7 @@ async def _write_graph(
         work.note_facts(0, results)
         lineage_states = await finish_column_lineage(graph, work, derived, stored_edges)
         pii = await apply_pii_findings(session, graph)
-        stats = await _persist(session, parsed, graph, stored_column_edges=stored_edges)
+        stats = await _persist(session, parsed, graph, stored_column_edges=stored_edges, fork_rows=fork_rows)
     await store_lineage_state(session, lineage_states)
     await save_facts(session, work.sql_facts)  # in a savepoint: a failure costs only the facts
     stats["column_lineage"] = graph.column_lineage_coverage
@@ -529,7 +526,7 @@ async def _write(
                 await touch_project(session, project, parsed.stamps.get("generated_at"))
             warnings: list[Any] = []
         else:
-            stats, warnings = await _write_graph(session, parsed, graph)
+            stats, warnings = await _write_graph(session, parsed, graph, fork_rows=policy.fork_rows)
         # Also after an equal input: datasets may have arrived since the last write.
         namespaces = dict(parsed.lineage.openlineage_namespaces) if parsed.lineage else {}
         provenance = stats.setdefault("provenance", {"handed_over": [], "reclaimed": []})

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -100,7 +100,8 @@ def write_in_child(context: JobContext, job_id: str) -> dict[str, Any]:
 
     async def work(factory: Factory) -> dict[str, Any]:
         parsed = kept if kept is not None else await _parse(factory, context, job_id)
-        return await write_job(factory, parsed, policy=context.policy)
+        # This child runs one job at a time and serves no requests: it may fork (``fork_rows``).
+        return await write_job(factory, parsed, policy=replace(context.policy, fork_rows=True))
 
     return _with_database(context, work)
 

@@ -109,34 +109,46 @@ async def _insert(
     conn = await session.connection()
     dialect = conn.dialect
     table = record.__table__
-    first = to_row(rows[0]) if to_row else rows[0]
-    defaults = _python_defaults(table, set(first))
-    names = list(first) + [name for name in defaults if name not in first]
-    converters = [converter(table.c[name], dialect) for name in names]
-    plan = list(zip(names, converters, strict=True))
+    names, as_tuples = row_encoder(table, dialect, to_row(rows[0]) if to_row else rows[0])
 
     def encode(batch: Sequence[Any]) -> list[tuple[Any, ...]]:
         # Row dicts and tuples hold no cycles: the young collections that scan them cost
         # 10-20% of the encode even with the parsed graph frozen (docs/PERFORMANCE.md).
         with gc_paused():
-            return _as_tuples([to_row(x) for x in batch] if to_row else batch, plan, defaults)
+            return as_tuples([to_row(x) for x in batch] if to_row else batch)
 
     if dialect.name == "postgresql":
         await _copy_rows(conn, str(record.__tablename__), names, rows, encode)
         if len(rows) >= ANALYZE_AFTER:
             await _analyze(conn, table)
         return
-    quote = dialect.identifier_preparer.quote
-    sql = (
-        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
-        f"({', '.join(quote(name) for name in names)}) "
-        f"VALUES ({_placeholders(dialect.paramstyle, len(names))})"
-    )
+    sql = insert_sql(dialect, table, names)
     # Explicit ids may lie below the current maximum: only rows the database numbers are bulk-indexed.
     fresh_ids = 0 if "id" in names else len(rows)
     async with search_index.sqlite_bulk_insert(conn, str(record.__tablename__), fresh_ids):
         for batch in chunked(rows, BATCH):
             await conn.exec_driver_sql(sql, encode(batch))
+
+
+def insert_sql(dialect: Any, table: Any, names: Sequence[str]) -> str:
+    """The driver-level ``INSERT`` of ``names`` (in this order) for one row of ``table``."""
+    quote = dialect.identifier_preparer.quote
+    return (
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
+        f"({', '.join(quote(name) for name in names)}) "
+        f"VALUES ({_placeholders(dialect.paramstyle, len(names))})"
+    )
+
+
+def row_encoder(
+    table: Any, dialect: Any, first: dict[str, Any]
+) -> tuple[list[str], Callable[[Sequence[dict[str, Any]]], list[tuple[Any, ...]]]]:
+    """The column names rows like ``first`` are inserted with (Python defaults last) and the
+    function turning a batch of such row dicts into DBAPI tuples in that order."""
+    defaults = _python_defaults(table, set(first))
+    names = list(first) + [name for name in defaults if name not in first]
+    plan = [(name, converter(table.c[name], dialect)) for name in names]
+    return names, lambda batch: _as_tuples(batch, plan, defaults)
 
 
 ANALYZE_AFTER = 5_000
@@ -268,7 +280,7 @@ async def _delete_by_id(session: AsyncSession, record: Any, ids: Sequence[int]) 
         await session.execute(delete(record).where(record.id.in_(batch)))
 
 
-async def _refuse_foreign_urns(session: AsyncSession, record: Any, urns: list[str], project: str) -> None:
+async def refuse_foreign_urns(session: AsyncSession, record: Any, urns: list[str], project: str) -> None:
     """A URN owned by another project would violate uniqueness: say which, as a 409."""
     if not urns:
         return
@@ -339,7 +351,7 @@ async def sync_by_urn(
     await _delete_by_id(session, record, gone)
 
     new = [e for e in entries if e.urn not in stored]  # each row's "urn" is its entry's
-    await _refuse_foreign_urns(session, record, [e.urn for e in new], project)
+    await refuse_foreign_urns(session, record, [e.urn for e in new], project)
     await _insert(session, record, new, lambda e: to_row(e.item, e.digest))
 
     changed_entries = [e for e in entries if e.urn in stored and stored[e.urn][1] != e.digest]
