@@ -171,7 +171,8 @@ def _columns(rows: Sequence[Mapping[str, Any]], shape: _Shape) -> tuple[Any, ...
     for name, convert in shape.plan:
         values = [row[name] for row in rows]
         if convert is not None:
-            values = [None if value is None else convert(value) for value in values]
+            memo = _Memo(convert)
+            values = [None if value is None else memo(value) for value in values]
         out.append(values)
     return (*out, *shape.constants)
 
@@ -179,9 +180,29 @@ def _columns(rows: Sequence[Mapping[str, Any]], shape: _Shape) -> tuple[Any, ...
 def _values(rows: Sequence[Mapping[str, Any]], shape: _Shape) -> tuple[Any, ...]:
     out: list[Any] = []
     append = out.append
+    plan = [(name, None if convert is None else _Memo(convert)) for name, convert in shape.plan]
     for row in rows:
-        for name, convert in shape.plan:
+        for name, convert in plan:
             value = row[name]
             append(value if value is None or convert is None else convert(value))
     out.extend(shape.constants)
     return tuple(out)
+
+
+class _Memo:
+    """A converter that re-uses its last answer for the very same object: a batch's rows share
+    one timestamp and the same empty JSON values, converted once instead of once per row (the
+    timestamp's processor alone was ~5 % of a SQLite batch)."""
+
+    __slots__ = ("_convert", "_last", "_out")
+
+    def __init__(self, convert: Callable[[Any], Any]) -> None:
+        self._convert = convert
+        self._last: Any = _Memo
+        self._out: Any = None
+
+    def __call__(self, value: Any) -> Any:
+        if value is not self._last:
+            self._out = self._convert(value)
+            self._last = value
+        return self._out
