@@ -5,7 +5,8 @@ Events are START + COMPLETE pairs of runs of 500 jobs, each reading two of 1,500
 writing a third, with a 10-field schema facet and a 5-field columnLineage facet on the output.
 Reports events/s over the whole load, the median and p95 latency of one batch and the server's
 CPU milliseconds per event (user + system of the uvicorn process: the figure that survives a
-loaded machine), then the same events sent again (all duplicates).
+loaded machine), on PostgreSQL also the CPU its backends for the database used per event (the
+server must run on this machine), then the same events sent again (all duplicates).
 
     python benchmarks/bench_openlineage.py
     python benchmarks/bench_openlineage.py --database-url postgresql+asyncpg://dab:dab@127.0.0.1:5432/dab
@@ -24,7 +25,7 @@ from typing import Any
 
 import httpx
 from bench_api import KEY, SERVER_PIDS, prepare_database, server
-from server_cpu import tree_cpu_seconds
+from server_cpu import backend_cpu_seconds, grown, tree_cpu_seconds
 
 NS = "postgres://warehouse.example.com:5432"
 FACET = {"_producer": "https://example.com/bench", "_schemaURL": "https://openlineage.io/spec/facets/x.json"}
@@ -107,15 +108,20 @@ def main() -> None:
         with server(url, workdir, cache=True) as base:
             pid = SERVER_PIDS[base]
             for label in ("first delivery", "sent again (duplicates)"):
+                backends = backend_cpu_seconds(url) if args.database_url else {}
                 cpu_before = tree_cpu_seconds(pid)
                 total, latencies, applied = post_all(base, load, args.batch)
                 cpu_ms = (tree_cpu_seconds(pid) - cpu_before) * 1000 / len(load)
+                database = ""
+                if args.database_url:
+                    database_ms = grown(backends, backend_cpu_seconds(url)) * 1000 / len(load)
+                    database = f", PostgreSQL backends' CPU {database_ms:.3f} ms/event"
                 median_ms = statistics.median(latencies) * 1000
                 print(
                     f"{engine} {label}: {len(load)} events in {len(latencies)} batches of {args.batch}: "
                     f"{len(load) / total:,.0f} events/s (target 2,000), batch median {median_ms:.1f} ms, "
                     f"p95 {_p95(latencies) * 1000:.1f} ms, server CPU {cpu_ms:.3f} ms/event, "
-                    f"applied {applied}"
+                    f"applied {applied}{database}"
                 )
 
 

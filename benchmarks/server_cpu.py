@@ -38,3 +38,29 @@ def tree_cpu_seconds(pid: int) -> float:
         total += _own(current)
         stack.extend(_children(current))
     return total
+
+
+async def _backend_pids(url: str) -> list[int]:
+    import asyncpg  # only the PostgreSQL runs need it
+
+    conn = await asyncpg.connect(url.replace("+asyncpg", "", 1))
+    try:
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await conn.close()
+    return [row["pid"] for row in rows]
+
+
+def backend_cpu_seconds(url: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend (and autovacuum worker) of ``url``'s database, by
+    pid, read from /proc: only meaningful for a server on this machine. A run's database CPU is
+    the growth of these between two readings; a backend that ended in between is not counted."""
+    import asyncio
+
+    return {pid: _own(pid) for pid in asyncio.run(_backend_pids(url))}
+
+
+def grown(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(max(0.0, cpu - before.get(pid, 0.0)) for pid, cpu in after.items())

@@ -43,6 +43,7 @@ from dab.services.startup import interrupt_own_jobs, keep_recovering, recover_in
 from dab.settings import Settings, get_settings
 from dab.storage import migrate
 from dab.storage.db import create_engine, make_read_session_factory, make_session_factory
+from dab.storage.sqlite_checkpoint import Checkpointer
 
 log = get_logger("dab.app")
 
@@ -59,6 +60,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.read_session_factory = make_read_session_factory(engine)
+    app.state.checkpointer = Checkpointer(engine)
     app.state.cache = make_cache(
         enabled=settings.cache_enabled,
         redis_url=settings.effective_cache_url,
@@ -104,6 +106,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
             await asyncio.wait_for(recovery, settings.dab_db_statement_timeout_seconds + 5)
         await app.state.tag_links.close()
+        await app.state.checkpointer.close()
         await _interrupt_own_jobs(app)
         await app.state.cache.close()
         await engine.dispose()

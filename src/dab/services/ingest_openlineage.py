@@ -8,6 +8,7 @@ relation of a stored dbt source/seed/model/snapshot are that node (``match_relat
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -201,7 +202,9 @@ def _capsules(db: BatchDb, batch: LineageBatch, resolved: Mapping[str, str]) -> 
         if urn not in known or (job.description and job.description != known[urn])
     ]
     fresh = [dataset_capsule(d) for d in own if d.urn not in known]
-    w.upsert_capsules(db, [*changed, *fresh], PROJECT)
+    # A new dataset's fields are all new columns (``_columns``): its row starts with their count.
+    counts = Counter(dataset for dataset, _ in batch.fields)
+    w.upsert_capsules(db, [*changed, *fresh], PROJECT, {c.urn: counts[c.urn] for c in fresh})
 
 
 def _columns(

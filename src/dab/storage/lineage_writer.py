@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, func, literal_column, or_, select, update
 from dab.domain.capsule import DBT_TYPES, CapsuleType
 from dab.domain.relations import schemes_agree
 from dab.errors import Conflict
-from dab.storage.batch_db import BatchDb
+from dab.storage.batch_db import BatchDb, by_key_list
 from dab.storage.bulk_upsert import upsert_rows
 from dab.storage.graph_writer import chunked, update_by_urn_statement
 from dab.storage.mappers import capsule_row
@@ -62,15 +62,15 @@ def ensure_source_project(db: BatchDb, project: str, source: str) -> dict[str, s
     return {name: adapter for name, (kind, adapter) in projects.items() if kind == "dbt"}
 
 
-_KNOWN_EVENTS = select(LineageEventRecord.event_key).where(
-    LineageEventRecord.event_key.in_(bindparam("keys", expanding=True))
+_KNOWN_EVENTS = by_key_list(
+    lambda match: select(LineageEventRecord.event_key).where(match(LineageEventRecord.event_key))
 )
 
 
 def known_events(db: BatchDb, keys: Collection[str]) -> set[str]:
     out: set[str] = set()
     for batch in chunked(sorted(keys), 500):
-        out.update(key for (key,) in db.rows(_KNOWN_EVENTS, {"keys": list(batch)}))
+        out.update(key for (key,) in db.rows(_KNOWN_EVENTS[db.dialect.name], {"keys": list(batch)}))
     return out
 
 
@@ -93,8 +93,10 @@ class RelationQuery:
     """The dataset's whole name as a key, matched against dbt sources' aliases when no relation does."""
 
 
-_DBT_RELATIONS = select(C.urn, C.capsule_type, C.relation_key, C.project).where(
-    C.relation_key.in_(bindparam("keys", expanding=True)), C.capsule_type.in_(_MATCHABLE), C.source == "dbt"
+_DBT_RELATIONS = by_key_list(
+    lambda match: select(C.urn, C.capsule_type, C.relation_key, C.project).where(
+        match(C.relation_key), C.capsule_type.in_(_MATCHABLE), C.source == "dbt"
+    )
 )
 
 
@@ -112,7 +114,9 @@ def match_relations(
             by_key.setdefault(query.relation, []).append(query)
     found: dict[str, tuple[int, str]] = {}
     for batch in chunked(sorted(by_key), 500):
-        for urn, capsule_type, key, project in db.rows(_DBT_RELATIONS, {"keys": list(batch)}):
+        for urn, capsule_type, key, project in db.rows(
+            _DBT_RELATIONS[db.dialect.name], {"keys": list(batch)}
+        ):
             for query in by_key.get(key or "", ()):
                 rank = (_PREFERENCE.get(capsule_type, 9), urn)
                 if _same_engine(query, project, dbt_projects) and rank < found.get(query.urn, (99, "")):
@@ -143,23 +147,32 @@ def _same_engine(query: RelationQuery, project: str, dbt_projects: Mapping[str, 
     return schemes_agree(dbt_projects.get(project), query.scheme)
 
 
-_DESCRIPTIONS = select(C.urn, C.description).where(C.urn.in_(bindparam("keys", expanding=True)))
+_DESCRIPTIONS = by_key_list(lambda match: select(C.urn, C.description).where(match(C.urn)))
 
 
 def capsule_descriptions(db: BatchDb, urns: Collection[str]) -> dict[str, str | None]:
     """The stored description of each of ``urns`` that exists."""
     known: dict[str, str | None] = {}
     for batch in chunked(sorted(urns), 500):
-        known.update(dict(db.rows(_DESCRIPTIONS, {"keys": list(batch)})))
+        known.update(dict(db.rows(_DESCRIPTIONS[db.dialect.name], {"keys": list(batch)})))
     return known
 
 
-def upsert_capsules(db: BatchDb, capsules: Iterable[Any], project: str) -> int:
+def upsert_capsules(
+    db: BatchDb, capsules: Iterable[Any], project: str, column_counts: Mapping[str, int] | None = None
+) -> int:
     """Insert new capsules, update a known one's description (the caller sends only those:
-    events repeat the same jobs and datasets, and SQLite pays for every row an upsert touches)."""
+    events repeat the same jobs and datasets, and SQLite pays for every row an upsert touches).
+    ``column_counts``: the columns a new capsule is about to get, so that ``count_columns``
+    need not rewrite the row it has just inserted."""
     now = utcnow()
+    counts = column_counts or {}
     rows = [
-        {**capsule_row(c, project, "", column_count=0, pii_count=0), "created_at": now, "updated_at": now}
+        {
+            **capsule_row(c, project, "", column_count=counts.get(c.urn, 0), pii_count=0),
+            "created_at": now,
+            "updated_at": now,
+        }
         for c in capsules
     ]
     upsert_rows(
@@ -184,8 +197,10 @@ StoredColumn = tuple[str, str | None, str | None]
 
 
 _R = ColumnRecord
-_COLUMNS_OF = select(_R.capsule_urn, _R.name, _R.urn, _R.data_type, _R.description).where(
-    _R.capsule_urn.in_(bindparam("keys", expanding=True))
+_COLUMNS_OF = by_key_list(
+    lambda match: select(_R.capsule_urn, _R.name, _R.urn, _R.data_type, _R.description).where(
+        match(_R.capsule_urn)
+    )
 )
 
 
@@ -193,7 +208,7 @@ def stored_columns(db: BatchDb, capsules: Collection[str]) -> dict[tuple[str, st
     """(capsule URN, lower-cased column name) -> the stored column, for the given capsules."""
     out: dict[tuple[str, str], StoredColumn] = {}
     for batch in chunked(sorted(capsules), 500):
-        rows = db.rows(_COLUMNS_OF, {"keys": list(batch)})
+        rows = db.rows(_COLUMNS_OF[db.dialect.name], {"keys": list(batch)})
         out.update({(capsule, name.lower()): (urn, kind, text) for capsule, name, urn, kind, text in rows})
     return out
 
@@ -232,13 +247,20 @@ def update_columns(db: BatchDb, rows: Sequence[dict[str, Any]]) -> None:
 _TYPED = ("data_type", "updated_at")
 _TEXT = ("data_type", "description", "updated_at")
 _COUNT = select(func.count(ColumnRecord.id)).where(ColumnRecord.capsule_urn == C.urn).scalar_subquery()
-_COUNT_COLUMNS = update(C).where(C.urn.in_(bindparam("keys", expanding=True))).values(column_count=_COUNT)
+# Only a count that changes is written: a capsule inserted by this batch already has its count
+# (``upsert_capsules``), and on PostgreSQL every rewritten row is a new version in each of
+# ``capsule``'s indexes unless the page has room for a HOT update.
+_COUNT_COLUMNS = by_key_list(
+    lambda match: (
+        update(C).where(match(C.urn), C.column_count.is_distinct_from(_COUNT)).values(column_count=_COUNT)
+    )
+)
 
 
 def count_columns(db: BatchDb, capsules: Collection[str]) -> None:
     """Keep ``capsule.column_count`` true for the event source's own capsules."""
     for batch in chunked(sorted(capsules), 500):
-        db.execute(_COUNT_COLUMNS, {"keys": list(batch)})
+        db.execute(_COUNT_COLUMNS[db.dialect.name], {"keys": list(batch)})
 
 
 def upsert_edges(db: BatchDb, pairs: Iterable[tuple[str, str]], *, source: str, project: str) -> None:

@@ -65,7 +65,12 @@ async def post_lineage(request: Request) -> dict[str, Any]:
     # Inflating, decoding and validation in one worker-thread hop, before the transaction opens.
     checked = await anyio.to_thread.run_sync(lambda: check_events(_events(_inflated(raw, encoding, limit))))
     namespaces = request.app.state.settings.dab_openlineage_namespaces
-    return await committed(request, lambda session: apply_events(session, checked, namespaces))
+    out = await committed(request, lambda session: apply_events(session, checked, namespaces))
+    if out["applied"]:
+        # SQLite: the WAL pages this batch wrote are copied to the database in the background,
+        # not by a later batch's commit (``sqlite_checkpoint``).
+        request.app.state.checkpointer.after_write()
+    return out
 
 
 @router.get("/sources", response_model=list[SourceRead])

@@ -151,14 +151,18 @@ class _Collector:
         self.batch = LineageBatch()
 
     def dataset(self, data: Mapping[str, Any]) -> str:
-        namespace, name = data["namespace"], data["name"]
+        urn = self._named(data["namespace"], data["name"])
+        facets = data.get("facets")
+        if facets:
+            self._fields(urn, facets.get("schema"))
+            self._column_lineage(urn, facets.get("columnLineage"))
+        return urn
+
+    def _named(self, namespace: str, name: str) -> str:
         urn = dataset_urn(namespace, name)
         if urn not in self.batch.datasets:
             relation = relation_key(name) if len(name.split(".")) == 3 else None
             self.batch.datasets[urn] = DatasetRef(urn, namespace, name, namespace_scheme(namespace), relation)
-        facets = data.get("facets") or {}
-        self._fields(urn, facets.get("schema"))
-        self._column_lineage(urn, facets.get("columnLineage"))
         return urn
 
     def _fields(self, urn: str, facet: Mapping[str, Any] | None) -> None:
@@ -177,7 +181,7 @@ class _Collector:
             legacy = spec.get("transformationType")
             out_key = (target, out_field.lower())
             for source in spec.get("inputFields") or ():
-                src = self.dataset({"namespace": source["namespace"], "name": source["name"]})
+                src = self._named(source["namespace"], source["name"])  # an input field: no facets
                 kind = transformation_kind(source.get("transformations") or (), legacy)
                 in_field = source["field"]
                 in_key = (src, in_field.lower())
