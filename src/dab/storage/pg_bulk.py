@@ -2,10 +2,9 @@
 
 Maintained row by row, the indexes cost most of a first ingestion's server time: 2.2M column
 rows (100k models) took 154 s with all nine indexes of ``capsule_column``, 2.3 s with none, and
-the three trigram GIN indexes about three quarters of it, growing faster than the rows (10x the
-rows cost them ~90x: their posting trees outgrow the server's buffers). Built by one scan each
-after the rows are in, the same indexes took about half as long (docs/PERFORMANCE.md,
-"Ingestion at the floor, part 4").
+the three trigram GIN indexes about three quarters of it. Built by one scan each after the rows
+are in, the same indexes took about half as long (docs/PERFORMANCE.md, "Ingestion at the floor,
+part 4").
 
 Only indexes that back no constraint are rebuilt (the primary key and the unique URN stay:
 they check the rows as they come and foreign keys point at them). Their definitions are read
