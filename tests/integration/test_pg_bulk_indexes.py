@@ -215,6 +215,21 @@ class TestIndexesKept:
         assert now == was  # no wait for the reader, no drop: the rows went in with the indexes
         assert asyncio.run(_count(probe)) == 3
 
+    def test_a_table_of_another_role_is_left_alone(self, pg_url: str) -> None:
+        # A catalog table stands for a schema migrated by another role: the ingesting role may
+        # not drop its indexes, nor lock it; the transaction goes on untouched.
+        async def run() -> tuple[list[tuple[str, str]], int]:
+            engine = db.create_engine(pg_url)
+            try:
+                async with engine.begin() as conn:
+                    driver = await _in_transaction(conn)
+                    found = await pg_bulk._droppable(driver, "pg_catalog.pg_description")
+                    return found, int(await driver.fetchval("SELECT 1"))
+            finally:
+                await engine.dispose()
+
+        assert asyncio.run(run()) == ([], 1)
+
 
 def _ingest(settings: Settings) -> tuple[int, dict[str, Any]]:
     in_thread = settings.model_copy(update={"dab_ingest_worker": "thread"})

@@ -12,8 +12,9 @@ from the catalog, so the rebuilt indexes are the migrations' own. The drop, the 
 builds are one transaction: a failure anywhere rolls the indexes back with the rows.
 
 Dropping an index locks its table against readers until the commit, so this happens only when
-the lock is free at once (``NOWAIT``; otherwise the rows are copied with the indexes in place)
-and the table holds no row (the first ingestion of a deployment: there is nothing to read).
+the lock is free at once (``NOWAIT``; otherwise the rows are copied with the indexes in place),
+the table holds no row (the first ingestion of a deployment: there is nothing to read), and the
+role ingesting owns the table (where the migrations ran as another role, it may not drop them).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ BUILD_MEMORY = "256MB"
 """``maintenance_work_mem`` for the builds, this transaction only (the server default is 64MB)."""
 
 LOCK_NOT_AVAILABLE = "55P03"
+_OWNED = "SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = $1::regclass"
 _SECONDARY = """
 SELECT pg_get_indexdef(i.indexrelid), c.relname
 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
@@ -59,6 +61,8 @@ async def copy_then_index(
 
 async def _droppable(driver: Any, table: str) -> list[tuple[str, str]]:
     """The secondary indexes of ``table`` when it is empty and its lock is free; else none."""
+    if not await driver.fetchval(_OWNED, table):  # only the table's owner may drop its indexes
+        return []
     await driver.execute("SAVEPOINT dab_bulk")
     indexes: list[tuple[str, str]] = []
     try:
