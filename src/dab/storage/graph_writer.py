@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.domain.gc_pause import gc_paused
 from dab.errors import Conflict
-from dab.storage import pg_bulk, search_index
+from dab.storage import search_index
 from dab.storage.pipeline import pipelined
 from dab.storage.records import Base, CapsuleLineageRecord, ColumnLineageRecord, utcnow
 
@@ -216,19 +216,14 @@ async def _copy_rows(
     encode: Callable[[Sequence[Any]], list[tuple[Any, ...]]],
 ) -> None:
     """PostgreSQL COPY (binary) on the transaction's own connection: ~3x executemany. The next
-    batch is encoded while the server ingests one (``pipeline``); an empty table's secondary
-    indexes are built after the rows are in (``pg_bulk``)."""
+    batch is encoded while the server ingests one (``pipeline``)."""
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection
 
     async def write(records: list[tuple[Any, ...]]) -> None:
         await driver.copy_records_to_table(table_name, records=records, columns=names)
 
-    async def copy() -> None:
-        await pipelined(chunked(rows, COPY_BATCH), encode, write)
-
-    quoted = conn.dialect.identifier_preparer.quote(table_name)
-    await pg_bulk.copy_then_index(driver, quoted, len(rows), copy, COPY_BATCH)
+    await pipelined(chunked(rows, COPY_BATCH), encode, write)
 
 
 async def _update_by_id(session: AsyncSession, record: Any, rows: Sequence[dict[str, Any]]) -> None:
