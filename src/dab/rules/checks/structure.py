@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dab.domain.quality import TestKind
-from dab.rules.checks.base import CheckSpec, Outcome, Param, fail, is_source, label, param
+from dab.rules.checks.base import CheckSpec, Judged, Outcome, Param, each, fail, is_source, label, param
 from dab.rules.context import EvalContext, Subject
 from dab.rules.model import Failure, Rule
 
@@ -24,18 +26,24 @@ def _folders(path: str) -> list[str]:
     return parts[:-1]
 
 
-def model_directory(_ctx: EvalContext, rule: Rule, subject: Subject) -> Outcome:
-    capsule = subject.capsule
-    layer = capsule.layer_value
-    if layer not in _FOLDERS or not capsule.path:
-        return None
-    expected = tuple(param(rule, f"{layer}_folders", _FOLDERS[layer]))
-    if set(expected) & set(_folders(capsule.path)):
-        return []
-    return fail(
-        layer,
-        f"{layer} {label(capsule)} is in {capsule.path}, not under a {' or '.join(expected)} folder",
-    )
+def model_directory(ctx: EvalContext, rule: Rule, subjects: Sequence[Subject]) -> Judged:
+    """A capsule of a medallion layer with a known path lies under one of its layer's folders."""
+    expected = {layer: tuple(param(rule, f"{layer}_folders", default)) for layer, default in _FOLDERS.items()}
+    layers = ctx.layers
+    applicable = 0
+    failing = []
+    for subject in subjects:
+        capsule = subject.capsule
+        layer = layers[capsule.urn]
+        if layer not in expected or not capsule.path:
+            continue
+        applicable += 1
+        folders = expected[layer]
+        if not any(f in folders for f in _folders(capsule.path)):
+            where = " or ".join(folders)
+            message = f"{layer} {label(capsule)} is in {capsule.path}, not under a {where} folder"
+            failing.append((subject, fail(layer, message)))
+    return applicable, failing
 
 
 def source_directory(_ctx: EvalContext, rule: Rule, subject: Subject) -> Outcome:
@@ -54,24 +62,32 @@ def source_directory(_ctx: EvalContext, rule: Rule, subject: Subject) -> Outcome
     return fail("", f"{label(capsule)} is declared in {capsule.path}, not under {where}")
 
 
-def tests_beside_model(ctx: EvalContext, _rule: Rule, subject: Subject) -> Outcome:
-    """Generic tests are declared in the folder of the model they test."""
-    capsule = subject.capsule
-    tests = [
-        t
-        for t in ctx.graph.tests_by_capsule.get(capsule.urn, ())
-        if t.path and t.kind is not TestKind.SINGULAR
-    ]
-    if not capsule.path or not tests:
-        return None  # no file paths known (tests stored before they were kept)
-    home = _folders(capsule.path)
-    return [
-        Failure(
-            t.name, f"test '{t.name}' of {label(capsule)} is declared in {t.path}, not next to {capsule.path}"
-        )
-        for t in sorted(tests, key=lambda t: t.name)
-        if _folders(t.path or "") != home
-    ]
+def tests_beside_model(ctx: EvalContext, _rule: Rule, subjects: Sequence[Subject]) -> Judged:
+    """Generic tests are declared in the folder of the model they test. A capsule without a
+    path or without such tests with paths (stored before they were kept) is not judged."""
+    by_capsule = ctx.graph.tests_by_capsule
+    applicable = 0
+    failing = []
+    for subject in subjects:
+        capsule = subject.capsule
+        if not capsule.path:
+            continue
+        tests = [t for t in by_capsule.get(capsule.urn, ()) if t.path and t.kind is not TestKind.SINGULAR]
+        if not tests:
+            continue
+        applicable += 1
+        home = _folders(capsule.path)
+        failures = [
+            Failure(
+                t.name,
+                f"test '{t.name}' of {label(capsule)} is declared in {t.path}, not next to {capsule.path}",
+            )
+            for t in sorted(tests, key=lambda t: t.name)
+            if _folders(t.path or "") != home
+        ]
+        if failures:
+            failing.append((subject, failures))
+    return applicable, failing
 
 
 SPECS: dict[str, CheckSpec] = {
@@ -80,7 +96,7 @@ SPECS: dict[str, CheckSpec] = {
         params={f"{layer}_folders": Param("str_list", folders) for layer, folders in _FOLDERS.items()},
     ),
     "source_directory": CheckSpec(
-        source_directory,
+        each(source_directory),
         params={"folders": Param("str_list", _FOLDERS["bronze"]), "per_source_folder": Param("bool", True)},
     ),
     "test_directory": CheckSpec(tests_beside_model),
