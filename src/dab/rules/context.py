@@ -192,13 +192,21 @@ class EvalContext:
     def view_chain(self, urn: str, materializations: frozenset[str]) -> int:
         """Length of the longest unbroken chain of upstream models materialised as one of
         ``materializations`` ending right above ``urn`` (memoised; cycles count once)."""
-        memo = self._chains.setdefault(materializations, {})
+        memo = self._chains.get(materializations)
+        if memo is None:
+            memo = self._chains[materializations] = {}
         found = memo.get(urn)
         if found is not None:
             return found
         links = self._chain_links(urn, materializations)
-        if all(p in memo for p in links):  # the usual case: every parent was judged already
-            memo[urn] = found = max((1 + memo[p] for p in links), default=0)
+        found = 0
+        for link in links:  # the usual case: every link was judged already
+            length = memo.get(link)
+            if length is None:
+                break
+            found = max(found, 1 + length)
+        else:
+            memo[urn] = found
             return found
         # Depth first: (node, None) is still to expand; (node, its links) waits for its links'
         # lengths, so a node's links are found once, not again when it is finished.
@@ -220,10 +228,13 @@ class EvalContext:
         return memo[urn]
 
     def _chain_links(self, urn: str, materializations: frozenset[str]) -> list[str]:
-        # The memoised parents other rules ask for too (distinct, known capsules only).
+        # The indexed parents other rules read too (distinct, known capsules only).
+        parents = self.upstream.get(urn)
+        if not parents:
+            return []
         return [
             p.urn
-            for p in self.parent_capsules(urn)
+            for p in parents
             if p.capsule_type is CapsuleType.MODEL and (p.materialization or "") in materializations
         ]
 

@@ -109,8 +109,7 @@ def _column_groups(
     urns: frozenset[str] | None,
     capsules_only: bool,
 ) -> list[tuple[Capsule, list[Column]]]:
-    """Each capsule's columns the check may apply to (``CheckSpec.columns``) within ``urns``."""
-    applies = spec.columns
+    """Each capsule's columns within ``urns`` (for a ``pii_marked_only`` check, its marked ones)."""
     by_capsule = ctx.pii_marked_columns if spec.pii_marked_only else ctx.graph.columns_by_capsule
     out = []
     for subject in capsules:
@@ -120,8 +119,6 @@ def _column_groups(
         columns = by_capsule.get(capsule.urn)
         if not columns:
             continue
-        if applies is not None:
-            columns = [c for c in columns if applies(c)]
         if urns is not None and capsule.urn not in urns:
             columns = [c for c in columns if c.urn in urns]
         if columns:
@@ -163,8 +160,9 @@ def _add_violations(
     rule_id, severity, category, rule_set, remediation = (
         rule.rule_id, rule.severity, rule.category, rule.rule_set, rule.remediation,
     )  # fmt: skip
-    for subject, failures in failing:
-        urn, capsule_urn = subject.urn, subject.capsule.urn
+    for (capsule, column), failures in failing:
+        capsule_urn = capsule.urn
+        urn = capsule_urn if column is None else column.urn  # Subject.urn, without the property call
         for key, message in failures:
             fields = (
                 rule_id, severity, category, rule_set, urn, capsule_urn, layer, message, remediation, key,

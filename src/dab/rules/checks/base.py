@@ -42,12 +42,9 @@ class CheckSpec:
     """Judges capsule subjects; ``None`` for a column-only check."""
     scopes: tuple[str, ...] = ("capsule",)
     params: Mapping[str, Param] = field(default_factory=dict)
-    columns: Callable[[Column], bool] | None = None
-    """For column checks: the columns ``fn`` can apply to (it returns ``None`` for the others), so
-    the engine skips the rest without making them subjects: most columns hold no PII."""
     pii_marked_only: bool = False
-    """``columns`` holds only for columns with a ``pii_type`` (``None`` is unmarked): the engine
-    tests it on those alone (~7 % of them) instead of on every column, per rule."""
+    """The check applies to no column without a ``pii_type`` (``None`` is unmarked): the engine
+    shows it only those of one per-evaluation index (~7 % of the columns), not every column."""
     column_batch: ColumnBatchFn | None = None
     """Judges columns, for a check with the ``column`` scope."""
 

@@ -21,7 +21,7 @@ def column_documented(_ctx: EvalContext, _rule: Rule, groups: ColumnGroups) -> J
 
 
 def pii_masked(ctx: EvalContext, _rule: Rule, groups: ColumnGroups) -> Judged:
-    """Applies to columns with a PII type (the engine shows it no other: ``columns`` below)."""
+    """Applies to columns with a PII type."""
     layers = ctx.layers
     applicable = 0
     failing = []
@@ -77,14 +77,12 @@ SPECS: dict[str, CheckSpec] = {
     "pii_masked": CheckSpec(
         None,
         ("column",),
-        columns=lambda c: bool(c.pii_type),
         pii_marked_only=True,
         column_batch=pii_masked,
     ),
     "pii_typed": CheckSpec(
         None,
         ("column",),
-        columns=lambda c: c.pii_type is not None,
         pii_marked_only=True,
         column_batch=pii_typed,
     ),
