@@ -85,14 +85,14 @@ class EvalContext:
         )
 
     @cached_property
-    def sole_child(self) -> dict[str, str]:
-        """Node URN -> its only child, for nodes whose children are one node (any number of edges)."""
-        out: dict[str, str] = {}
+    def feeding_only(self) -> dict[str, list[str]]:
+        """Node URN -> the nodes whose only child it is (any number of edges), in URN order."""
+        out: dict[str, list[str]] = defaultdict(list)
         for urn, below in self.graph.children.items():
             first = below[0]
             if all(c == first for c in below):
-                out[urn] = first
-        return out
+                out[first].append(urn)
+        return {child: sorted(parents) for child, parents in out.items()}
 
     @cached_property
     def layers(self) -> dict[str, str]:

@@ -16,14 +16,13 @@ from dab.domain.column import Column
 from dab.domain.gc_pause import gc_frozen, rare_young_collections
 from dab.domain.graph import Graph
 from dab.rules.checks import CHECKS, CheckSpec
-from dab.rules.checks.base import Judged
+from dab.rules.checks.base import Failing, Judged
 from dab.rules.checks.cel import cel_true
 from dab.rules.context import EvalContext, Subject
 from dab.rules.loader import ensure_unique
 from dab.rules.model import (
     CheckResult,
     EvaluationResult,
-    Failure,
     Rule,
     Severity,
     Tally,
@@ -50,35 +49,35 @@ class Scope:
         return self.rule_sets is None or rule.rule_set in self.rule_sets
 
 
-Buckets = dict[tuple[str, str], list[Subject]]
+Buckets = dict[tuple[str, str], list[Capsule]]
 
 
 def _buckets(capsules: Iterable[Capsule], layers: dict[str, str]) -> Buckets:
-    """Capsule subjects grouped by (type, layer), built once per evaluation: each rule visits only
-    the groups its ``when`` names, and the layer tally is per group, not per capsule."""
-    out: dict[tuple[str, str], list[Subject]] = defaultdict(list)
+    """Capsules grouped by (type, layer), once per evaluation: each rule visits only the groups
+    its ``when`` names, and the layer tally is per group, not per capsule."""
+    out: dict[tuple[str, str], list[Capsule]] = defaultdict(list)
     for capsule in capsules:
-        out[(capsule.capsule_type._value_, layers[capsule.urn])].append(Subject(capsule))
+        out[(capsule.capsule_type._value_, layers[capsule.urn])].append(capsule)
     return dict(sorted(out.items()))
 
 
-def _selected(rule: Rule, buckets: Buckets) -> Iterator[tuple[str, list[Subject]]]:
-    """(layer, capsule subjects) of each group the rule's ``when`` (types, layers, access) selects."""
+def _selected(rule: Rule, buckets: Buckets) -> Iterator[tuple[str, list[Capsule]]]:
+    """(layer, capsules) of each group the rule's ``when`` (types, layers, access) selects."""
     when = rule.when
-    for (capsule_type, layer), subjects in buckets.items():
+    for (capsule_type, layer), capsules in buckets.items():
         wanted = when.capsule_types or DBT_TYPES  # unnamed: dbt definitions only, never jobs/datasets
         if capsule_type not in wanted or (when.layers and layer not in when.layers):
             continue
         if when.access:
-            subjects = [s for s in subjects if (s.capsule.access or "") in when.access]
-        yield layer, subjects
+            capsules = [c for c in capsules if (c.access or "") in when.access]
+        yield layer, capsules
 
 
 def _judge(
     ctx: EvalContext,
     rule: Rule,
     spec: CheckSpec,
-    capsules: list[Subject],
+    capsules: list[Capsule],
     urns: frozenset[str] | None,
     capsules_only: bool,
 ) -> Judged | None:
@@ -87,10 +86,11 @@ def _judge(
     column, so a capsule outside it has no subject."""
     expression = rule.when.expression
     if spec.batch is not None and rule.scope == "capsule":
-        subjects = capsules if urns is None else [s for s in capsules if s.capsule.urn in urns]
+        if urns is not None:
+            capsules = [c for c in capsules if c.urn in urns]
         if expression is not None:
-            subjects = [s for s in subjects if cel_true(expression, ctx, s)[0]]
-        return spec.batch(ctx, rule, subjects) if subjects else None
+            capsules = [c for c in capsules if cel_true(expression, ctx, Subject(c))[0]]
+        return spec.batch(ctx, rule, capsules) if capsules else None
     assert spec.column_batch is not None  # the loader admits only a check's own scopes
     groups = _column_groups(ctx, spec, capsules, urns, capsules_only)
     if expression is not None:
@@ -105,15 +105,14 @@ def _judge(
 def _column_groups(
     ctx: EvalContext,
     spec: CheckSpec,
-    capsules: list[Subject],
+    capsules: list[Capsule],
     urns: frozenset[str] | None,
     capsules_only: bool,
 ) -> list[tuple[Capsule, list[Column]]]:
     """Each capsule's columns within ``urns`` (for a ``pii_marked_only`` check, its marked ones)."""
     by_capsule = ctx.pii_marked_columns if spec.pii_marked_only else ctx.graph.columns_by_capsule
     out = []
-    for subject in capsules:
-        capsule = subject.capsule
+    for capsule in capsules:
         if capsules_only and urns is not None and capsule.urn not in urns:
             continue
         columns = by_capsule.get(capsule.urn)
@@ -153,14 +152,12 @@ def _run_rule(
     return result, violations
 
 
-def _add_violations(
-    out: list[Violation], rule: Rule, layer: str, failing: list[tuple[Subject, list[Failure]]]
-) -> None:
+def _add_violations(out: list[Violation], rule: Rule, layer: str, failing: list[Failing]) -> None:
     """Violations of one group's failing subjects; the group's layer is each of its capsules' layer."""
     rule_id, severity, category, rule_set, remediation = (
         rule.rule_id, rule.severity, rule.category, rule.rule_set, rule.remediation,
     )  # fmt: skip
-    for (capsule, column), failures in failing:
+    for capsule, column, failures in failing:
         capsule_urn = capsule.urn
         urn = capsule_urn if column is None else column.urn  # Subject.urn, without the property call
         for key, message in failures:

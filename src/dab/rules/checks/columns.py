@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dab.domain.capsule import CapsuleType
-from dab.rules.checks.base import CheckSpec, ColumnGroups, Judged, fail, label
-from dab.rules.context import EvalContext, Subject, source_group
+from dab.domain.capsule import Capsule, CapsuleType
+from dab.rules.checks.base import CheckSpec, ColumnGroups, Failing, Judged, label
+from dab.rules.context import EvalContext, source_group
 from dab.rules.model import Rule
 
 
 def column_documented(_ctx: EvalContext, _rule: Rule, groups: ColumnGroups) -> Judged:
-    failing = [
-        (Subject(capsule, column), fail("", f"column '{column.name}' of {label(capsule)} has no description"))
+    failing: list[Failing] = [
+        (capsule, column, [("", f"column '{column.name}' of {label(capsule)} has no description")])
         for capsule, columns in groups
         for column in columns
         if not (column.description and column.description.strip())
@@ -24,7 +24,7 @@ def pii_masked(ctx: EvalContext, _rule: Rule, groups: ColumnGroups) -> Judged:
     """Applies to columns with a PII type."""
     layers = ctx.layers
     applicable = 0
-    failing = []
+    failing: list[Failing] = []
     for capsule, columns in groups:
         for column in columns:
             if not column.pii_type:
@@ -35,14 +35,14 @@ def pii_masked(ctx: EvalContext, _rule: Rule, groups: ColumnGroups) -> Judged:
                     f"column '{column.name}' of {layers[capsule.urn]} {label(capsule)} "
                     f"holds unmasked PII ({column.pii_type})"
                 )
-                failing.append((Subject(capsule, column), fail(column.pii_type, message)))
+                failing.append((capsule, column, [(column.pii_type, message)]))
     return applicable, failing
 
 
 def pii_typed(_ctx: EvalContext, _rule: Rule, groups: ColumnGroups) -> Judged:
     """Applies to columns marked PII (``pii_type`` not ``None``); fails when the type is blank."""
     applicable = 0
-    failing = []
+    failing: list[Failing] = []
     for capsule, columns in groups:
         for column in columns:
             if column.pii_type is None:
@@ -50,25 +50,22 @@ def pii_typed(_ctx: EvalContext, _rule: Rule, groups: ColumnGroups) -> Judged:
             applicable += 1
             if column.pii_type.strip().lower() in ("", "unknown"):
                 message = f"column '{column.name}' of {label(capsule)} is marked PII without a type"
-                failing.append((Subject(capsule, column), fail("", message)))
+                failing.append((capsule, column, [("", message)]))
     return applicable, failing
 
 
-def source_table_documented(ctx: EvalContext, _rule: Rule, subjects: Sequence[Subject]) -> Judged:
+def source_table_documented(ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     """Judged once per source group (``source_name``), on the group's first table by URN."""
     leaders = ctx.source_group_leaders
-    judged = [
-        s for s in subjects if s.capsule.capsule_type is CapsuleType.SOURCE and s.capsule.urn in leaders
-    ]
-    failing = []
-    for subject in judged:
-        group_key = source_group(subject.capsule)
-        group = ctx.sources_by_group.get(group_key, [subject.capsule])
+    judged = [c for c in capsules if c.capsule_type is CapsuleType.SOURCE and c.urn in leaders]
+    failing: list[Failing] = []
+    for capsule in judged:
+        group_key = source_group(capsule)
+        group = ctx.sources_by_group.get(group_key, [capsule])
         missing = sorted(c.name for c in group if not (c.description and c.description.strip()))
         if missing:
-            failing.append(
-                (subject, fail("", f"source '{group_key[1]}' has undocumented tables: {', '.join(missing)}"))
-            )
+            message = f"source '{group_key[1]}' has undocumented tables: {', '.join(missing)}"
+            failing.append((capsule, None, [("", message)]))
     return len(judged), failing
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dab.domain.capsule import Capsule
-from dab.rules.checks.base import CheckSpec, Judged, Param, fail, param
-from dab.rules.context import EvalContext, Subject
+from dab.rules.checks.base import CheckSpec, Failing, Judged, Param, param
+from dab.rules.context import EvalContext
 from dab.rules.model import Rule
 
 MEASURES: tuple[str, ...] = ("tests", "documentation")
@@ -22,14 +22,14 @@ def _covered(ctx: EvalContext, capsule: Capsule, measure: str) -> bool:
     return bool(capsule.description and capsule.description.strip())
 
 
-def coverage(ctx: EvalContext, rule: Rule, subjects: Sequence[Subject]) -> Judged:
+def coverage(ctx: EvalContext, rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     leaders = ctx.project_leaders
-    judged = [s for s in subjects if s.capsule.urn in leaders]
+    judged = [c for c in capsules if c.urn in leaders]
     measure = str(param(rule, "measure", "tests"))
     target = int(param(rule, "min_percent", 100))
-    failing = []
-    for subject in judged:
-        project = subject.capsule.namespace
+    failing: list[Failing] = []
+    for capsule in judged:
+        project = capsule.namespace
         models = ctx.models_by_project[project]
         covered = sum(1 for m in models if _covered(ctx, m, measure))
         # integer comparison: 99 of 100 models is below a 100 % target, never rounded up to it
@@ -39,7 +39,7 @@ def coverage(ctx: EvalContext, rule: Rule, subjects: Sequence[Subject]) -> Judge
                 f"project '{project}': {measure} coverage {share:.1f}% "
                 f"({covered} of {len(models)} models), target {target}%"
             )
-            failing.append((subject, fail(measure, message)))
+            failing.append((capsule, None, [(measure, message)]))
     return len(judged), failing
 
 

@@ -7,156 +7,146 @@ from collections.abc import Callable, Sequence
 from dab.domain.capsule import Capsule, CapsuleType
 from dab.rules.checks.base import (
     CheckSpec,
+    Failing,
     Judged,
     Param,
-    fail,
     failing_parents,
     label,
     of_type,
     param,
     without_links,
 )
-from dab.rules.context import EvalContext, Subject
-from dab.rules.model import Failure, Rule
+from dab.rules.context import EvalContext
+from dab.rules.model import Rule
 
 _MODEL, _SOURCE = CapsuleType.MODEL, CapsuleType.SOURCE
 
 
-def too_many_child_models(ctx: EvalContext, subjects: Sequence[Subject], limit: int, what: str) -> Judged:
-    """Subjects read by more than ``limit`` distinct models (``what``: "feeds" / "is read by")."""
+def too_many_child_models(ctx: EvalContext, capsules: Sequence[Capsule], limit: int, what: str) -> Judged:
+    """Capsules read by more than ``limit`` distinct models (``what``: "feeds" / "is read by")."""
     children = ctx.graph.children
     caps = ctx.graph.capsules
-    failing = []
-    for subject in subjects:
-        urn = subject.capsule.urn
-        if len(children.get(urn, ())) <= limit:  # at most ``limit`` children of any kind
+    failing: list[Failing] = []
+    for capsule in capsules:
+        if len(children.get(capsule.urn, ())) <= limit:  # at most ``limit`` children of any kind
             continue
-        models = ctx.child_models(urn)
+        models = ctx.child_models(capsule.urn)
         if len(models) > limit:
             names = ", ".join(caps[c].name for c in models)
-            message = f"{label(subject.capsule)} {what} {len(models)} models (max {limit}): {names}"
-            failing.append((subject, fail("", message)))
-    return len(subjects), failing
+            failing.append(
+                (
+                    capsule,
+                    None,
+                    [("", f"{label(capsule)} {what} {len(models)} models (max {limit}): {names}")],
+                )
+            )
+    return len(capsules), failing
 
 
-def fan_out(ctx: EvalContext, rule: Rule, subjects: Sequence[Subject]) -> Judged:
-    return too_many_child_models(ctx, subjects, int(param(rule, "max", 3)), "feeds")
+def fan_out(ctx: EvalContext, rule: Rule, capsules: Sequence[Capsule]) -> Judged:
+    return too_many_child_models(ctx, capsules, int(param(rule, "max", 3)), "feeds")
 
 
-def root_model(ctx: EvalContext, _rule: Rule, subjects: Sequence[Subject]) -> Judged:
-    return without_links(
-        of_type(subjects, _MODEL), ctx.graph.parents, "has no upstream source, seed or model"
-    )
+def root_model(ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
+    models = of_type(capsules, _MODEL)
+    return without_links(models, ctx.graph.parents, "has no upstream source, seed or model")
 
 
-def direct_join_to_source(ctx: EvalContext, _rule: Rule, subjects: Sequence[Subject]) -> Judged:
+def direct_join_to_source(ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     upstream = ctx.upstream
-    failing = []
-    for subject in subjects:
-        parents = upstream.get(subject.capsule.urn)
+    failing: list[Failing] = []
+    for capsule in capsules:
+        parents = upstream.get(capsule.urn)
         if not parents or len(parents) < 2:  # a source and another parent
             continue
         sources = [p for p in parents if p.capsule_type is _SOURCE]
         others = [p for p in parents if p.capsule_type is not _SOURCE]
         if sources and others:
-            capsule = subject.capsule
-            failures = [
-                Failure(src.urn, f"{label(capsule)} joins {label(src)} directly alongside {label(others[0])}")
-                for src in sources
-            ]
-            failing.append((subject, failures))
-    return len(subjects), failing
+            what, other = label(capsule), label(others[0])
+            failures = [(src.urn, f"{what} joins {label(src)} directly alongside {other}") for src in sources]
+            failing.append((capsule, None, failures))
+    return len(capsules), failing
 
 
 def _parents_of_type(
     ctx: EvalContext,
-    subjects: Sequence[Subject],
+    capsules: Sequence[Capsule],
     kind: CapsuleType,
     message: Callable[[Capsule, Capsule], str],
 ) -> Judged:
     """Fails on each parent of type ``kind``, with ``message(capsule, parent)``."""
-    return len(subjects), failing_parents(ctx, subjects, lambda _capsule, p: p.capsule_type is kind, message)
+    return len(capsules), failing_parents(ctx, capsules, lambda _capsule, p: p.capsule_type is kind, message)
 
 
-def depends_on_source(ctx: EvalContext, _rule: Rule, subjects: Sequence[Subject]) -> Judged:
+def depends_on_source(ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     layers = ctx.layers
     return _parents_of_type(
-        ctx, subjects, _SOURCE, lambda c, p: f"{layers[c.urn]} {label(c)} reads {label(p)} directly"
+        ctx, capsules, _SOURCE, lambda c, p: f"{layers[c.urn]} {label(c)} reads {label(p)} directly"
     )
 
 
-def staging_dependencies(ctx: EvalContext, _rule: Rule, subjects: Sequence[Subject]) -> Judged:
+def staging_dependencies(ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     layers = ctx.layers
     return _parents_of_type(
-        ctx, subjects, _MODEL, lambda c, p: f"staging {label(c)} depends on {layers[p.urn]} {label(p)}"
+        ctx, capsules, _MODEL, lambda c, p: f"staging {label(c)} depends on {layers[p.urn]} {label(p)}"
     )
 
 
-def rejoining_upstream(ctx: EvalContext, _rule: Rule, subjects: Sequence[Subject]) -> Judged:
+def rejoining_upstream(ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     """C reads B and A, B reads A and feeds only C: B is a needless hop (or C a needless rejoin)."""
-    parents, sole_child, caps = ctx.graph.parents, ctx.sole_child, ctx.graph.capsules
-    failing = []
-    for subject in subjects:
-        urn = subject.capsule.urn
-        above = parents.get(urn)
-        if not above:
+    parents, feeding_only, caps = ctx.graph.parents, ctx.feeding_only, ctx.graph.capsules
+    failing: list[Failing] = []
+    for capsule in capsules:
+        mids = feeding_only.get(capsule.urn)  # the parents B that feed only C: usually none
+        if not mids:
             continue
-        direct = set(above)
-        mids = sorted(m for m in direct if sole_child.get(m) == urn)  # parents that feed only C
+        direct = set(parents[capsule.urn])
         failures = []
         for mid in mids:
             shared = sorted(direct.intersection(parents.get(mid, ())))
             if shared:
                 names = ", ".join(caps[a].name if a in caps else a for a in shared)
                 mid_name = caps[mid].name if mid in caps else mid
-                failures.append(
-                    Failure(
-                        mid,
-                        f"{label(subject.capsule)} reads {names} both directly and through "
-                        f"'{mid_name}', which has no other children",
-                    )
+                message = (
+                    f"{label(capsule)} reads {names} both directly and through "
+                    f"'{mid_name}', which has no other children"
                 )
+                failures.append((mid, message))
         if failures:
-            failing.append((subject, failures))
-    return len(subjects), failing
+            failing.append((capsule, None, failures))
+    return len(capsules), failing
 
 
-def multiple_sources_joined(ctx: EvalContext, _rule: Rule, subjects: Sequence[Subject]) -> Judged:
+def multiple_sources_joined(ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     upstream = ctx.upstream
-    failing = []
-    for subject in subjects:
-        parents = upstream.get(subject.capsule.urn)
+    failing: list[Failing] = []
+    for capsule in capsules:
+        parents = upstream.get(capsule.urn)
         if not parents or len(parents) < 2:
             continue
         sources = [p for p in parents if p.capsule_type is _SOURCE]
         if len(sources) > 1:
             names = ", ".join(s.name for s in sources)
-            failing.append(
-                (subject, fail("", f"{label(subject.capsule)} joins {len(sources)} sources: {names}"))
-            )
-    return len(subjects), failing
+            failing.append((capsule, None, [("", f"{label(capsule)} joins {len(sources)} sources: {names}")]))
+    return len(capsules), failing
 
 
-def duplicate_sources(ctx: EvalContext, _rule: Rule, subjects: Sequence[Subject]) -> Judged:
-    sources = of_type(subjects, _SOURCE)
+def duplicate_sources(ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
+    sources = of_type(capsules, _SOURCE)
     duplicate_of = ctx.duplicate_of
-    failing = []
-    for subject in sources:
-        urn = subject.capsule.urn
-        if urn in duplicate_of:
-            key, urns = duplicate_of[urn]
-            others = ", ".join(u for u in urns if u != urn)
+    failing: list[Failing] = []
+    for capsule in sources:
+        if capsule.urn in duplicate_of:
+            key, urns = duplicate_of[capsule.urn]
+            others = ", ".join(u for u in urns if u != capsule.urn)
             failing.append(
-                (
-                    subject,
-                    fail(key, f"{label(subject.capsule)} reads relation {key}, also declared by {others}"),
-                )
+                (capsule, None, [(key, f"{label(capsule)} reads relation {key}, also declared by {others}")])
             )
     return len(sources), failing
 
 
-def unused_source(ctx: EvalContext, _rule: Rule, subjects: Sequence[Subject]) -> Judged:
-    sources = of_type(subjects, _SOURCE)
+def unused_source(ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
+    sources = of_type(capsules, _SOURCE)
     return without_links(sources, ctx.graph.children, "is not used by any model, snapshot or exposure")
 
 

@@ -7,9 +7,9 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 from dab.domain.capsule import Capsule
-from dab.rules.checks.base import CheckSpec, ColumnGroups, Judged, Param, fail, label, param
-from dab.rules.context import EvalContext, Subject
-from dab.rules.model import Failure, Rule
+from dab.rules.checks.base import CheckSpec, ColumnGroups, Failing, Failures, Judged, Param, label, param
+from dab.rules.context import EvalContext
+from dab.rules.model import Rule
 
 REQUIRED_FIELDS: tuple[str, ...] = ("description", "owner", "domain", "contract", "tags", "materialization")
 
@@ -24,21 +24,19 @@ def _pattern(rule: Rule) -> tuple[str, Callable[[str], object]]:
     return pattern, _compiled(pattern).search
 
 
-def _misnamed(capsule: Capsule, name: str, pattern: str) -> list[Failure]:
-    return fail("", f"{label(capsule)} name '{name}' does not match /{pattern}/")
+def _misnamed(capsule: Capsule, name: str, pattern: str) -> Failures:
+    return [("", f"{label(capsule)} name '{name}' does not match /{pattern}/")]
 
 
-def name_pattern(_ctx: EvalContext, rule: Rule, subjects: Sequence[Subject]) -> Judged:
+def name_pattern(_ctx: EvalContext, rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     pattern, search = _pattern(rule)
-    return len(subjects), [
-        (s, _misnamed(s.capsule, s.capsule.name, pattern)) for s in subjects if not search(s.capsule.name)
-    ]
+    return len(capsules), [(c, None, _misnamed(c, c.name, pattern)) for c in capsules if not search(c.name)]
 
 
 def column_name_pattern(_ctx: EvalContext, rule: Rule, groups: ColumnGroups) -> Judged:
     pattern, search = _pattern(rule)
-    failing = [
-        (Subject(capsule, column), _misnamed(capsule, column.name, pattern))
+    failing: list[Failing] = [
+        (capsule, column, _misnamed(capsule, column.name, pattern))
         for capsule, columns in groups
         for column in columns
         if not search(column.name)
@@ -63,12 +61,12 @@ def _has_materialization(capsule: Capsule) -> bool:  # also any field name not a
     return bool(capsule.materialization)
 
 
-def required_field(_ctx: EvalContext, rule: Rule, subjects: Sequence[Subject]) -> Judged:
+def required_field(_ctx: EvalContext, rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     field_name = str(param(rule, "field", "description"))
     has = _HAS_FIELD.get(field_name, _has_materialization)
     what = "an enforced contract" if field_name == "contract" else field_name
-    return len(subjects), [
-        (s, fail(field_name, f"{label(s.capsule)} has no {what}")) for s in subjects if not has(s.capsule)
+    return len(capsules), [
+        (c, None, [(field_name, f"{label(c)} has no {what}")]) for c in capsules if not has(c)
     ]
 
 

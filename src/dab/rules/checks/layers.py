@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dab.domain.capsule import Layer
+from dab.domain.capsule import Capsule, Layer
 from dab.rules.checks.base import CheckSpec, Judged, Param, failing_parents, label, param
-from dab.rules.context import EvalContext, Subject
+from dab.rules.context import EvalContext
 from dab.rules.model import Rule
 
 
-def allowed_upstream_layers(ctx: EvalContext, rule: Rule, subjects: Sequence[Subject]) -> Judged:
+def allowed_upstream_layers(ctx: EvalContext, rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     allowed = set(param(rule, "layers", ()))
     passing = allowed | {Layer.UNKNOWN.value} if bool(param(rule, "ignore_unknown", True)) else allowed
     listed = ", ".join(sorted(allowed))
     layers = ctx.layers
-    return len(subjects), failing_parents(
+    return len(capsules), failing_parents(
         ctx,
-        subjects,
+        capsules,
         lambda _capsule, parent: layers[parent.urn] not in passing,
         lambda capsule, parent: (
             f"{layers[capsule.urn]} {label(capsule)} reads {layers[parent.urn]} {label(parent)}; "
@@ -26,10 +26,10 @@ def allowed_upstream_layers(ctx: EvalContext, rule: Rule, subjects: Sequence[Sub
     )
 
 
-def no_backwards_flow(ctx: EvalContext, _rule: Rule, subjects: Sequence[Subject]) -> Judged:
+def no_backwards_flow(ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     """Applies to capsules of a medallion layer; fails on each parent of a later layer."""
     ranks, layers = ctx.layer_ranks, ctx.layers
-    judged = [s for s in subjects if ranks[s.capsule.urn] >= 0]
+    judged = [c for c in capsules if ranks[c.urn] >= 0]
     return len(judged), failing_parents(
         ctx,
         judged,

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dab.domain.capsule import Capsule
-from dab.rules.checks.base import CheckSpec, Judged, Outcome, Param, each, fail, label, param
+from dab.rules.checks.base import CheckSpec, Failing, Judged, Outcome, Param, each, label, param
 from dab.rules.context import EvalContext, Subject
 from dab.rules.model import Failure, Rule
 
@@ -33,48 +33,43 @@ def _meta_value(capsule: Capsule, key: str) -> Any:
     return value
 
 
-def meta_keys(_ctx: EvalContext, rule: Rule, subjects: Sequence[Subject]) -> Judged:
+def meta_keys(_ctx: EvalContext, rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     keys = tuple(param(rule, "keys", _OWNER))
-    failing = []
-    for subject in subjects:
-        capsule = subject.capsule
+    failing: list[Failing] = []
+    for capsule in capsules:
         missing = [key for key in keys if not _filled(_meta_value(capsule, key))]
         if missing:
-            failing.append(
-                (subject, [Failure(key, f"{label(capsule)} has no meta.{key}") for key in missing])
-            )
-    return len(subjects), failing
+            failing.append((capsule, None, [(key, f"{label(capsule)} has no meta.{key}") for key in missing]))
+    return len(capsules), failing
 
 
-def required_config(_ctx: EvalContext, rule: Rule, subjects: Sequence[Subject]) -> Judged:
+def required_config(_ctx: EvalContext, rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     """A dbt config key is set (only for the listed materialisations, when any are listed).
     A capsule whose config is unknown (stored before it was kept) cannot be judged."""
     materializations = tuple(param(rule, "materializations", ()))
     key = str(param(rule, "key", ""))
-    judged = [
-        s
-        for s in subjects
-        if s.capsule.config is not None
-        and (not materializations or (s.capsule.materialization or "") in materializations)
-    ]
-    failing = []
-    for subject in judged:
-        capsule = subject.capsule
-        if not _filled(capsule.config.get(key)):  # type: ignore[union-attr]  # None filtered above
+    failing: list[Failing] = []
+    applicable = 0
+    for capsule in capsules:
+        config = capsule.config
+        if config is None or (materializations and (capsule.materialization or "") not in materializations):
+            continue
+        applicable += 1
+        if not _filled(config.get(key)):
             kind = capsule.materialization or capsule.capsule_type.value
-            failing.append((subject, fail(key, f"{kind} {label(capsule)} does not set config '{key}'")))
-    return len(judged), failing
+            failing.append((capsule, None, [(key, f"{kind} {label(capsule)} does not set config '{key}'")]))
+    return applicable, failing
 
 
-def description_length(_ctx: EvalContext, rule: Rule, subjects: Sequence[Subject]) -> Judged:
+def description_length(_ctx: EvalContext, rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     minimum = int(param(rule, "min", 4))
-    failing = []
-    for subject in subjects:
-        length = len((subject.capsule.description or "").strip())
+    failing: list[Failing] = []
+    for capsule in capsules:
+        length = len((capsule.description or "").strip())
         if length < minimum:
-            message = f"{label(subject.capsule)} has a {length}-character description (min {minimum})"
-            failing.append((subject, fail("", message)))
-    return len(subjects), failing
+            message = f"{label(capsule)} has a {length}-character description (min {minimum})"
+            failing.append((capsule, None, [("", message)]))
+    return len(capsules), failing
 
 
 def fully_documented(ctx: EvalContext, _rule: Rule, subject: Subject) -> Outcome:

@@ -6,66 +6,67 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from dab.rules.checks.base import CheckSpec, Judged, Param, fail, label, param
-from dab.rules.context import EvalContext, Subject
-from dab.rules.model import Failure, Rule
+from dab.domain.capsule import Capsule
+from dab.rules.checks.base import CheckSpec, Failing, Judged, Param, label, param
+from dab.rules.context import EvalContext
+from dab.rules.model import Rule
 from dab.rules.sqlfacts import SqlFacts
 
 
 def _with_facts(
-    ctx: EvalContext, subjects: Sequence[Subject], parsed: bool = False
-) -> list[tuple[Subject, SqlFacts]]:
-    """The subjects with compiled SQL (``parsed``: that sqlglot could parse), with its facts."""
+    ctx: EvalContext, capsules: Sequence[Capsule], parsed: bool = False
+) -> list[tuple[Capsule, SqlFacts]]:
+    """The capsules with compiled SQL (``parsed``: that sqlglot could parse), with its facts."""
+    sql = ctx.sql
     out = []
-    for subject in subjects:
-        facts = ctx.sql(subject.capsule)
+    for capsule in capsules:
+        facts = sql(capsule)
         if facts is not None and (facts.parsed or not parsed):
-            out.append((subject, facts))
+            out.append((capsule, facts))
     return out
 
 
-def too_many_joins(ctx: EvalContext, rule: Rule, subjects: Sequence[Subject]) -> Judged:
+def too_many_joins(ctx: EvalContext, rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     limit = int(param(rule, "max", 7))
-    judged = _with_facts(ctx, subjects)
+    judged = _with_facts(ctx, capsules)
     return len(judged), [
-        (s, fail("", f"{label(s.capsule)} has {facts.join_count} joins (max {limit})"))
-        for s, facts in judged
+        (c, None, [("", f"{label(c)} has {facts.join_count} joins (max {limit})")])
+        for c, facts in judged
         if facts.join_count > limit
     ]
 
 
-def hard_coded_reference(ctx: EvalContext, _rule: Rule, subjects: Sequence[Subject]) -> Judged:
-    judged = _with_facts(ctx, subjects)
-    failing = []
-    for subject, facts in judged:
+def hard_coded_reference(ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
+    judged = _with_facts(ctx, capsules)
+    failing: list[Failing] = []
+    for capsule, facts in judged:
         if not facts.qualified_tables:
             continue
         known = ctx.known_relations  # every relation name: built on the first model that needs it
-        unknown = [table for table in facts.qualified_tables if table not in known]
-        if unknown:
-            what = label(subject.capsule)
-            failures = [
-                Failure(
-                    table, f"{what} reads {table}, which is no known source or model; use ref() or source()"
-                )
-                for table in unknown
-            ]
-            failing.append((subject, failures))
+        if known.issuperset(facts.qualified_tables):  # the usual case, without a Python loop
+            continue
+        what = label(capsule)
+        failures = [
+            (table, f"{what} reads {table}, which is no known source or model; use ref() or source()")
+            for table in facts.qualified_tables
+            if table not in known
+        ]
+        failing.append((capsule, None, failures))
     return len(judged), failing
 
 
-def select_star(ctx: EvalContext, _rule: Rule, subjects: Sequence[Subject]) -> Judged:
+def select_star(ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     """``select *`` passing a source or model through; ``select *`` from the model's own CTE is fine."""
-    judged = _with_facts(ctx, subjects, parsed=True)
-    failing = []
-    for subject, facts in judged:
+    judged = _with_facts(ctx, capsules, parsed=True)
+    failing: list[Failing] = []
+    for capsule, facts in judged:
         if facts.star_reads:
-            what = label(subject.capsule)
+            what = label(capsule)
             failures = [
-                Failure(table, f"{what} selects * from {table}; name the columns it needs")
+                (table, f"{what} selects * from {table}; name the columns it needs")
                 for table in facts.star_reads
             ]
-            failing.append((subject, failures))
+            failing.append((capsule, None, failures))
     return len(judged), failing
 
 
@@ -74,15 +75,15 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
-def code_pattern(_ctx: EvalContext, rule: Rule, subjects: Sequence[Subject]) -> Judged:
+def code_pattern(_ctx: EvalContext, rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     """The compiled SQL must not match a regular expression (case-insensitive)."""
     pattern = str(param(rule, "pattern", ""))
     search = _compiled(pattern).search
-    judged = [s for s in subjects if s.capsule.compiled_sql]
+    judged = [c for c in capsules if c.compiled_sql]
     return len(judged), [
-        (s, fail("", f"{label(s.capsule)} SQL matches /{pattern}/"))
-        for s in judged
-        if search(s.capsule.compiled_sql)  # type: ignore[arg-type]  # filtered above
+        (c, None, [("", f"{label(c)} SQL matches /{pattern}/")])
+        for c in judged
+        if search(c.compiled_sql)  # type: ignore[arg-type]  # filtered above
     ]
 
 

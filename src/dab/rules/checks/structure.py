@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from dab.domain.capsule import Capsule
 from dab.domain.quality import TestKind
-from dab.rules.checks.base import CheckSpec, Judged, Outcome, Param, each, fail, is_source, label, param
+from dab.rules.checks.base import (
+    CheckSpec,
+    Failing,
+    Judged,
+    Outcome,
+    Param,
+    each,
+    fail,
+    is_source,
+    label,
+    param,
+)
 from dab.rules.context import EvalContext, Subject
-from dab.rules.model import Failure, Rule
+from dab.rules.model import Rule
 
 _FOLDERS: dict[str, tuple[str, ...]] = {
     "bronze": ("staging",),
@@ -19,6 +31,10 @@ _FOLDERS: dict[str, tuple[str, ...]] = {
 def _folders(path: str) -> list[str]:
     """The folders of a file path, lower-cased, as ``PurePosixPath(path).parts[:-1]`` has them
     (empty and ``.`` parts dropped, a leading ``/`` or ``//`` kept) without building a path."""
+    if not (
+        "\\" in path or "//" in path or "/." in path or path.startswith((".", "/")) or path.endswith("/")
+    ):
+        return path.lower().split("/")[:-1]  # the usual path: no empty or dot part to drop
     posix = path.replace("\\", "/")
     parts = [p.lower() for p in posix.split("/") if p and p != "."]
     if posix.startswith("/"):
@@ -26,14 +42,13 @@ def _folders(path: str) -> list[str]:
     return parts[:-1]
 
 
-def model_directory(ctx: EvalContext, rule: Rule, subjects: Sequence[Subject]) -> Judged:
+def model_directory(ctx: EvalContext, rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     """A capsule of a medallion layer with a known path lies under one of its layer's folders."""
     expected = {layer: tuple(param(rule, f"{layer}_folders", default)) for layer, default in _FOLDERS.items()}
     layers = ctx.layers
     applicable = 0
-    failing = []
-    for subject in subjects:
-        capsule = subject.capsule
+    failing: list[Failing] = []
+    for capsule in capsules:
         layer = layers[capsule.urn]
         if layer not in expected or not capsule.path:
             continue
@@ -42,7 +57,7 @@ def model_directory(ctx: EvalContext, rule: Rule, subjects: Sequence[Subject]) -
         if not any(f in folders for f in _folders(capsule.path)):
             where = " or ".join(folders)
             message = f"{layer} {label(capsule)} is in {capsule.path}, not under a {where} folder"
-            failing.append((subject, fail(layer, message)))
+            failing.append((capsule, None, [(layer, message)]))
     return applicable, failing
 
 
@@ -62,14 +77,13 @@ def source_directory(_ctx: EvalContext, rule: Rule, subject: Subject) -> Outcome
     return fail("", f"{label(capsule)} is declared in {capsule.path}, not under {where}")
 
 
-def tests_beside_model(ctx: EvalContext, _rule: Rule, subjects: Sequence[Subject]) -> Judged:
+def tests_beside_model(ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     """Generic tests are declared in the folder of the model they test. A capsule without a
     path or without such tests with paths (stored before they were kept) is not judged."""
     by_capsule = ctx.graph.tests_by_capsule
     applicable = 0
-    failing = []
-    for subject in subjects:
-        capsule = subject.capsule
+    failing: list[Failing] = []
+    for capsule in capsules:
         if not capsule.path:
             continue
         tests = [t for t in by_capsule.get(capsule.urn, ()) if t.path and t.kind is not TestKind.SINGULAR]
@@ -78,7 +92,7 @@ def tests_beside_model(ctx: EvalContext, _rule: Rule, subjects: Sequence[Subject
         applicable += 1
         home = _folders(capsule.path)
         failures = [
-            Failure(
+            (
                 t.name,
                 f"test '{t.name}' of {label(capsule)} is declared in {t.path}, not next to {capsule.path}",
             )
@@ -86,7 +100,7 @@ def tests_beside_model(ctx: EvalContext, _rule: Rule, subjects: Sequence[Subject
             if _folders(t.path or "") != home
         ]
         if failures:
-            failing.append((subject, failures))
+            failing.append((capsule, None, failures))
     return applicable, failing
 
 

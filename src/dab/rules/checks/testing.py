@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dab.domain.capsule import CapsuleType
+from dab.domain.capsule import Capsule, CapsuleType
 from dab.domain.quality import DataTest, TestKind
-from dab.rules.checks.base import CheckSpec, Judged, Param, fail, label, of_type, param
-from dab.rules.context import EvalContext, Subject
+from dab.rules.checks.base import CheckSpec, Failing, Judged, Param, label, of_type, param
+from dab.rules.context import EvalContext
 from dab.rules.model import Rule
 
 _PK_TESTS: tuple[str, ...] = ("unique_combination_of_columns", "primary_key")
@@ -25,33 +25,33 @@ def _has_primary_key(tests: Sequence[DataTest], names: tuple[str, ...]) -> bool:
     return any(_is_pk_test(t, names) for t in tests)
 
 
-def primary_key_tested(ctx: EvalContext, rule: Rule, subjects: Sequence[Subject]) -> Judged:
+def primary_key_tested(ctx: EvalContext, rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     by_capsule = ctx.graph.tests_by_capsule
     names = tuple(param(rule, "test_names", _PK_TESTS))
-    return len(subjects), [
-        (s, fail("", f"{label(s.capsule)} has no primary key test (unique and not_null on one column)"))
-        for s in subjects
-        if not _has_primary_key(by_capsule.get(s.capsule.urn, ()), names)
+    return len(capsules), [
+        (c, None, [("", f"{label(c)} has no primary key test (unique and not_null on one column)")])
+        for c in capsules
+        if not _has_primary_key(by_capsule.get(c.urn, ()), names)
     ]
 
 
-def test_coverage(ctx: EvalContext, rule: Rule, subjects: Sequence[Subject]) -> Judged:
+def test_coverage(ctx: EvalContext, rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     by_capsule = ctx.graph.tests_by_capsule
     minimum = int(param(rule, "min", 1))
-    failing = []
-    for subject in subjects:
-        count = len(by_capsule.get(subject.capsule.urn, ()))
+    failing: list[Failing] = []
+    for capsule in capsules:
+        count = len(by_capsule.get(capsule.urn, ()))
         if count < minimum:
-            failing.append((subject, fail("", f"{label(subject.capsule)} has {count} tests (min {minimum})")))
-    return len(subjects), failing
+            failing.append((capsule, None, [("", f"{label(capsule)} has {count} tests (min {minimum})")]))
+    return len(capsules), failing
 
 
-def source_freshness(_ctx: EvalContext, _rule: Rule, subjects: Sequence[Subject]) -> Judged:
-    sources = of_type(subjects, CapsuleType.SOURCE)
+def source_freshness(_ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
+    sources = of_type(capsules, CapsuleType.SOURCE)
     return len(sources), [
-        (s, fail("", f"{label(s.capsule)} has no freshness threshold (warn_after/error_after)"))
-        for s in sources
-        if s.capsule.freshness is None or not s.capsule.freshness.is_configured
+        (c, None, [("", f"{label(c)} has no freshness threshold (warn_after/error_after)")])
+        for c in sources
+        if c.freshness is None or not c.freshness.is_configured
     ]
 
 
