@@ -13,7 +13,7 @@ from operator import attrgetter
 
 from dab.domain.capsule import DBT_TYPES, Capsule
 from dab.domain.column import Column
-from dab.domain.gc_pause import gc_frozen, rare_young_collections
+from dab.domain.gc_pause import freeze_kept, gc_frozen, rare_young_collections
 from dab.domain.graph import Graph
 from dab.rules.checks import CHECKS, CheckSpec
 from dab.rules.checks.base import Failing, Judged
@@ -201,7 +201,9 @@ def evaluate(graph: Graph, rules: Iterable[Rule], *, scope: Scope | None = None)
     # evaluation's allocations trigger skip them (sqlglot's cyclic trees are still collected), and
     # those collections come rarely.
     with gc_frozen(), rare_young_collections():
-        return _evaluate(graph, rules, scope or Scope())
+        result = _evaluate(graph, rules, scope or Scope())
+        freeze_kept()  # the result too: the young collection due when the block ends finds nothing
+        return result
 
 
 def _evaluate(graph: Graph, rules: Iterable[Rule], scope: Scope) -> EvaluationResult:
@@ -221,6 +223,7 @@ def _evaluate(graph: Graph, rules: Iterable[Rule], scope: Scope) -> EvaluationRe
         result, found = _run_rule(ctx, rule, buckets, scope, by_layer, capsules_only)
         checks.append(result)
         violations.extend(found)
+        freeze_kept()  # what this rule kept (its violations, indexes it built) is not rescanned
     score, weighted = _scores(checks)
     return EvaluationResult(
         checks=tuple(checks),
