@@ -94,6 +94,18 @@ def gc_frozen() -> Iterator[None]:
                 gc.freeze()
 
 
+def freeze_kept() -> None:
+    """Inside a ``gc_frozen`` block, move what is alive now out of the scans too; the block's
+    end unfreezes it with the rest, into the oldest generation. For a loop whose steps keep what
+    they build until the end (a rule evaluation: indexes, ~45k violations at 10k models): each
+    young collection would otherwise rescan everything the earlier steps kept (~20 ms each, a
+    tenth of a warm evaluation). Cyclic garbage not yet collected at that moment waits for the
+    next full collection after the block. Outside a block it does nothing (nothing would unfreeze).
+    """
+    if _frozen_by:
+        gc.freeze()
+
+
 _DEFAULTS = gc.get_threshold()
 _raised_by = [0, 0, 0]
 """Open blocks raising each of the three thresholds (young, middle, full)."""

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from operator import attrgetter
 
 from dab.domain.capsule import DBT_TYPES, Capsule
-from dab.domain.gc_pause import gc_frozen, rare_young_collections
+from dab.domain.column import Column
+from dab.domain.gc_pause import freeze_kept, gc_frozen, rare_young_collections
 from dab.domain.graph import Graph
-from dab.rules.checks import CHECKS
+from dab.rules.checks import CHECKS, CheckSpec
+from dab.rules.checks.base import Failing, Judged
 from dab.rules.checks.cel import cel_true
 from dab.rules.context import EvalContext, Subject
 from dab.rules.loader import ensure_unique
@@ -47,53 +49,79 @@ class Scope:
         return self.rule_sets is None or rule.rule_set in self.rule_sets
 
 
-Buckets = dict[tuple[str, str], list[Subject]]
+Buckets = dict[tuple[str, str], list[Capsule]]
 
 
-def _buckets(capsules: Iterable[Capsule]) -> Buckets:
-    """Capsule subjects grouped by (type, layer), built once per evaluation: each rule visits only
-    the groups its ``when`` names, and the layer tally is per group, not per capsule."""
-    out: dict[tuple[str, str], list[Subject]] = defaultdict(list)
+def _buckets(capsules: Iterable[Capsule], layers: dict[str, str]) -> Buckets:
+    """Capsules grouped by (type, layer), once per evaluation: each rule visits only the groups
+    its ``when`` names, and the layer tally is per group, not per capsule."""
+    out: dict[tuple[str, str], list[Capsule]] = defaultdict(list)
     for capsule in capsules:
-        out[(capsule.capsule_type.value, capsule.layer_value)].append(Subject(capsule))
+        out[(capsule.capsule_type._value_, layers[capsule.urn])].append(capsule)
     return dict(sorted(out.items()))
 
 
-def _selected(rule: Rule, buckets: Buckets) -> Iterator[tuple[str, list[Subject]]]:
-    """(layer, capsule subjects) of each group the rule's ``when`` (types, layers, access) selects."""
+def _selected(rule: Rule, buckets: Buckets) -> Iterator[tuple[str, list[Capsule]]]:
+    """(layer, capsules) of each group the rule's ``when`` (types, layers, access) selects."""
     when = rule.when
-    for (capsule_type, layer), subjects in buckets.items():
+    for (capsule_type, layer), capsules in buckets.items():
         wanted = when.capsule_types or DBT_TYPES  # unnamed: dbt definitions only, never jobs/datasets
         if capsule_type not in wanted or (when.layers and layer not in when.layers):
             continue
         if when.access:
-            subjects = [s for s in subjects if (s.capsule.access or "") in when.access]
-        yield layer, subjects
+            capsules = [c for c in capsules if (c.access or "") in when.access]
+        yield layer, capsules
 
 
-def _subjects(
-    ctx: EvalContext, rule: Rule, capsules: list[Subject], urns: frozenset[str] | None, capsules_only: bool
-) -> list[Subject]:
-    """The rule's subjects among ``capsules``: the capsules themselves, or their columns.
-    ``capsules_only``: ``urns`` names no column, so a capsule outside it has no subject."""
-    if rule.scope == "capsule":
-        return capsules if urns is None else [s for s in capsules if s.capsule.urn in urns]
-    spec = CHECKS[rule.check.kind]
-    applies = spec.columns
+def _judge(
+    ctx: EvalContext,
+    rule: Rule,
+    spec: CheckSpec,
+    capsules: list[Capsule],
+    urns: frozenset[str] | None,
+    capsules_only: bool,
+) -> Judged | None:
+    """The rule's check on its subjects among ``capsules`` (the capsules themselves, or their
+    columns), in one call; ``None`` when there are none. ``capsules_only``: ``urns`` names no
+    column, so a capsule outside it has no subject."""
+    expression = rule.when.expression
+    if spec.batch is not None and rule.scope == "capsule":
+        if urns is not None:
+            capsules = [c for c in capsules if c.urn in urns]
+        if expression is not None:
+            capsules = [c for c in capsules if cel_true(expression, ctx, Subject(c))[0]]
+        return spec.batch(ctx, rule, capsules) if capsules else None
+    assert spec.column_batch is not None  # the loader admits only a check's own scopes
+    groups = _column_groups(ctx, spec, capsules, urns, capsules_only)
+    if expression is not None:
+        groups = [
+            (capsule, [c for c in columns if cel_true(expression, ctx, Subject(capsule, c))[0]])
+            for capsule, columns in groups
+        ]
+        groups = [g for g in groups if g[1]]
+    return spec.column_batch(ctx, rule, groups) if groups else None
+
+
+def _column_groups(
+    ctx: EvalContext,
+    spec: CheckSpec,
+    capsules: list[Capsule],
+    urns: frozenset[str] | None,
+    capsules_only: bool,
+) -> list[tuple[Capsule, list[Column]]]:
+    """Each capsule's columns within ``urns`` (for a ``pii_marked_only`` check, its marked ones)."""
     by_capsule = ctx.pii_marked_columns if spec.pii_marked_only else ctx.graph.columns_by_capsule
-    out: list[Subject] = []
-    for subject in capsules:
-        capsule = subject.capsule
+    out = []
+    for capsule in capsules:
         if capsules_only and urns is not None and capsule.urn not in urns:
             continue
-        if applies is None:
-            columns = ctx.column_subjects(capsule)
-        else:
-            columns = [Subject(capsule, c) for c in by_capsule.get(capsule.urn, ()) if applies(c)]
-        if urns is None or capsule.urn in urns:
-            out.extend(columns)
-        else:
-            out.extend(s for s in columns if s.urn in urns)
+        columns = by_capsule.get(capsule.urn)
+        if not columns:
+            continue
+        if urns is not None and capsule.urn not in urns:
+            columns = [c for c in columns if c.urn in urns]
+        if columns:
+            out.append((capsule, columns))
     return out
 
 
@@ -105,52 +133,42 @@ def _run_rule(
     by_layer: dict[str, Tally],
     capsules_only: bool,
 ) -> tuple[CheckResult, list[Violation]]:
-    check = CHECKS[rule.check.kind].fn
-    expression = rule.when.expression
+    spec = CHECKS[rule.check.kind]
     total_applicable = total_failed = 0
     violations: list[Violation] = []
     for layer, capsules in _selected(rule, buckets):
-        applicable = failed = 0
-        for subject in _subjects(ctx, rule, capsules, scope.urns, capsules_only):
-            if expression is not None and not cel_true(expression, ctx, subject)[0]:
-                continue
-            outcome = check(ctx, rule, subject)
-            if outcome is None:
-                continue
-            applicable += 1
-            if outcome:
-                failed += 1
-                urn, capsule_urn = subject.urn, subject.capsule.urn
-                for key, message in outcome:  # the group's layer is each of its capsules' layer
-                    violations.append(_violation(rule, urn, capsule_urn, layer, key, message))
+        judged = _judge(ctx, rule, spec, capsules, scope.urns, capsules_only)  # one call per group
+        if judged is None:
+            continue
+        applicable, failing = judged
         if applicable:
-            by_layer[layer] = by_layer.get(layer, Tally()).add(applicable, failed)
+            by_layer[layer] = by_layer.get(layer, Tally()).add(applicable, len(failing))
             total_applicable += applicable
-            total_failed += failed
+            total_failed += len(failing)
+        if failing:
+            _add_violations(violations, rule, layer, failing)
     result = CheckResult(rule.rule_id, rule.rule_set, rule.severity, total_applicable, total_failed)
     violations.sort(key=_ORDER)  # rules run in id order: the evaluation's list needs no sort of its own
     return result, violations
 
 
-def _violation(
-    rule: Rule, urn: str, capsule_urn: str, layer: str, detail_key: str, message: str
-) -> Violation:
-    rule_id = rule.rule_id
-    return Violation(  # positional, in field order: ~45k per 10k-model evaluation
-        rule_id,
-        rule.severity,
-        rule.category,
-        rule.rule_set,
-        urn,
-        capsule_urn,
-        layer,
-        message,
-        rule.remediation,
-        detail_key,
-        fingerprint(rule_id, urn, detail_key),
-    )
+def _add_violations(out: list[Violation], rule: Rule, layer: str, failing: list[Failing]) -> None:
+    """Violations of one group's failing subjects; the group's layer is each of its capsules' layer."""
+    rule_id, severity, category, rule_set, remediation = (
+        rule.rule_id, rule.severity, rule.category, rule.rule_set, rule.remediation,
+    )  # fmt: skip
+    for capsule, column, failures in failing:
+        capsule_urn = capsule.urn
+        urn = capsule_urn if column is None else column.urn  # Subject.urn, without the property call
+        for key, message in failures:
+            fields = (
+                rule_id, severity, category, rule_set, urn, capsule_urn, layer, message, remediation, key,
+                fingerprint(rule_id, urn, key),
+            )  # fmt: skip
+            out.append(_new_tuple(Violation, fields))  # Violation's fields in order, no Python __new__
 
 
+_new_tuple = tuple.__new__
 _ORDER = attrgetter("subject_urn", "detail_key")
 
 
@@ -183,7 +201,9 @@ def evaluate(graph: Graph, rules: Iterable[Rule], *, scope: Scope | None = None)
     # evaluation's allocations trigger skip them (sqlglot's cyclic trees are still collected), and
     # those collections come rarely.
     with gc_frozen(), rare_young_collections():
-        return _evaluate(graph, rules, scope or Scope())
+        result = _evaluate(graph, rules, scope or Scope())
+        freeze_kept()  # the result too: the young collection due when the block ends finds nothing
+        return result
 
 
 def _evaluate(graph: Graph, rules: Iterable[Rule], scope: Scope) -> EvaluationResult:
@@ -193,7 +213,9 @@ def _evaluate(graph: Graph, rules: Iterable[Rule], scope: Scope) -> EvaluationRe
     capsules_only = scope.urns is not None and scope.urns <= graph.capsules.keys()
     # A scope of capsule URNs only (the PR gate's reach): no other capsule has a subject.
     urns = sorted(scope.urns) if scope.urns is not None and capsules_only else sorted(graph.capsules)
-    buckets = _buckets(c for c in map(graph.capsules.__getitem__, urns) if scope.includes_capsule(c))
+    buckets = _buckets(
+        (c for c in map(graph.capsules.__getitem__, urns) if scope.includes_capsule(c)), ctx.layers
+    )
     checks: list[CheckResult] = []
     violations: list[Violation] = []
     by_layer: dict[str, Tally] = {}
@@ -201,6 +223,7 @@ def _evaluate(graph: Graph, rules: Iterable[Rule], scope: Scope) -> EvaluationRe
         result, found = _run_rule(ctx, rule, buckets, scope, by_layer, capsules_only)
         checks.append(result)
         violations.extend(found)
+        freeze_kept()  # what this rule kept (its violations, indexes it built) is not rescanned
     score, weighted = _scores(checks)
     return EvaluationResult(
         checks=tuple(checks),

@@ -9,6 +9,7 @@ import pytest
 
 from dab.domain import gc_pause
 from dab.domain.gc_pause import (
+    freeze_kept,
     freezing_after_pauses,
     gc_frozen,
     gc_paused,
@@ -86,3 +87,20 @@ def test_outside_a_server_a_frozen_block_unfreezes_everything(monkeypatch: pytes
     with gc_frozen():
         assert gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0
+
+
+def test_freeze_kept_moves_what_a_frozen_block_built_out_of_the_scans_until_the_block_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    gc.unfreeze()
+    monkeypatch.setattr(gc_pause, "_startup_frozen", False)
+    freeze_kept()
+    assert gc.get_freeze_count() == 0  # outside a block: nothing would unfreeze it
+    with gc_frozen():
+        kept = [[i] for i in range(1000)]  # lists are always tracked
+        assert id(kept[0]) in {id(o) for o in gc.get_objects()}  # scanned by collections
+        freeze_kept()
+        assert id(kept[0]) not in {id(o) for o in gc.get_objects()}  # young collections skip it
+        assert gc.get_count()[0] == 0
+    assert gc.get_freeze_count() == 0
+    assert id(kept[0]) in {id(o) for o in gc.get_objects(generation=2)}  # unfrozen with the rest

@@ -14,7 +14,7 @@ from dab.domain.graph import Graph
 from dab.errors import InvalidRule
 from dab.rules import Check, Rule, Scope, Severity, When, builtin_rules, evaluate, fingerprint
 from dab.rules.checks import CHECKS
-from dab.rules.context import EvalContext, Subject
+from dab.rules.context import EvalContext
 
 
 def _rule(rule_id: str, severity: Severity, field_name: str, *, capsule_types: tuple[str, ...] = ()) -> Rule:
@@ -127,9 +127,9 @@ class TestScope:
         assert {v.subject_urn for v in result.violations} == {src.urn}
 
 
-class TestColumnPrefilter:
-    """A check's ``columns`` filter lets the engine skip columns; it must reject only columns the
-    check itself would call not applicable, or the engine would drop real checks."""
+class TestPiiMarkedOnly:
+    """A ``pii_marked_only`` check is shown PII-marked columns alone; it must call every other
+    column not applicable, or the engine would drop real checks."""
 
     @given(
         pii_type=st.one_of(st.none(), st.sampled_from(["", " ", "unknown", "email", "PHONE"])),
@@ -137,7 +137,7 @@ class TestColumnPrefilter:
         description=st.one_of(st.none(), st.text(max_size=3)),
     )
     @settings(max_examples=60, deadline=None)
-    def test_filtered_out_columns_are_not_applicable(
+    def test_unmarked_columns_are_not_applicable(
         self, pii_type: str | None, is_masked: bool, description: str | None
     ) -> None:
         capsule = make_capsule(name="a", layer="gold")
@@ -145,12 +145,11 @@ class TestColumnPrefilter:
             make_column(capsule, "c"), pii_type=pii_type, is_masked=is_masked, description=description
         )
         ctx = EvalContext(make_graph([capsule]))
-        filtered = [(kind, spec) for kind, spec in CHECKS.items() if spec.columns is not None]
-        assert filtered, "no check declares a column filter any more: drop this test"
-        for kind, spec in filtered:
+        marked_only = [(kind, spec) for kind, spec in CHECKS.items() if spec.pii_marked_only]
+        assert marked_only, "no check is pii_marked_only any more: drop this test"
+        for kind, spec in marked_only:
             rule = Rule(kind, kind, Severity.INFO, "t", "t", Check(kind, {}), "", scope="column")
-            if spec.columns is not None and not spec.columns(column):
-                assert spec.fn(ctx, rule, Subject(capsule, column)) is None, kind
-            if spec.pii_marked_only and column.pii_type is None:
-                # the engine never shows such a check an unmarked column
-                assert spec.columns is not None and not spec.columns(column), kind
+            assert spec.column_batch is not None, kind
+            applicable, _ = spec.column_batch(ctx, rule, [(capsule, [column])])
+            if column.pii_type is None:
+                assert applicable == 0, kind

@@ -15,7 +15,7 @@ from typing import Any
 from dab.domain.capsule import Capsule
 from dab.domain.column import Column
 from dab.errors import InvalidRule
-from dab.rules.checks.base import CheckSpec, Outcome, Param, fail, label, param
+from dab.rules.checks.base import CheckSpec, Outcome, Param, each, each_column, fail, label, param
 from dab.rules.context import EvalContext, Subject
 from dab.rules.model import Rule
 
@@ -129,5 +129,10 @@ def cel(ctx: EvalContext, rule: Rule, subject: Subject) -> Outcome:
 
 
 SPECS: dict[str, CheckSpec] = {
-    "cel": CheckSpec(cel, ("capsule", "column"), {"expression": Param("cel", required=True)}),
+    "cel": CheckSpec(
+        each(cel),
+        ("capsule", "column"),
+        {"expression": Param("cel", required=True)},
+        column_batch=each_column(cel),
+    ),
 }

@@ -2,65 +2,86 @@
 
 from __future__ import annotations
 
-from dab.rules.checks.base import CheckSpec, Outcome, fail, is_source, label
-from dab.rules.context import EvalContext, Subject, source_group
+from collections.abc import Sequence
+
+from dab.domain.capsule import Capsule, CapsuleType
+from dab.rules.checks.base import CheckSpec, ColumnGroups, Failing, Judged, label
+from dab.rules.context import EvalContext, source_group
 from dab.rules.model import Rule
 
 
-def column_documented(_ctx: EvalContext, _rule: Rule, subject: Subject) -> Outcome:
-    column = subject.column
-    if column is None:
-        return None
-    if column.description and column.description.strip():
-        return []
-    return fail("", f"column '{column.name}' of {label(subject.capsule)} has no description")
+def column_documented(_ctx: EvalContext, _rule: Rule, groups: ColumnGroups) -> Judged:
+    failing: list[Failing] = [
+        (capsule, column, [("", f"column '{column.name}' of {label(capsule)} has no description")])
+        for capsule, columns in groups
+        for column in columns
+        if not (column.description and column.description.strip())
+    ]
+    return sum(len(columns) for _, columns in groups), failing
 
 
-def pii_masked(_ctx: EvalContext, _rule: Rule, subject: Subject) -> Outcome:
-    column = subject.column
-    if column is None or not column.pii_type:
-        return None
-    if column.is_masked:
-        return []
-    return fail(
-        column.pii_type,
-        f"column '{column.name}' of {subject.capsule.layer_value} {label(subject.capsule)} "
-        f"holds unmasked PII ({column.pii_type})",
-    )
+def pii_masked(ctx: EvalContext, _rule: Rule, groups: ColumnGroups) -> Judged:
+    """Applies to columns with a PII type."""
+    layers = ctx.layers
+    applicable = 0
+    failing: list[Failing] = []
+    for capsule, columns in groups:
+        for column in columns:
+            if not column.pii_type:
+                continue
+            applicable += 1
+            if not column.is_masked:
+                message = (
+                    f"column '{column.name}' of {layers[capsule.urn]} {label(capsule)} "
+                    f"holds unmasked PII ({column.pii_type})"
+                )
+                failing.append((capsule, column, [(column.pii_type, message)]))
+    return applicable, failing
 
 
-def pii_typed(_ctx: EvalContext, _rule: Rule, subject: Subject) -> Outcome:
-    column = subject.column
-    if column is None or column.pii_type is None:
-        return None
-    if column.pii_type.strip().lower() not in ("", "unknown"):
-        return []
-    return fail("", f"column '{column.name}' of {label(subject.capsule)} is marked PII without a type")
+def pii_typed(_ctx: EvalContext, _rule: Rule, groups: ColumnGroups) -> Judged:
+    """Applies to columns marked PII (``pii_type`` not ``None``); fails when the type is blank."""
+    applicable = 0
+    failing: list[Failing] = []
+    for capsule, columns in groups:
+        for column in columns:
+            if column.pii_type is None:
+                continue
+            applicable += 1
+            if column.pii_type.strip().lower() in ("", "unknown"):
+                message = f"column '{column.name}' of {label(capsule)} is marked PII without a type"
+                failing.append((capsule, column, [("", message)]))
+    return applicable, failing
 
 
-def source_table_documented(ctx: EvalContext, _rule: Rule, subject: Subject) -> Outcome:
+def source_table_documented(ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     """Judged once per source group (``source_name``), on the group's first table by URN."""
-    capsule = subject.capsule
-    if not is_source(capsule):
-        return None
-    group_key = source_group(capsule)
-    group_name = group_key[1]
-    group = ctx.sources_by_group.get(group_key, [capsule])
-    if capsule.urn not in ctx.source_group_leaders:
-        return None
-    missing = sorted(c.name for c in group if not (c.description and c.description.strip()))
-    if not missing:
-        return []
-    return fail("", f"source '{group_name}' has undocumented tables: {', '.join(missing)}")
+    leaders = ctx.source_group_leaders
+    judged = [c for c in capsules if c.capsule_type is CapsuleType.SOURCE and c.urn in leaders]
+    failing: list[Failing] = []
+    for capsule in judged:
+        group_key = source_group(capsule)
+        group = ctx.sources_by_group.get(group_key, [capsule])
+        missing = sorted(c.name for c in group if not (c.description and c.description.strip()))
+        if missing:
+            message = f"source '{group_key[1]}' has undocumented tables: {', '.join(missing)}"
+            failing.append((capsule, None, [("", message)]))
+    return len(judged), failing
 
 
 SPECS: dict[str, CheckSpec] = {
-    "column_documented": CheckSpec(column_documented, ("column",)),
+    "column_documented": CheckSpec(None, ("column",), column_batch=column_documented),
     "pii_masked": CheckSpec(
-        pii_masked, ("column",), columns=lambda c: bool(c.pii_type), pii_marked_only=True
+        None,
+        ("column",),
+        pii_marked_only=True,
+        column_batch=pii_masked,
     ),
     "pii_typed": CheckSpec(
-        pii_typed, ("column",), columns=lambda c: c.pii_type is not None, pii_marked_only=True
+        None,
+        ("column",),
+        pii_marked_only=True,
+        column_batch=pii_typed,
     ),
     "source_table_documented": CheckSpec(source_table_documented),
 }

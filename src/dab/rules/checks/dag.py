@@ -2,110 +2,152 @@
 
 from __future__ import annotations
 
-from dab.domain.capsule import CapsuleType
-from dab.rules.checks.base import CheckSpec, Outcome, Param, fail, is_model, is_source, label, param
-from dab.rules.context import EvalContext, Subject
-from dab.rules.model import Failure, Rule
+from collections.abc import Callable, Sequence
+
+from dab.domain.capsule import Capsule, CapsuleType
+from dab.rules.checks.base import (
+    CheckSpec,
+    Failing,
+    Judged,
+    Param,
+    failing_parents,
+    label,
+    of_type,
+    param,
+    without_links,
+)
+from dab.rules.context import EvalContext
+from dab.rules.model import Rule
+
+_MODEL, _SOURCE = CapsuleType.MODEL, CapsuleType.SOURCE
 
 
-def fan_out(ctx: EvalContext, rule: Rule, subject: Subject) -> Outcome:
-    capsule = subject.capsule
-    limit = int(param(rule, "max", 3))
+def too_many_child_models(ctx: EvalContext, capsules: Sequence[Capsule], limit: int, what: str) -> Judged:
+    """Capsules read by more than ``limit`` distinct models (``what``: "feeds" / "is read by")."""
+    children = ctx.graph.children
     caps = ctx.graph.capsules
-    models = sorted({c for c in ctx.children(capsule.urn) if c in caps and is_model(caps[c])})
-    if len(models) <= limit:
-        return []
-    names = ", ".join(caps[c].name for c in models)
-    return fail("", f"{label(capsule)} feeds {len(models)} models (max {limit}): {names}")
-
-
-def root_model(ctx: EvalContext, _rule: Rule, subject: Subject) -> Outcome:
-    if not is_model(subject.capsule):
-        return None
-    if ctx.parents(subject.capsule.urn):
-        return []
-    return fail("", f"{label(subject.capsule)} has no upstream source, seed or model")
-
-
-def direct_join_to_source(ctx: EvalContext, _rule: Rule, subject: Subject) -> Outcome:
-    parents = ctx.parent_capsules(subject.capsule.urn)
-    sources = [p for p in parents if is_source(p)]
-    others = [p for p in parents if not is_source(p)]
-    if not sources or not others:
-        return []
-    return [
-        Failure(
-            src.urn,
-            f"{label(subject.capsule)} joins {label(src)} directly alongside {label(others[0])}",
-        )
-        for src in sources
-    ]
-
-
-def depends_on_source(ctx: EvalContext, _rule: Rule, subject: Subject) -> Outcome:
-    return [
-        Failure(p.urn, f"{subject.capsule.layer_value} {label(subject.capsule)} reads {label(p)} directly")
-        for p in ctx.parent_capsules(subject.capsule.urn)
-        if is_source(p)
-    ]
-
-
-def staging_dependencies(ctx: EvalContext, _rule: Rule, subject: Subject) -> Outcome:
-    return [
-        Failure(p.urn, f"staging {label(subject.capsule)} depends on {p.layer_value} {label(p)}")
-        for p in ctx.parent_capsules(subject.capsule.urn)
-        if p.capsule_type is CapsuleType.MODEL
-    ]
-
-
-def rejoining_upstream(ctx: EvalContext, _rule: Rule, subject: Subject) -> Outcome:
-    """C reads B and A, B reads A and feeds only C: B is a needless hop (or C a needless rejoin)."""
-    urn = subject.capsule.urn
-    direct = set(ctx.parents(urn))
-    failures: list[Failure] = []
-    for mid in sorted(direct):
-        if set(ctx.children(mid)) != {urn}:
+    failing: list[Failing] = []
+    for capsule in capsules:
+        if len(children.get(capsule.urn, ())) <= limit:  # at most ``limit`` children of any kind
             continue
-        shared = sorted(direct.intersection(ctx.parents(mid)))
-        if shared:
-            caps = ctx.graph.capsules
-            names = ", ".join(caps[a].name if a in caps else a for a in shared)
-            mid_name = caps[mid].name if mid in caps else mid
-            failures.append(
-                Failure(
-                    mid,
-                    f"{label(subject.capsule)} reads {names} both directly and through "
-                    f"'{mid_name}', which has no other children",
+        models = ctx.child_models(capsule.urn)
+        if len(models) > limit:
+            names = ", ".join(caps[c].name for c in models)
+            failing.append(
+                (
+                    capsule,
+                    None,
+                    [("", f"{label(capsule)} {what} {len(models)} models (max {limit}): {names}")],
                 )
             )
-    return failures
+    return len(capsules), failing
 
 
-def multiple_sources_joined(ctx: EvalContext, _rule: Rule, subject: Subject) -> Outcome:
-    sources = [p for p in ctx.parent_capsules(subject.capsule.urn) if is_source(p)]
-    if len(sources) <= 1:
-        return []
-    names = ", ".join(s.name for s in sources)
-    return fail("", f"{label(subject.capsule)} joins {len(sources)} sources: {names}")
+def fan_out(ctx: EvalContext, rule: Rule, capsules: Sequence[Capsule]) -> Judged:
+    return too_many_child_models(ctx, capsules, int(param(rule, "max", 3)), "feeds")
 
 
-def duplicate_sources(ctx: EvalContext, _rule: Rule, subject: Subject) -> Outcome:
-    capsule = subject.capsule
-    if not is_source(capsule):
-        return None
-    for (_project, key), urns in ctx.duplicate_sources.items():
-        if capsule.urn in urns:
+def root_model(ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
+    models = of_type(capsules, _MODEL)
+    return without_links(models, ctx.graph.parents, "has no upstream source, seed or model")
+
+
+def direct_join_to_source(ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
+    upstream = ctx.upstream
+    failing: list[Failing] = []
+    for capsule in capsules:
+        parents = upstream.get(capsule.urn)
+        if not parents or len(parents) < 2:  # a source and another parent
+            continue
+        sources = [p for p in parents if p.capsule_type is _SOURCE]
+        others = [p for p in parents if p.capsule_type is not _SOURCE]
+        if sources and others:
+            what, other = label(capsule), label(others[0])
+            failures = [(src.urn, f"{what} joins {label(src)} directly alongside {other}") for src in sources]
+            failing.append((capsule, None, failures))
+    return len(capsules), failing
+
+
+def _parents_of_type(
+    ctx: EvalContext,
+    capsules: Sequence[Capsule],
+    kind: CapsuleType,
+    message: Callable[[Capsule, Capsule], str],
+) -> Judged:
+    """Fails on each parent of type ``kind``, with ``message(capsule, parent)``."""
+    return len(capsules), failing_parents(ctx, capsules, lambda _capsule, p: p.capsule_type is kind, message)
+
+
+def depends_on_source(ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
+    layers = ctx.layers
+    return _parents_of_type(
+        ctx, capsules, _SOURCE, lambda c, p: f"{layers[c.urn]} {label(c)} reads {label(p)} directly"
+    )
+
+
+def staging_dependencies(ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
+    layers = ctx.layers
+    return _parents_of_type(
+        ctx, capsules, _MODEL, lambda c, p: f"staging {label(c)} depends on {layers[p.urn]} {label(p)}"
+    )
+
+
+def rejoining_upstream(ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
+    """C reads B and A, B reads A and feeds only C: B is a needless hop (or C a needless rejoin)."""
+    parents, feeding_only, caps = ctx.graph.parents, ctx.feeding_only, ctx.graph.capsules
+    failing: list[Failing] = []
+    for capsule in capsules:
+        mids = feeding_only.get(capsule.urn)  # the parents B that feed only C: usually none
+        if not mids:
+            continue
+        direct = set(parents[capsule.urn])
+        failures = []
+        for mid in mids:
+            shared = sorted(direct.intersection(parents.get(mid, ())))
+            if shared:
+                names = ", ".join(caps[a].name if a in caps else a for a in shared)
+                mid_name = caps[mid].name if mid in caps else mid
+                message = (
+                    f"{label(capsule)} reads {names} both directly and through "
+                    f"'{mid_name}', which has no other children"
+                )
+                failures.append((mid, message))
+        if failures:
+            failing.append((capsule, None, failures))
+    return len(capsules), failing
+
+
+def multiple_sources_joined(ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
+    upstream = ctx.upstream
+    failing: list[Failing] = []
+    for capsule in capsules:
+        parents = upstream.get(capsule.urn)
+        if not parents or len(parents) < 2:
+            continue
+        sources = [p for p in parents if p.capsule_type is _SOURCE]
+        if len(sources) > 1:
+            names = ", ".join(s.name for s in sources)
+            failing.append((capsule, None, [("", f"{label(capsule)} joins {len(sources)} sources: {names}")]))
+    return len(capsules), failing
+
+
+def duplicate_sources(ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
+    sources = of_type(capsules, _SOURCE)
+    duplicate_of = ctx.duplicate_of
+    failing: list[Failing] = []
+    for capsule in sources:
+        if capsule.urn in duplicate_of:
+            key, urns = duplicate_of[capsule.urn]
             others = ", ".join(u for u in urns if u != capsule.urn)
-            return fail(key, f"{label(capsule)} reads relation {key}, also declared by {others}")
-    return []
+            failing.append(
+                (capsule, None, [(key, f"{label(capsule)} reads relation {key}, also declared by {others}")])
+            )
+    return len(sources), failing
 
 
-def unused_source(ctx: EvalContext, _rule: Rule, subject: Subject) -> Outcome:
-    if not is_source(subject.capsule):
-        return None
-    if ctx.children(subject.capsule.urn):
-        return []
-    return fail("", f"{label(subject.capsule)} is not used by any model, snapshot or exposure")
+def unused_source(ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
+    sources = of_type(capsules, _SOURCE)
+    return without_links(sources, ctx.graph.children, "is not used by any model, snapshot or exposure")
 
 
 SPECS: dict[str, CheckSpec] = {

@@ -2,56 +2,56 @@
 
 from __future__ import annotations
 
-from dab.rules.checks.base import CheckSpec, Outcome, Param, fail, is_model, is_source, label, param
-from dab.rules.context import EvalContext, Subject
+from collections.abc import Sequence
+
+from dab.domain.capsule import Capsule, CapsuleType
+from dab.rules.checks.base import CheckSpec, Failing, Judged, Param, label, of_type, param, without_links
+from dab.rules.checks.dag import too_many_child_models
+from dab.rules.context import EvalContext
 from dab.rules.model import Rule
 
 VIRTUAL_MATERIALIZATIONS: tuple[str, ...] = ("view", "ephemeral")
 
 
-def _child_models(ctx: EvalContext, urn: str) -> list[str]:
-    caps = ctx.graph.capsules
-    return sorted({c for c in ctx.children(urn) if c in caps and is_model(caps[c])})
+def source_fan_out(ctx: EvalContext, rule: Rule, capsules: Sequence[Capsule]) -> Judged:
+    sources = of_type(capsules, CapsuleType.SOURCE)
+    return too_many_child_models(ctx, sources, int(param(rule, "max", 1)), "is read by")
 
 
-def source_fan_out(ctx: EvalContext, rule: Rule, subject: Subject) -> Outcome:
-    capsule = subject.capsule
-    if not is_source(capsule):
-        return None
-    limit = int(param(rule, "max", 1))
-    models = _child_models(ctx, capsule.urn)
-    if len(models) <= limit:
-        return []
-    names = ", ".join(ctx.graph.capsules[c].name for c in models)
-    return fail("", f"{label(capsule)} is read by {len(models)} models (max {limit}): {names}")
-
-
-def orphan(ctx: EvalContext, _rule: Rule, subject: Subject) -> Outcome:
+def orphan(ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     """No downstream node at all: no model, snapshot or exposure reads it."""
-    if ctx.children(subject.capsule.urn):
-        return []
-    return fail("", f"{label(subject.capsule)} has no downstream model, snapshot or exposure")
+    return without_links(capsules, ctx.graph.children, "has no downstream model, snapshot or exposure")
 
 
-def max_upstream(ctx: EvalContext, rule: Rule, subject: Subject) -> Outcome:
+def max_upstream(ctx: EvalContext, rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     limit = int(param(rule, "max", 5))
-    models = [p for p in ctx.parent_capsules(subject.capsule.urn) if is_model(p)]
-    if len(models) <= limit:
-        return []
-    return fail("", f"{label(subject.capsule)} reads {len(models)} models directly (max {limit})")
+    upstream = ctx.upstream
+    failing: list[Failing] = []
+    for capsule in capsules:
+        parents = upstream.get(capsule.urn, ())
+        if len(parents) <= limit:  # at most ``limit`` parents of any kind
+            continue
+        count = sum(1 for p in parents if p.capsule_type is CapsuleType.MODEL)
+        if count > limit:
+            failing.append(
+                (capsule, None, [("", f"{label(capsule)} reads {count} models directly (max {limit})")])
+            )
+    return len(capsules), failing
 
 
-def chained_views(ctx: EvalContext, rule: Rule, subject: Subject) -> Outcome:
+def chained_views(ctx: EvalContext, rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     limit = int(param(rule, "max", 3))
     kinds = frozenset(param(rule, "materializations", VIRTUAL_MATERIALIZATIONS))
-    length = ctx.view_chain(subject.capsule.urn, kinds)
-    if length <= limit:
-        return []
-    return fail(
-        "",
-        f"{label(subject.capsule)} sits below a chain of {length} models materialised as "
-        f"{' or '.join(sorted(kinds))} (max {limit})",
-    )
+    what = " or ".join(sorted(kinds))
+    failing: list[Failing] = []
+    for capsule in capsules:
+        length = ctx.view_chain(capsule.urn, kinds)
+        if length > limit:
+            message = (
+                f"{label(capsule)} sits below a chain of {length} models materialised as {what} (max {limit})"
+            )
+            failing.append((capsule, None, [("", message)]))
+    return len(capsules), failing
 
 
 SPECS: dict[str, CheckSpec] = {

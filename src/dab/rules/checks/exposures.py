@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dab.domain.capsule import CapsuleType
-from dab.rules.checks.base import CheckSpec, Outcome, Param, is_model, is_source, label, param
+from dab.rules.checks.base import CheckSpec, Outcome, Param, each, is_model, is_source, label, param
 from dab.rules.checks.dependencies import VIRTUAL_MATERIALIZATIONS
 from dab.rules.context import EvalContext, Subject
 from dab.rules.model import Failure, Rule
@@ -52,10 +52,10 @@ def exposure_parent_access(ctx: EvalContext, rule: Rule, subject: Subject) -> Ou
 
 SPECS: dict[str, CheckSpec] = {
     "exposure_parent_materialization": CheckSpec(
-        exposure_parent_materialization,
+        each(exposure_parent_materialization),
         params={"materializations": Param("str_list", VIRTUAL_MATERIALIZATIONS)},
     ),
     "exposure_parent_access": CheckSpec(
-        exposure_parent_access, params={"allowed": Param("str_list", _PUBLIC)}
+        each(exposure_parent_access), params={"allowed": Param("str_list", _PUBLIC)}
     ),
 }

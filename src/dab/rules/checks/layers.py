@@ -2,49 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dab.domain.capsule import Capsule, Layer
-from dab.rules.checks.base import CheckSpec, Outcome, Param, label, param
-from dab.rules.context import LAYER_RANK, EvalContext, Subject
-from dab.rules.model import Failure, Rule
+from dab.rules.checks.base import CheckSpec, Judged, Param, failing_parents, label, param
+from dab.rules.context import EvalContext
+from dab.rules.model import Rule
 
 
-def _reads(ctx: EvalContext, capsule: Capsule) -> list[Capsule]:
-    return ctx.parent_capsules(capsule.urn)
-
-
-def allowed_upstream_layers(ctx: EvalContext, rule: Rule, subject: Subject) -> Outcome:
-    capsule = subject.capsule
+def allowed_upstream_layers(ctx: EvalContext, rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     allowed = set(param(rule, "layers", ()))
-    ignore_unknown = bool(param(rule, "ignore_unknown", True))
-    failures: list[Failure] = []
-    for parent in _reads(ctx, capsule):
-        layer = parent.layer_value
-        if layer in allowed or (ignore_unknown and layer == Layer.UNKNOWN.value):
-            continue
-        failures.append(
-            Failure(
-                parent.urn,
-                f"{capsule.layer_value} {label(capsule)} reads {layer} {label(parent)}; "
-                f"allowed upstream layers: {', '.join(sorted(allowed))}",
-            )
-        )
-    return failures
+    passing = allowed | {Layer.UNKNOWN.value} if bool(param(rule, "ignore_unknown", True)) else allowed
+    listed = ", ".join(sorted(allowed))
+    layers = ctx.layers
+    return len(capsules), failing_parents(
+        ctx,
+        capsules,
+        lambda _capsule, parent: layers[parent.urn] not in passing,
+        lambda capsule, parent: (
+            f"{layers[capsule.urn]} {label(capsule)} reads {layers[parent.urn]} {label(parent)}; "
+            f"allowed upstream layers: {listed}"
+        ),
+    )
 
 
-def no_backwards_flow(ctx: EvalContext, _rule: Rule, subject: Subject) -> Outcome:
-    capsule = subject.capsule
-    rank = LAYER_RANK.get(capsule.layer_value)
-    if rank is None:
-        return None
-    return [
-        Failure(
-            parent.urn,
-            f"{capsule.layer_value} {label(capsule)} reads from the later "
-            f"{parent.layer_value} layer ({label(parent)})",
-        )
-        for parent in _reads(ctx, capsule)
-        if LAYER_RANK.get(parent.layer_value, -1) > rank
-    ]
+def no_backwards_flow(ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
+    """Applies to capsules of a medallion layer; fails on each parent of a later layer."""
+    ranks, layers = ctx.layer_ranks, ctx.layers
+    judged = [c for c in capsules if ranks[c.urn] >= 0]
+    return len(judged), failing_parents(
+        ctx,
+        judged,
+        lambda capsule, parent: ranks[parent.urn] > ranks[capsule.urn],
+        lambda capsule, parent: (
+            f"{layers[capsule.urn]} {label(capsule)} reads from the later "
+            f"{layers[parent.urn]} layer ({label(parent)})"
+        ),
+    )
 
 
 SPECS: dict[str, CheckSpec] = {

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dab.domain.capsule import Capsule
-from dab.rules.checks.base import CheckSpec, Outcome, Param, fail, label, param
+from dab.rules.checks.base import CheckSpec, Failing, Judged, Outcome, Param, each, label, param
 from dab.rules.context import EvalContext, Subject
 from dab.rules.model import Failure, Rule
 
@@ -33,36 +33,43 @@ def _meta_value(capsule: Capsule, key: str) -> Any:
     return value
 
 
-def meta_keys(_ctx: EvalContext, rule: Rule, subject: Subject) -> Outcome:
-    capsule = subject.capsule
-    return [
-        Failure(key, f"{label(capsule)} has no meta.{key}")
-        for key in param(rule, "keys", _OWNER)
-        if not _filled(_meta_value(capsule, key))
-    ]
+def meta_keys(_ctx: EvalContext, rule: Rule, capsules: Sequence[Capsule]) -> Judged:
+    keys = tuple(param(rule, "keys", _OWNER))
+    failing: list[Failing] = []
+    for capsule in capsules:
+        missing = [key for key in keys if not _filled(_meta_value(capsule, key))]
+        if missing:
+            failing.append((capsule, None, [(key, f"{label(capsule)} has no meta.{key}") for key in missing]))
+    return len(capsules), failing
 
 
-def required_config(_ctx: EvalContext, rule: Rule, subject: Subject) -> Outcome:
-    """A dbt config key is set (only for the listed materialisations, when any are listed)."""
-    capsule = subject.capsule
-    if capsule.config is None:
-        return None  # config unknown (stored before it was kept): cannot judge
+def required_config(_ctx: EvalContext, rule: Rule, capsules: Sequence[Capsule]) -> Judged:
+    """A dbt config key is set (only for the listed materialisations, when any are listed).
+    A capsule whose config is unknown (stored before it was kept) cannot be judged."""
     materializations = tuple(param(rule, "materializations", ()))
-    if materializations and (capsule.materialization or "") not in materializations:
-        return None
     key = str(param(rule, "key", ""))
-    if _filled(capsule.config.get(key)):
-        return []
-    kind = capsule.materialization or capsule.capsule_type.value
-    return fail(key, f"{kind} {label(capsule)} does not set config '{key}'")
+    failing: list[Failing] = []
+    applicable = 0
+    for capsule in capsules:
+        config = capsule.config
+        if config is None or (materializations and (capsule.materialization or "") not in materializations):
+            continue
+        applicable += 1
+        if not _filled(config.get(key)):
+            kind = capsule.materialization or capsule.capsule_type.value
+            failing.append((capsule, None, [(key, f"{kind} {label(capsule)} does not set config '{key}'")]))
+    return applicable, failing
 
 
-def description_length(_ctx: EvalContext, rule: Rule, subject: Subject) -> Outcome:
+def description_length(_ctx: EvalContext, rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     minimum = int(param(rule, "min", 4))
-    text = (subject.capsule.description or "").strip()
-    if len(text) >= minimum:
-        return []
-    return fail("", f"{label(subject.capsule)} has a {len(text)}-character description (min {minimum})")
+    failing: list[Failing] = []
+    for capsule in capsules:
+        length = len((capsule.description or "").strip())
+        if length < minimum:
+            message = f"{label(capsule)} has a {length}-character description (min {minimum})"
+            failing.append((capsule, None, [("", message)]))
+    return len(capsules), failing
 
 
 def fully_documented(ctx: EvalContext, _rule: Rule, subject: Subject) -> Outcome:
@@ -87,5 +94,5 @@ SPECS: dict[str, CheckSpec] = {
         params={"key": Param("str", required=True), "materializations": Param("str_list", ())},
     ),
     "description_length": CheckSpec(description_length, params={"min": Param("int", 4)}),
-    "fully_documented": CheckSpec(fully_documented),
+    "fully_documented": CheckSpec(each(fully_documented)),
 }

@@ -3,48 +3,71 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
-from dab.rules.checks.base import CheckSpec, Outcome, Param, fail, label, param
-from dab.rules.context import EvalContext, Subject
-from dab.rules.model import Failure, Rule
+from dab.domain.capsule import Capsule
+from dab.rules.checks.base import CheckSpec, Failing, Judged, Param, label, param
+from dab.rules.context import EvalContext
+from dab.rules.model import Rule
+from dab.rules.sqlfacts import SqlFacts
 
 
-def too_many_joins(ctx: EvalContext, rule: Rule, subject: Subject) -> Outcome:
-    facts = ctx.sql(subject.capsule)
-    if facts is None:
-        return None
+def _with_facts(
+    ctx: EvalContext, capsules: Sequence[Capsule], parsed: bool = False
+) -> list[tuple[Capsule, SqlFacts]]:
+    """The capsules with compiled SQL (``parsed``: that sqlglot could parse), with its facts."""
+    sql = ctx.sql
+    out = []
+    for capsule in capsules:
+        facts = sql(capsule)
+        if facts is not None and (facts.parsed or not parsed):
+            out.append((capsule, facts))
+    return out
+
+
+def too_many_joins(ctx: EvalContext, rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     limit = int(param(rule, "max", 7))
-    if facts.join_count <= limit:
-        return []
-    return fail("", f"{label(subject.capsule)} has {facts.join_count} joins (max {limit})")
-
-
-def hard_coded_reference(ctx: EvalContext, _rule: Rule, subject: Subject) -> Outcome:
-    facts = ctx.sql(subject.capsule)
-    if facts is None:
-        return None
-    known = ctx.known_relations
-    return [
-        Failure(
-            table,
-            f"{label(subject.capsule)} reads {table}, which is no known source or model; "
-            "use ref() or source()",
-        )
-        for table in facts.qualified_tables
-        if table not in known
+    judged = _with_facts(ctx, capsules)
+    return len(judged), [
+        (c, None, [("", f"{label(c)} has {facts.join_count} joins (max {limit})")])
+        for c, facts in judged
+        if facts.join_count > limit
     ]
 
 
-def select_star(ctx: EvalContext, _rule: Rule, subject: Subject) -> Outcome:
+def hard_coded_reference(ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
+    judged = _with_facts(ctx, capsules)
+    failing: list[Failing] = []
+    for capsule, facts in judged:
+        if not facts.qualified_tables:
+            continue
+        known = ctx.known_relations  # every relation name: built on the first model that needs it
+        if known.issuperset(facts.qualified_tables):  # the usual case, without a Python loop
+            continue
+        what = label(capsule)
+        failures = [
+            (table, f"{what} reads {table}, which is no known source or model; use ref() or source()")
+            for table in facts.qualified_tables
+            if table not in known
+        ]
+        failing.append((capsule, None, failures))
+    return len(judged), failing
+
+
+def select_star(ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     """``select *`` passing a source or model through; ``select *`` from the model's own CTE is fine."""
-    facts = ctx.sql(subject.capsule)
-    if facts is None or not facts.parsed:
-        return None
-    return [
-        Failure(table, f"{label(subject.capsule)} selects * from {table}; name the columns it needs")
-        for table in facts.star_reads
-    ]
+    judged = _with_facts(ctx, capsules, parsed=True)
+    failing: list[Failing] = []
+    for capsule, facts in judged:
+        if facts.star_reads:
+            what = label(capsule)
+            failures = [
+                (table, f"{what} selects * from {table}; name the columns it needs")
+                for table in facts.star_reads
+            ]
+            failing.append((capsule, None, failures))
+    return len(judged), failing
 
 
 @lru_cache(maxsize=256)
@@ -52,15 +75,16 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
-def code_pattern(_ctx: EvalContext, rule: Rule, subject: Subject) -> Outcome:
+def code_pattern(_ctx: EvalContext, rule: Rule, capsules: Sequence[Capsule]) -> Judged:
     """The compiled SQL must not match a regular expression (case-insensitive)."""
-    sql = subject.capsule.compiled_sql
-    if not sql:
-        return None
     pattern = str(param(rule, "pattern", ""))
-    if not _compiled(pattern).search(sql):
-        return []
-    return fail("", f"{label(subject.capsule)} SQL matches /{pattern}/")
+    search = _compiled(pattern).search
+    judged = [c for c in capsules if c.compiled_sql]
+    return len(judged), [
+        (c, None, [("", f"{label(c)} SQL matches /{pattern}/")])
+        for c in judged
+        if search(c.compiled_sql)  # type: ignore[arg-type]  # filtered above
+    ]
 
 
 SPECS: dict[str, CheckSpec] = {

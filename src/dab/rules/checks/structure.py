@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from dab.domain.capsule import Capsule
 from dab.domain.quality import TestKind
-from dab.rules.checks.base import CheckSpec, Outcome, Param, fail, is_source, label, param
+from dab.rules.checks.base import (
+    CheckSpec,
+    Failing,
+    Judged,
+    Outcome,
+    Param,
+    each,
+    fail,
+    is_source,
+    label,
+    param,
+)
 from dab.rules.context import EvalContext, Subject
-from dab.rules.model import Failure, Rule
+from dab.rules.model import Rule
 
 _FOLDERS: dict[str, tuple[str, ...]] = {
     "bronze": ("staging",),
@@ -17,6 +31,10 @@ _FOLDERS: dict[str, tuple[str, ...]] = {
 def _folders(path: str) -> list[str]:
     """The folders of a file path, lower-cased, as ``PurePosixPath(path).parts[:-1]`` has them
     (empty and ``.`` parts dropped, a leading ``/`` or ``//`` kept) without building a path."""
+    if not (
+        "\\" in path or "//" in path or "/." in path or path.startswith((".", "/")) or path.endswith("/")
+    ):
+        return path.lower().split("/")[:-1]  # the usual path: no empty or dot part to drop
     posix = path.replace("\\", "/")
     parts = [p.lower() for p in posix.split("/") if p and p != "."]
     if posix.startswith("/"):
@@ -24,18 +42,23 @@ def _folders(path: str) -> list[str]:
     return parts[:-1]
 
 
-def model_directory(_ctx: EvalContext, rule: Rule, subject: Subject) -> Outcome:
-    capsule = subject.capsule
-    layer = capsule.layer_value
-    if layer not in _FOLDERS or not capsule.path:
-        return None
-    expected = tuple(param(rule, f"{layer}_folders", _FOLDERS[layer]))
-    if set(expected) & set(_folders(capsule.path)):
-        return []
-    return fail(
-        layer,
-        f"{layer} {label(capsule)} is in {capsule.path}, not under a {' or '.join(expected)} folder",
-    )
+def model_directory(ctx: EvalContext, rule: Rule, capsules: Sequence[Capsule]) -> Judged:
+    """A capsule of a medallion layer with a known path lies under one of its layer's folders."""
+    expected = {layer: tuple(param(rule, f"{layer}_folders", default)) for layer, default in _FOLDERS.items()}
+    layers = ctx.layers
+    applicable = 0
+    failing: list[Failing] = []
+    for capsule in capsules:
+        layer = layers[capsule.urn]
+        if layer not in expected or not capsule.path:
+            continue
+        applicable += 1
+        folders = expected[layer]
+        if not any(f in folders for f in _folders(capsule.path)):
+            where = " or ".join(folders)
+            message = f"{layer} {label(capsule)} is in {capsule.path}, not under a {where} folder"
+            failing.append((capsule, None, [(layer, message)]))
+    return applicable, failing
 
 
 def source_directory(_ctx: EvalContext, rule: Rule, subject: Subject) -> Outcome:
@@ -54,24 +77,31 @@ def source_directory(_ctx: EvalContext, rule: Rule, subject: Subject) -> Outcome
     return fail("", f"{label(capsule)} is declared in {capsule.path}, not under {where}")
 
 
-def tests_beside_model(ctx: EvalContext, _rule: Rule, subject: Subject) -> Outcome:
-    """Generic tests are declared in the folder of the model they test."""
-    capsule = subject.capsule
-    tests = [
-        t
-        for t in ctx.graph.tests_by_capsule.get(capsule.urn, ())
-        if t.path and t.kind is not TestKind.SINGULAR
-    ]
-    if not capsule.path or not tests:
-        return None  # no file paths known (tests stored before they were kept)
-    home = _folders(capsule.path)
-    return [
-        Failure(
-            t.name, f"test '{t.name}' of {label(capsule)} is declared in {t.path}, not next to {capsule.path}"
-        )
-        for t in sorted(tests, key=lambda t: t.name)
-        if _folders(t.path or "") != home
-    ]
+def tests_beside_model(ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
+    """Generic tests are declared in the folder of the model they test. A capsule without a
+    path or without such tests with paths (stored before they were kept) is not judged."""
+    by_capsule = ctx.graph.tests_by_capsule
+    applicable = 0
+    failing: list[Failing] = []
+    for capsule in capsules:
+        if not capsule.path:
+            continue
+        tests = [t for t in by_capsule.get(capsule.urn, ()) if t.path and t.kind is not TestKind.SINGULAR]
+        if not tests:
+            continue
+        applicable += 1
+        home = _folders(capsule.path)
+        failures = [
+            (
+                t.name,
+                f"test '{t.name}' of {label(capsule)} is declared in {t.path}, not next to {capsule.path}",
+            )
+            for t in sorted(tests, key=lambda t: t.name)
+            if _folders(t.path or "") != home
+        ]
+        if failures:
+            failing.append((capsule, None, failures))
+    return applicable, failing
 
 
 SPECS: dict[str, CheckSpec] = {
@@ -80,7 +110,7 @@ SPECS: dict[str, CheckSpec] = {
         params={f"{layer}_folders": Param("str_list", folders) for layer, folders in _FOLDERS.items()},
     ),
     "source_directory": CheckSpec(
-        source_directory,
+        each(source_directory),
         params={"folders": Param("str_list", _FOLDERS["bronze"]), "per_source_folder": Param("bool", True)},
     ),
     "test_directory": CheckSpec(tests_beside_model),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from dab.domain.capsule import Capsule, CapsuleType
 from dab.domain.quality import DataTest, TestKind
-from dab.rules.checks.base import CheckSpec, Outcome, Param, fail, is_source, label, param
-from dab.rules.context import EvalContext, Subject
+from dab.rules.checks.base import CheckSpec, Failing, Judged, Param, label, of_type, param
+from dab.rules.context import EvalContext
 from dab.rules.model import Rule
 
 _PK_TESTS: tuple[str, ...] = ("unique_combination_of_columns", "primary_key")
@@ -15,31 +18,41 @@ def _is_pk_test(test: DataTest, names: tuple[str, ...]) -> bool:
     return any(n in candidate for n in names)
 
 
-def primary_key_tested(ctx: EvalContext, rule: Rule, subject: Subject) -> Outcome:
-    tests = ctx.graph.tests_by_capsule.get(subject.capsule.urn, [])
-    names = tuple(param(rule, "test_names", _PK_TESTS))
+def _has_primary_key(tests: Sequence[DataTest], names: tuple[str, ...]) -> bool:
     unique = {t.column_name for t in tests if t.kind is TestKind.UNIQUE and t.column_name}
-    not_null = {t.column_name for t in tests if t.kind is TestKind.NOT_NULL and t.column_name}
-    if unique & not_null or any(_is_pk_test(t, names) for t in tests):
-        return []
-    return fail("", f"{label(subject.capsule)} has no primary key test (unique and not_null on one column)")
+    if unique and not unique.isdisjoint(t.column_name for t in tests if t.kind is TestKind.NOT_NULL):
+        return True
+    return any(_is_pk_test(t, names) for t in tests)
 
 
-def test_coverage(ctx: EvalContext, rule: Rule, subject: Subject) -> Outcome:
-    count = len(ctx.graph.tests_by_capsule.get(subject.capsule.urn, []))
+def primary_key_tested(ctx: EvalContext, rule: Rule, capsules: Sequence[Capsule]) -> Judged:
+    by_capsule = ctx.graph.tests_by_capsule
+    names = tuple(param(rule, "test_names", _PK_TESTS))
+    return len(capsules), [
+        (c, None, [("", f"{label(c)} has no primary key test (unique and not_null on one column)")])
+        for c in capsules
+        if not _has_primary_key(by_capsule.get(c.urn, ()), names)
+    ]
+
+
+def test_coverage(ctx: EvalContext, rule: Rule, capsules: Sequence[Capsule]) -> Judged:
+    by_capsule = ctx.graph.tests_by_capsule
     minimum = int(param(rule, "min", 1))
-    if count >= minimum:
-        return []
-    return fail("", f"{label(subject.capsule)} has {count} tests (min {minimum})")
+    failing: list[Failing] = []
+    for capsule in capsules:
+        count = len(by_capsule.get(capsule.urn, ()))
+        if count < minimum:
+            failing.append((capsule, None, [("", f"{label(capsule)} has {count} tests (min {minimum})")]))
+    return len(capsules), failing
 
 
-def source_freshness(_ctx: EvalContext, _rule: Rule, subject: Subject) -> Outcome:
-    capsule = subject.capsule
-    if not is_source(capsule):
-        return None
-    if capsule.freshness is not None and capsule.freshness.is_configured:
-        return []
-    return fail("", f"{label(capsule)} has no freshness threshold (warn_after/error_after)")
+def source_freshness(_ctx: EvalContext, _rule: Rule, capsules: Sequence[Capsule]) -> Judged:
+    sources = of_type(capsules, CapsuleType.SOURCE)
+    return len(sources), [
+        (c, None, [("", f"{label(c)} has no freshness threshold (warn_after/error_after)")])
+        for c in sources
+        if c.freshness is None or not c.freshness.is_configured
+    ]
 
 
 SPECS: dict[str, CheckSpec] = {
