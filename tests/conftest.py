@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -18,6 +19,11 @@ from dab.api.main import create_app
 from dab.settings import Settings, normalize_database_url
 from dab.storage import migrate
 from dab.storage.records import Base
+
+# Property tests check results, not speed: Hypothesis's 200 ms deadline per example failed a
+# rules property test once on a loaded two-core machine, so the deadline is off for every test.
+hypothesis_settings.register_profile("dab", deadline=None)
+hypothesis_settings.load_profile("dab")
 
 TEST_API_KEY = "test-key-0123456789"
 FIXTURES = Path(__file__).parent / "fixtures"
