@@ -99,3 +99,24 @@ class TestGroupCommit:
         assert outcomes == names
         assert batches == (size + 255) // 256
         assert stored == {"taken", *names}
+
+    def test_a_failing_cache_bump_still_answers_the_committed_batch(self, clean_database: str) -> None:
+        async def main() -> tuple[list[object], set[str]]:
+            engine = create_engine(clean_database)
+            factory = make_session_factory(engine)
+
+            async def bump() -> None:
+                raise ConnectionError("cache down")
+
+            writer: GroupCommit[str, str] = GroupCommit(factory, _add_tags, on_commit=bump)
+            try:
+                outcomes = await asyncio.wait_for(asyncio.gather(writer.submit("a"), writer.submit("b")), 30)
+                again = await asyncio.wait_for(writer.submit("c"), 30)  # the writer still runs
+                return [*outcomes, again], await _stored(factory)
+            finally:
+                await writer.close()
+                await engine.dispose()
+
+        outcomes, stored = asyncio.run(main())
+        assert outcomes == ["a", "b", "c"]
+        assert stored == {"a", "b", "c"}

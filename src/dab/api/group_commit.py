@@ -107,7 +107,12 @@ class GroupCommit(Generic[Item, Out]):
             _settle(batch, exc)
             return
         if any(not isinstance(outcome, DabError) for outcome in outcomes):
-            await self._on_commit()
+            try:
+                await self._on_commit()
+            except Exception as exc:  # the batch has committed: answer it anyway
+                # The database's generation rows moved in the transaction, so the cache cannot
+                # serve the old answer for long; an unanswered request would wait forever.
+                log.warning("group_commit_on_commit_failed", error=type(exc).__name__)
         for (_, future), outcome in zip(batch, outcomes, strict=True):
             if not future.done():  # a client gone meanwhile: its change stands, unanswered
                 future.set_result(outcome)
