@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from dab.services import ingest_dbt
-from dab.services.ingest_dbt import _compress, _parse_unless_equal, _Started
+from dab.services.artifact_gzip import compress_artifacts
+from dab.services.ingest_dbt import _parse_unless_equal, _Started
 
 STEPS = ("artifact_bytes", "content_of", "decode_artifact", "parse_dbt")
 """The functions of ingest_dbt's parse whose calls are steps."""
@@ -60,11 +61,13 @@ def main() -> None:
     for name in STEPS:
         setattr(ingest_dbt, name, peaks.wrap(name, getattr(ingest_dbt, name)))
     threading.Thread(target=peaks.sample, daemon=True).start()
-    stored = {
-        kind: _compress((args.folder / f"{kind}.json").read_bytes())[0]
+    sent = {
+        kind: (args.folder / f"{kind}.json").read_bytes()
         for kind in ("manifest", "catalog", "run_results")
         if (args.folder / f"{kind}.json").exists()
-    }  # as a job stores them
+    }
+    stored = {kind: gzipped for kind, (gzipped, _) in compress_artifacts(sent).items()}  # as a job stores them
+    del sent
     cpu = time.process_time()
     parsed = _parse_unless_equal("profile", _Started(stored, None, "", None), None, None, 1 << 40)
     cpu = time.process_time() - cpu
