@@ -17,10 +17,10 @@ from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dab.columnlineage.graph import Packed, assemble_lineage
-from dab.domain.gc_pause import gc_frozen, gc_paused, rare_full_collections
+from dab.domain.gc_pause import gc_frozen, rare_full_collections
 from dab.domain.graph import Graph, IngestIssue
 from dab.errors import Conflict, DabError, InvalidArtifact, InvalidInput, ServiceUnavailable, clip
-from dab.ingest.dbt import LayerRules, artifact_bytes, content_of, decode_artifact, load_artifact, parse_dbt
+from dab.ingest.dbt import LayerRules, artifact_bytes, content_of, parse_dbt_texts
 from dab.platform.logging import get_logger
 from dab.services.artifact_gzip import compress_artifacts
 from dab.services.column_lineage import (
@@ -180,24 +180,15 @@ def parse_artifacts(
     """
     notes: dict[str, list[str]] = {}
     try:
-        with gc_paused():
-            docs: dict[str, dict[str, Any]] = {}
-            for kind in list(artifacts):
-                name = ARTIFACT_FILES[kind]
-                found = notes.setdefault(name, [])
-                if texts is None:
-                    docs[kind] = load_artifact(artifacts[kind], name, max_bytes=max_bytes, notes=found)
-                else:  # each text is released once decoded
-                    docs[kind] = decode_artifact(texts.pop(kind), name, notes=found)
-            graph = parse_dbt(
-                docs["manifest"],
-                docs.get("catalog"),
-                docs.get("run_results"),
-                docs.get("sources"),
-                project_name=project_name,
-                layer_rules=layer_rules,
-                consume=True,  # docs are this function's: the graph reuses their memory
-            )
+        if texts is None:
+            texts = {
+                kind: artifact_bytes(data, ARTIFACT_FILES[kind], max_bytes=max_bytes)
+                for kind, data in artifacts.items()
+            }
+        # One document decoded at a time, each released before the next (the memory peak).
+        graph, invocation = parse_dbt_texts(
+            texts, project_name=project_name, layer_rules=layer_rules, notes=notes
+        )
     except DabError:
         raise
     except RecursionError as exc:
@@ -208,9 +199,7 @@ def parse_artifacts(
             f"unexpected structure ({type(exc).__name__}: {clip(str(exc), 200)})", artifact="dbt artifacts"
         ) from exc
     graph.issues.extend(IngestIssue(name, "$", note) for name, found in notes.items() for note in found)
-    run_results = docs.get("run_results") or {}
-    invocation = (run_results.get("metadata") or {}).get("invocation_id")
-    return graph, invocation if isinstance(invocation, str) else None
+    return graph, invocation
 
 
 def _error_body(exc: Exception) -> dict[str, Any]:

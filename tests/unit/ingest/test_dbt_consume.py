@@ -4,26 +4,16 @@ bodies of capsule nodes and catalog entries released (the ingestion's peak memor
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.unit.ingest.dbt_docs import VERSIONS, fixture_docs, graph_state
 
 from dab.domain.graph import Graph
-from dab.ingest.dbt import load_artifact, parse_dbt
+from dab.ingest.dbt import parse_dbt
 from dab.ingest.dbt._reuse import ParseMemo
 
-FIXTURES = Path(__file__).parents[2] / "fixtures" / "dbt"
-VERSIONS = sorted(p.name for p in FIXTURES.iterdir() if (p / "manifest.json").is_file())
-KINDS = ("manifest", "catalog", "run_results", "sources")
-
-
-def _docs(version: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for kind in KINDS:
-        path = FIXTURES / version / f"{kind}.json"
-        out[kind] = load_artifact(path.read_bytes(), path.name) if path.is_file() else None
-    return out
+_docs = fixture_docs
 
 
 def _with_odd_entries(docs: dict[str, Any]) -> dict[str, Any]:
@@ -48,9 +38,7 @@ def _parse(docs: dict[str, Any], **kwargs: Any) -> Graph:
     return parse_dbt(docs["manifest"], docs["catalog"], docs["run_results"], docs["sources"], **kwargs)
 
 
-def _state(graph: Graph) -> tuple[Any, ...]:
-    by_capsule = {urn: [c.urn for c in columns] for urn, columns in graph.columns_by_capsule.items()}
-    return (graph.capsules, graph.columns, graph.edges, graph.tests, graph.project, graph.issues, by_capsule)
+_state = graph_state
 
 
 @pytest.mark.parametrize("version", VERSIONS)

@@ -9,6 +9,7 @@ from dab.ingest.dbt.content import Content, content_of
 from dab.ingest.dbt.layers import LayerRules
 from dab.ingest.dbt.parser import parse_dbt
 from dab.ingest.dbt.redact import redact_secrets, redact_value
+from dab.ingest.dbt.staged import parse_dbt_texts
 
 __all__ = [
     "Content",
@@ -20,6 +21,7 @@ __all__ = [
     "gunzip",
     "load_artifact",
     "parse_dbt",
+    "parse_dbt_texts",
     "redact_secrets",
     "redact_value",
 ]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from dab.domain.column import Column
 from dab.domain.urns import column_urn, encode_component
+from dab.ingest.dbt._catalog import CatalogColumn, CatalogColumns, by_lowered_name
 from dab.ingest.dbt._common import merged_meta, merged_tags
 from dab.ingest.dbt._load import MANIFEST
 from dab.ingest.dbt.redact import redact_meta
@@ -73,9 +75,20 @@ def build_columns(
     name_parts: tuple[str, ...],
     manifest_columns: Mapping[str, Any] | None,
     catalog_columns: Mapping[str, Any] | None,
+    shared: dict[str, str] | None = None,
 ) -> list[Column]:
-    """Union of manifest and catalog columns, matched case-insensitively (manifest name kept)."""
-    catalog = {str(k).lower(): v for k, v in (catalog_columns or {}).items() if isinstance(v, dict)}
+    """Union of manifest and catalog columns, matched case-insensitively (manifest name kept).
+
+    ``shared``: one string per distinct value for the whole parse (names, types, descriptions
+    repeat across capsules; the JSON's own copies are then released with the documents).
+    """
+    if shared is None:
+        shared = {}
+    catalog = (
+        catalog_columns
+        if isinstance(catalog_columns, CatalogColumns)
+        else by_lowered_name(catalog_columns or _EMPTY, shared)
+    )
     # Every column URN of a capsule shares this prefix (computed once: this is the hot loop).
     prefix = column_urn("dbt", namespace, name_parts, "")
     out: list[Column] = []
@@ -89,17 +102,18 @@ def build_columns(
             continue
         seen.add(lowered)
         cat = catalog.get(lowered)
-        ordinal = _ordinal(cat) if catalog_columns is not None else position
-        out.append(_column(prefix, capsule_urn, name, raw, cat, ordinal))
+        ordinal = (cat.ordinal if cat else None) if catalog_columns is not None else position
+        out.append(_column(prefix, capsule_urn, name, raw, cat, ordinal, shared))
     for lowered, cat in catalog.items():
         if lowered not in seen:
             seen.add(lowered)
-            name = str(cat.get("name") or lowered)
-            out.append(_column(prefix, capsule_urn, name, _EMPTY, cat, _ordinal(cat)))
+            name = str(cat.name or lowered)
+            out.append(_column(prefix, capsule_urn, name, _EMPTY, cat, cat.ordinal, shared))
     return out
 
 
-_EMPTY: Mapping[str, Any] = {}
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+"""Shared by every column without meta or stats: a dict each was ~128 bytes per column."""
 
 
 @lru_cache(maxsize=65536)
@@ -107,9 +121,9 @@ def _encoded(name: str) -> str:
     return encode_component(name)
 
 
-def _ordinal(cat: Mapping[str, Any] | None) -> int | None:
-    index = cat.get("index") if cat else None
-    return index if isinstance(index, int) else None
+def _one(shared: dict[str, str], value: Any) -> Any:
+    """The parse's one copy of a string (any other value as it is)."""
+    return shared.setdefault(value, value) if type(value) is str else value
 
 
 def _column(
@@ -117,20 +131,21 @@ def _column(
     capsule_urn: str,
     name: str,
     raw: Mapping[str, Any],
-    cat: Mapping[str, Any] | None,
+    cat: CatalogColumn | None,
     ordinal: int | None,
+    shared: dict[str, str],
 ) -> Column:
+    meta: Mapping[str, Any] = _EMPTY
+    tags: tuple[str, ...] = ()
     if raw.get("meta") or raw.get("config") or raw.get("tags"):
-        meta = merged_meta(raw)
-        if meta:
-            meta = redact_meta(meta, MANIFEST, f"$..columns[{raw.get('name')!r}].meta")
+        merged = merged_meta(raw)
+        if merged:
+            meta = redact_meta(merged, MANIFEST, f"$..columns[{raw.get('name')!r}].meta")
         tags = merged_tags(raw)
-    else:
-        meta, tags = {}, ()
-    if cat:
-        data_type = cat.get("type") or raw.get("data_type")
-        stats = cat.get("stats")
-        description = raw.get("description") or cat.get("comment")
+    if cat:  # a column of {} in the catalog reads as all None: the same as no catalog column
+        data_type = cat.data_type or raw.get("data_type")
+        stats = cat.stats
+        description = raw.get("description") or cat.comment
     else:
         data_type, stats, description = raw.get("data_type"), None, raw.get("description")
     constraints = raw.get("constraints")
@@ -138,14 +153,14 @@ def _column(
     return Column(
         urn=prefix + _encoded(name),
         capsule_urn=capsule_urn,
-        name=name,
-        description=description or None,
-        data_type=str(data_type) if data_type else None,
+        name=_one(shared, name),
+        description=_one(shared, description) if description else None,
+        data_type=_one(shared, str(data_type)) if data_type else None,
         ordinal=ordinal,
         meta=meta,
         tags=tags,
         constraints=_constraints(constraints) if constraints else (),
-        stats=stats if isinstance(stats, dict) else {},
+        stats=stats if isinstance(stats, dict) and stats else _EMPTY,
         pii_type=pii_type_of(meta, tags) if flagged else None,
         is_masked=_is_masked(meta) if meta else False,
     )

@@ -44,6 +44,8 @@ class Context:
     reuse: ParseMemo | None = None
     consume: bool = False
     """the caller gave the decoded artifacts up: bodies are released once built (``parse_dbt``)"""
+    strings: dict[str, str] = field(default_factory=dict)
+    """one copy of each column name, type and description (``build_columns``)"""
 
     def namespace(self, package: Any) -> str:
         name = str(package or self.root_package)

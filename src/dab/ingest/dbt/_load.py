@@ -10,6 +10,7 @@ import orjson
 
 from dab.domain.gc_pause import gc_paused
 from dab.errors import InvalidArtifact, PayloadTooLarge
+from dab.ingest.dbt._pieces import loads as loads_in_pieces
 
 MANIFEST = "manifest.json"
 CATALOG = "catalog.json"
@@ -53,7 +54,7 @@ def decode_artifact(data: bytes, artifact: str, *, notes: list[str] | None = Non
         # Decoding makes millions of containers: the collections they trigger rescan them all
         # (4x the decode time on a 37 MB manifest). JSON cannot hold reference cycles.
         with gc_paused():
-            document = orjson.loads(data)
+            document = loads_in_pieces(data)
     except orjson.JSONDecodeError as exc:
         raise InvalidArtifact(f"not valid JSON: {exc}", artifact=artifact) from exc
     if not isinstance(document, dict):

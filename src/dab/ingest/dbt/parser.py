@@ -21,17 +21,9 @@ from dab.ingest.dbt._capsules import (
 from dab.ingest.dbt._columns import build_columns
 from dab.ingest.dbt._common import config_of, key_path
 from dab.ingest.dbt._context import Context, Identity, group_owners, root_package_of
-from dab.ingest.dbt._load import (
-    CATALOG,
-    MANIFEST,
-    RUN_RESULTS,
-    SOURCES,
-    check_version,
-    require_list,
-    require_object,
-)
-from dab.ingest.dbt._results import index_run_results, index_sources
+from dab.ingest.dbt._load import CATALOG, MANIFEST, check_version, require_object
 from dab.ingest.dbt._reuse import Built, ParseMemo, context_inputs, reusable, reusable_test
+from dab.ingest.dbt._side import Side, read_catalog, read_run_results, read_sources
 from dab.ingest.dbt._tests import build_test
 from dab.ingest.dbt.layers import LayerRules
 
@@ -63,27 +55,49 @@ def parse_dbt(
     # The parse allocates ~20 objects per column and no reference cycles: pausing the cyclic GC
     # (it would rescan the whole artifact dicts many times) roughly halves the time on big projects.
     with gc_paused():
-        return _parse(
-            manifest, catalog, run_results, sources, project_name, layer_rules, keep, reuse, consume
+        version = check_version(manifest, MANIFEST)  # the manifest's errors come first
+        require_object(manifest, "nodes", MANIFEST)
+        require_object(manifest, "sources", MANIFEST)
+        side = Side()
+        if catalog is not None:
+            read_catalog(side, catalog, consume=consume and keep is None)
+        if run_results is not None:
+            read_run_results(side, run_results)
+        if sources is not None:
+            read_sources(side, sources)
+        return parse_manifest(
+            manifest, side, project_name, layer_rules, keep, reuse, consume, version=version
         )
 
 
-def _parse(
+def parse_manifest(
     manifest: dict[str, Any],
-    catalog: dict[str, Any] | None,
-    run_results: dict[str, Any] | None,
-    sources: dict[str, Any] | None,
+    side: Side,
     project_name: str | None,
     layer_rules: LayerRules | None,
     keep: ParseMemo | None = None,
     reuse: ParseMemo | None = None,
     consume: bool = False,
+    *,
+    version: int | None = None,
 ) -> Graph:
+    """``parse_dbt`` once the other artifacts are read into ``side`` (``read_catalog``, ...)."""
     consume = consume and keep is None
-    version = check_version(manifest, MANIFEST)
+    if version is None:
+        version = check_version(manifest, MANIFEST)
     nodes = require_object(manifest, "nodes", MANIFEST)
     source_nodes = require_object(manifest, "sources", MANIFEST)
-    ctx = _context(manifest, catalog, run_results, sources, project_name, layer_rules, consume)
+    ctx = Context(
+        root_package=root_package_of(manifest),
+        project_name=project_name,
+        rules=layer_rules or LayerRules(),
+        graph=Graph(),
+        group_owners=group_owners(manifest),
+        catalog=side.catalog,
+        runs=side.runs,
+        source_results=side.source_results,
+        strings=side.strings,
+    )
     inputs = context_inputs(ctx)
     if keep is not None:
         keep.inputs = inputs
@@ -102,39 +116,6 @@ def _parse(
     if ctx.columns_index is not None:
         ctx.graph.index_columns(ctx.columns_index)
     return ctx.graph
-
-
-def _context(
-    manifest: dict[str, Any],
-    catalog: dict[str, Any] | None,
-    run_results: dict[str, Any] | None,
-    sources: dict[str, Any] | None,
-    project_name: str | None,
-    layer_rules: LayerRules | None,
-    consume: bool = False,
-) -> Context:
-    ctx = Context(
-        root_package=root_package_of(manifest),
-        project_name=project_name,
-        rules=layer_rules or LayerRules(),
-        graph=Graph(),
-        group_owners=group_owners(manifest),
-    )
-    if catalog is not None:
-        check_version(catalog, CATALOG)
-        for section in ("nodes", "sources"):
-            ctx.catalog.update(require_object(catalog, section, CATALOG))
-            if consume:  # ctx.catalog holds the entries now; one reference each, released as used
-                require_object(catalog, section, CATALOG).clear()
-    if run_results is not None:
-        check_version(run_results, RUN_RESULTS)
-        require_list(run_results, "results", RUN_RESULTS)
-        ctx.runs = index_run_results(run_results)
-    if sources is not None:
-        check_version(sources, SOURCES)
-        require_list(sources, "results", SOURCES)
-        ctx.source_results = index_sources(sources)
-    return ctx
 
 
 def _enabled(node: Mapping[str, Any]) -> bool:
@@ -203,6 +184,7 @@ def _columns(
         ident.name_parts,
         node.get("columns") if isinstance(node.get("columns"), dict) else None,
         catalog_columns if isinstance(catalog_columns, dict) else None,
+        ctx.strings,
     )
 
 

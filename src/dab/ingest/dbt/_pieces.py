@@ -1,0 +1,75 @@
+"""Decoding a big artifact's ``nodes`` object a piece at a time.
+
+orjson parses a whole document into its own tree before it builds the Python objects: while a
+370 MB manifest is decoded, that tree holds ~870 MB on top of the text and the objects (the
+first ingestion's memory peak at 100k models). Cut between two nodes, the document decodes as
+pieces of ``PIECE_BYTES``, each tree freed before the next, and the pieces merge into exactly
+the object a whole decode gives; whenever a cut is not where it seems, the whole document is
+decoded instead.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+
+PIECE_BYTES = 32 * 1024 * 1024
+
+# The end of a node and the start of the next node's key (dbt node ids start with their type).
+_NEXT_NODE = re.compile(rb'\}\s*,(\s*"(?:model|seed|snapshot|test|analysis|operation|sql_operation)\.)')
+_WRAP = b'{"\\u0000piece":{'
+"""Opens every piece after the first: a key no artifact has (NUL is stripped from artifacts)."""
+_WRAP_KEY = "\x00piece"
+
+
+class _Unsure(Exception):
+    """A piece is not the run of whole nodes its cut suggested: decode the document whole."""
+
+
+def loads(text: bytes, piece_bytes: int = PIECE_BYTES) -> Any:
+    """``orjson.loads(text)``, a piece of ``nodes`` at a time when ``text`` is big."""
+    if len(text) < 2 * piece_bytes:
+        return orjson.loads(text)
+    try:
+        return _in_pieces(text, piece_bytes)
+    except (_Unsure, orjson.JSONDecodeError):
+        return orjson.loads(text)  # also raises the decoder's own error for a broken document
+
+
+def _cuts(text: bytes, piece_bytes: int) -> list[tuple[int, int]]:
+    """(end of a piece, start of the next) about every ``piece_bytes``."""
+    cuts: list[tuple[int, int]] = []
+    position = piece_bytes
+    while position < len(text) - piece_bytes:
+        found = _NEXT_NODE.search(text, position)
+        if found is None:
+            break
+        cuts.append((found.start() + 1, found.start(1)))
+        position = found.end() + piece_bytes
+    return cuts
+
+
+def _in_pieces(text: bytes, piece_bytes: int) -> Any:
+    cuts = _cuts(text, piece_bytes)
+    if not cuts:
+        raise _Unsure
+    document = orjson.loads(text[: cuts[0][0]] + b"}}")
+    if not isinstance(document, dict) or not document or list(document)[-1] != "nodes":
+        raise _Unsure
+    nodes = document["nodes"]
+    if not isinstance(nodes, dict):
+        raise _Unsure
+    starts = [start for _, start in cuts]
+    ends = [end for end, _ in cuts[1:]] + [len(text)]
+    for number, (start, end) in enumerate(zip(starts, ends, strict=True), start=1):
+        last = number == len(starts)
+        piece = orjson.loads(_WRAP + text[start:end] + (b"" if last else b"}}"))
+        if not isinstance(piece, dict) or next(iter(piece), None) != _WRAP_KEY:
+            raise _Unsure
+        if not last and len(piece) != 1:
+            raise _Unsure  # the piece left the nodes object: the cut was not between nodes
+        nodes.update(piece.pop(_WRAP_KEY))
+        document.update(piece)  # the last piece: the keys after ``nodes``
+    return document
