@@ -26,12 +26,14 @@ from dab.storage.graph_writer import (
     Entry,
     StoredEdges,
     insert_new_column_edges,
+    insert_new_rows,
     sync_by_urn,
     sync_capsule_edges,
     sync_column_edges,
     update_by_urn,
 )
 from dab.storage.mappers import capsule_row, column_row, content_hash, test_row
+from dab.storage.pg_bulk_settings import apply_for_big_write
 from dab.storage.provenance import hand_over, reclaim
 from dab.storage.records import (
     CapsuleRecord,
@@ -108,8 +110,14 @@ async def touch_project(session: AsyncSession, project: str, generated_at: Any) 
     )
 
 
-async def _record_history(session: AsyncSession, graph: Graph, invocation: str | None) -> None:
-    """Append this invocation's runs and test results to the history (once per invocation)."""
+async def _record_history(
+    session: AsyncSession, graph: Graph, invocation: str | None, *, fresh: bool = False
+) -> None:
+    """Append this invocation's runs and test results to the history (once per invocation).
+
+    ``fresh``: every capsule and test row of the graph was created by this transaction, so no
+    history row can name them yet (their foreign keys) and the rows go in without ``ON CONFLICT``.
+    """
     if not invocation:
         return
     recorded = await session.scalar(
@@ -144,6 +152,9 @@ async def _record_history(session: AsyncSession, graph: Graph, invocation: str |
         (TestResultRecord, results, "test_urn"),
     ):
         if not rows:
+            continue
+        if fresh:
+            await insert_new_rows(session, record, rows)
             continue
         insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
         stmt = insert(record).on_conflict_do_nothing(index_elements=[key, "invocation_id"])
@@ -323,6 +334,7 @@ async def persist_graph(
         session, DomainRecord, (c.domain.value for c in capsules_in if c.domain.value)
     )
     owners = await ensure_named(session, OwnerRecord, (c.owner.value for c in capsules_in if c.owner.value))
+    await apply_for_big_write(session, len(graph.capsules) + len(graph.columns) + len(graph.tests))
     first = await _first_write(session, graph, project, fork_rows)
     try:
         # Content hashing is CPU work over every capsule, column and test: off the event loop.
@@ -355,7 +367,9 @@ async def persist_graph(
         {c.urn: c.tags for c in graph.columns.values() if c.tags},
         project=project,
     )
-    await _record_history(session, graph, run_invocation_id)
+    # Nothing of the project was stored and nothing taken back from another source: every
+    # capsule and test row is this transaction's own.
+    await _record_history(session, graph, run_invocation_id, fresh=changed is None and not reclaimed)
     await _update_project(session, graph, project)
     by_type = Counter(c.capsule_type.value for c in capsules_in)
     return {
