@@ -72,7 +72,8 @@ def main() -> None:
         for kind in ("manifest", "catalog", "run_results")
         if (args.folder / f"{kind}.json").exists()
     }
-    stored = {kind: gzipped for kind, (gzipped, _) in compress_artifacts(sent).items()}  # as a job stores them
+    # As a job stores them: compressed, and only those bytes kept.
+    stored = {kind: gzipped for kind, (gzipped, _) in compress_artifacts(sent).items()}
     del sent
     cpu = time.process_time()
     parsed = _parse_unless_equal("profile", _Started(stored, None, "", None), None, None, 1 << 40)
