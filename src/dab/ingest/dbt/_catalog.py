@@ -37,8 +37,13 @@ def _column(raw: Mapping[str, Any], shared: dict[str, str]) -> CatalogColumn:
 def by_lowered_name(columns: Mapping[str, Any], shared: dict[str, str]) -> CatalogColumns:
     """The object-valued ``columns`` of a catalog entry keyed case-insensitively (last one wins)."""
     return CatalogColumns(
-        (str(key).lower(), _column(raw, shared)) for key, raw in columns.items() if isinstance(raw, dict)
+        (_lowered(key, shared), _column(raw, shared)) for key, raw in columns.items() if isinstance(raw, dict)
     )
+
+
+def _lowered(key: Any, shared: dict[str, str]) -> str:
+    lowered = str(key).lower()  # always a new string: one shared copy kept per distinct name
+    return shared.setdefault(lowered, lowered)
 
 
 def compact_entry(entry: Any, shared: dict[str, str]) -> Any:
