@@ -49,8 +49,9 @@ def parse_dbt(
     ``keep`` records each node's capsule and columns; ``reuse`` takes them from such a record
     for nodes whose JSON (and catalog entry) is equal, when the project-wide inputs are too.
     ``consume``: the caller gives the decoded artifacts up. Each node's and catalog entry's body
-    is released once its capsule is built, so the graph reuses their memory instead of adding
-    to it (without ``keep``, which holds the bodies).
+    is released once the last pass that reads it is done (a capsule node's after its capsule is
+    built, but for its ``depends_on``; a test node's after its test), so the graph reuses their
+    memory instead of adding to it (without ``keep``, which holds the bodies).
     """
     # The parse allocates ~20 objects per column and no reference cycles: pausing the cyclic GC
     # (it would rescan the whole artifact dicts many times) roughly halves the time on big projects.
@@ -149,7 +150,7 @@ def _add_capsule(
             ident,
             capsule,
             by_urn={c.urn: c for c in columns},
-            by_name={c.name.lower(): c.urn for c in columns},
+            by_name={_one(ctx, c.name.lower()): c.urn for c in columns},
             ordered=sorted(columns, key=column_order),
         )
     else:
@@ -264,8 +265,19 @@ def _dependencies(node: Mapping[str, Any], section: str, uid: str) -> list[str]:
     return deps
 
 
+def _one(ctx: Context, lowered: str) -> str:
+    """The parse's one copy of a lower-cased name (``str.lower`` makes a new one each time)."""
+    return ctx.strings.setdefault(lowered, lowered)
+
+
+_RELEASED: dict[str, Any] = {}
+"""What a consumed node is left as once nothing reads it any more (the last pass)."""
+
+
 def _add_tests(ctx: Context, nodes: dict[str, Any]) -> None:
     for uid, node in nodes.items():
+        if ctx.consume:  # the last pass over the nodes: the tests built reuse their memory
+            nodes[uid] = _RELEASED
         if not isinstance(node, dict) or node.get("resource_type") != "test" or not _enabled(node):
             continue
         test = reusable_test(ctx.reuse, ctx, uid, node) or build_test(ctx, uid, node)
