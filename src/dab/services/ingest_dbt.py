@@ -332,13 +332,9 @@ async def parse_job(
                     lineage,
                     content_fingerprint=stats.get("content_fingerprint"),
                 )
-            begin_early(job_id, started.artifacts, lineage, policy.max_artifact_bytes)
-            parsed = await anyio.to_thread.run_sync(
+            return await anyio.to_thread.run_sync(
                 _parse_unless_equal, job_id, started, layer_rules, lineage, policy.max_artifact_bytes
             )
-            if parsed.graph is None:
-                drop_early(job_id)
-            return parsed
         except Exception as exc:
             drop_early(job_id)
             raise JobFailed(await fail_job(factory, job_id, exc), exc) from exc
@@ -374,6 +370,7 @@ def _parse_unless_equal(
             content_fingerprint=content.digest,
             stamps=content.stamps,
         )
+    begin_early(job_id, started.artifacts, lineage, max_bytes)  # the helpers derive meanwhile
     graph, invocation = parse_artifacts(
         started.artifacts, started.project_name, layer_rules, max_bytes, texts=texts
     )
