@@ -11,6 +11,7 @@ task, so a result whose task digest matches is exactly the result the ingestion 
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -154,7 +155,10 @@ def hold_tasks(
     """In the helper: read the job's tasks and keep them; their unique ids, in order, and
     whether the results carry the rules' facts."""
     _held.clear()  # one job at a time per helper: an earlier job's leftovers go
-    tasks, facts = read_tasks(artifacts, extra_masking, max_bytes)
+    # Through pickle: the tasks kept are allocated anew once the decoded artifacts are freed,
+    # not scattered among them (the helper stays up between jobs: 344 -> 179 MiB kept at 10k).
+    kept = pickle.dumps(read_tasks(artifacts, extra_masking, max_bytes), pickle.HIGHEST_PROTOCOL)
+    tasks, facts = pickle.loads(kept)
     _held[job_id] = (dict(tasks), from_tree if facts else None)
     return [uid for uid, _ in tasks], facts
 
