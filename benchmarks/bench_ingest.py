@@ -236,6 +236,9 @@ def main() -> None:
     )
     parser.add_argument("--without-column-lineage", action="store_true", help="baseline: derive none")
     parser.add_argument(
+        "--no-early", action="store_true", help="derive only after the parse and plan (lineage_early off)"
+    )
+    parser.add_argument(
         "--fork-rows",
         choices=("auto", "always", "never"),
         default="auto",
@@ -244,7 +247,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.fork_rows != "auto":
         first_write.worth_forking = lambda: args.fork_rows == "always"  # type: ignore[attr-defined]
-    LINEAGE[0] = LineageOptions(workers=args.workers)
+    late = args.without_column_lineage or args.no_early  # no helper deriving from the job's start
+    LINEAGE[0] = LineageOptions(workers=args.workers, early_min_bytes=1 << 62 if late else 256 * 1024)
     if args.without_column_lineage:
         ingest_dbt.plan_column_lineage = _no_column_lineage  # type: ignore[assignment,attr-defined]
     asyncio.run(bench(args.database_url, args.models, args.columns, args.repeat))

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_ingest import LINEAGE, _cpu, _helper_cpu, _ingest, _no_column_lineage, _reader, _reset
 
-from dab.services import column_lineage, ingest_dbt, lineage_workers
+from dab.services import column_lineage, ingest_dbt, lineage_early, lineage_workers
 from dab.services.column_lineage import LineageOptions
 
 PHASES = (
@@ -87,6 +87,38 @@ def _instrument() -> None:
 
     lineage_workers._Spread.there = helper_lane  # type: ignore[method-assign]
     lineage_workers.derive_tasks = derive_here  # type: ignore[assignment]
+    _instrument_early()
+
+
+def _instrument_early() -> None:
+    """The early derivation (``lineage_early``): each helper batch's end, this process's batches."""
+    finished = lineage_early.EarlyLineage._finished
+    derive = lineage_early._Join.derive
+
+    def batch_done(self: Any, derived: list[Any]) -> None:
+        marks.append((f"helpers' batch of {len(derived)} finished", time.perf_counter() - ORIGIN[0]))
+        finished(self, derived)
+
+    def derive_here(self: Any, indexes: list[int]) -> list[int]:
+        start = time.perf_counter()
+        out = derive(self, indexes)
+        spent = time.perf_counter() - start
+        marks.append((f"this process derived {len(indexes)} in {spent:.2f} s", start - ORIGIN[0]))
+        return out
+
+    lineage_early.EarlyLineage._finished = batch_done  # type: ignore[method-assign]
+    lineage_early._Join.derive = derive_here  # type: ignore[method-assign]
+    lineage_early._Join.run = _timed("join (early)", lineage_early._Join.run)  # type: ignore[method-assign]
+
+
+def _helper_peaks() -> list[int]:
+    """MiB: each helper's highest RSS so far (Linux VmHWM)."""
+    out = []
+    for helper in lineage_workers._helpers:
+        status = Path(f"/proc/{helper.pid}/status") if helper.pid else None
+        if status is not None and status.exists():
+            out.append(int(status.read_text().split("VmHWM:")[1].split()[0]) // 1024)
+    return out
 
 
 async def _one(models: int, columns: int) -> None:
@@ -101,7 +133,7 @@ async def _one(models: int, columns: int) -> None:
         cpu = _cpu()
         seconds, _ = await _ingest(url, _reader(models, columns))
         print(f"first ingestion: {seconds:.2f} s wall, {_cpu() - cpu:.2f} s CPU (with helpers)")
-        print(f"  helpers' CPU {_helper_cpu() - helper_cpu:.2f} s")
+        print(f"  helpers' CPU {_helper_cpu() - helper_cpu:.2f} s, peak RSS {_helper_peaks()} MiB")
         print(f"  {'phase':<28} {'starts':>8} {'wall':>8} {'CPU':>8}")
         for name, start, wall, spent in sorted(rows, key=lambda r: r[1]):
             print(f"  {name:<28} {start:8.2f} {wall:8.2f} {spent:8.2f}")
@@ -119,8 +151,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--without-column-lineage", action="store_true", help="baseline: derive none")
+    parser.add_argument("--no-early", action="store_true", help="derive only after the parse and plan")
     args = parser.parse_args()
-    LINEAGE[0] = LineageOptions(workers=args.workers)
+    late = args.without_column_lineage or args.no_early
+    LINEAGE[0] = LineageOptions(workers=args.workers, early_min_bytes=1 << 62 if late else 256 * 1024)
     _instrument()
     if args.without_column_lineage:
         ingest_dbt.plan_column_lineage = _no_column_lineage  # type: ignore[assignment,attr-defined]

@@ -168,7 +168,8 @@ def _edges_of(
     return edges
 
 
-def _masking(extra: Iterable[str]) -> frozenset[str]:
+def masking_set(extra: Iterable[str]) -> frozenset[str]:
+    """The masking functions a task names: the built-in ones and the setting's ``extra``."""
     return MASKING_FUNCTIONS | {f.lower() for f in extra}
 
 
@@ -182,7 +183,7 @@ def traced_models(graph: Graph) -> list[Capsule]:
 
 def input_digests(graph: Graph, *, extra_masking_functions: Iterable[str] = ()) -> dict[str, str]:
     """Per traced model, the digest of its lineage inputs (SQL, dialect, its and its parents' columns)."""
-    index, dialect, masking = _Index(graph), _dialect(graph), _masking(extra_masking_functions)
+    index, dialect, masking = _Index(graph), _dialect(graph), masking_set(extra_masking_functions)
     return {c.urn: index.digest(c, dialect, masking) for c in traced_models(graph)}
 
 
@@ -208,6 +209,15 @@ Task = tuple[str | None, dict[str, dict[str, str]], str | None, frozenset[str]]
 Packed = tuple[list[str], list[tuple[str, str, str, str, str | None]], list[tuple[str, str]], bool, Any]
 """A model's lineage as plain tuples: (outputs, edges, misses, parsed, what ``on_tree`` returned
 for its parsed tree, or None); ~5x cheaper to unpickle."""
+
+
+def task_digest(task: Task) -> str:
+    """Equal digests, equal tasks: the parents' tables in any order (their order is a set's in
+    ``_Index.schema``), each table's columns in order (a star expands in that order)."""
+    sql, schema, dialect, masking = task
+    tables = sorted((key, list(columns.items())) for key, columns in schema.items())
+    payload = (sql, tables, dialect, sorted(masking))
+    return hashlib.blake2b(orjson.dumps(payload), digest_size=16).hexdigest()
 
 
 def _derive_task(task: Task, on_tree: TreeHook | None = None) -> Packed:
@@ -238,7 +248,7 @@ def plan_lineage(
     graph: Graph, *, only: Iterable[str] | None = None, extra_masking_functions: Iterable[str] = ()
 ) -> LineagePlan:
     """The derivation of the models in ``only`` (all traced models when None), ready to run."""
-    dialect, masking = _dialect(graph), _masking(extra_masking_functions)
+    dialect, masking = _dialect(graph), masking_set(extra_masking_functions)
     index = _Index(graph)
     wanted = set(only) if only is not None else None
     models = [c for c in traced_models(graph) if wanted is None or c.urn in wanted]

@@ -159,6 +159,14 @@ class ChildProcess:
                 with self._state:
                     self._running = None
 
+    def call(self, call: Callable[..., Any], *args: Any) -> Any:
+        """``call(*args)`` in the child, waited for in this thread (a plain thread's loop, not an
+        event loop's); its exception is re-raised here. ``kill`` from another thread ends it."""
+        ok, value = self._call(_Ticket(), call, args)
+        if not ok:
+            raise value
+        return value
+
     async def run(self, call: Callable[..., Any], *args: Any) -> Any:
         """``call(*args)`` in the child; its exception is re-raised here. Cancelling the
         caller kills the child if the call had started there (it is abandoned, not finished)."""

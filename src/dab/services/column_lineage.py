@@ -55,6 +55,9 @@ class LineageOptions:
     """DAB_OPENLINEAGE_NAMESPACES as pairs: which project adopts a namespace's datasets."""
     parallel_min: int = PARALLEL_MIN_MODELS
     """Re-derived models from which helper processes join (tests lower it to reach that path)."""
+    early_min_bytes: int = 256 * 1024
+    """A job whose stored manifest has this many bytes (gzip) starts deriving while it parses
+    (``lineage_early``): ~700 models of a typical project (tests lower it to reach that path)."""
 
 
 async def _stored_state(session: AsyncSession, project: str) -> dict[str, tuple[str | None, Any]]:

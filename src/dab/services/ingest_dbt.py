@@ -59,6 +59,7 @@ from dab.services.jobs import (
     prune_artifacts,
     this_worker,
 )
+from dab.services.lineage_early import EarlyLineage, begin_early, drop_early, early_alongside, take_early
 from dab.services.lineage_workers import derivation_alongside, derive_spread, lanes_for
 from dab.services.pii_scan import apply_pii_findings, refresh_pii_findings
 from dab.services.sql_facts_stored import save_facts
@@ -324,6 +325,7 @@ async def parse_job(
                 _parse_unless_equal, job_id, started, layer_rules, lineage, policy.max_artifact_bytes
             )
         except Exception as exc:
+            drop_early(job_id)
             raise JobFailed(await fail_job(factory, job_id, exc), exc) from exc
 
 
@@ -357,6 +359,7 @@ def _parse_unless_equal(
             content_fingerprint=content.digest,
             stamps=content.stamps,
         )
+    begin_early(job_id, started.artifacts, lineage, max_bytes)  # the helpers derive meanwhile
     graph, invocation = parse_artifacts(
         started.artifacts, started.project_name, layer_rules, max_bytes, texts=texts
     )
@@ -386,9 +389,14 @@ async def _write_graph(
     options = parsed.lineage or LineageOptions()
     # Outside the GC pause: sqlglot's trees are cyclic (parent links), 10k of them must be collected.
     work = await plan_column_lineage(session, graph, project=parsed.project, options=options)
+    early = take_early(parsed.job_id)
     if lanes_for(options.workers, len(work.plan.tasks), options.parallel_min) > 1:
-        stats, pii, lineage_states = await _write_while_deriving(session, parsed, graph, work, stored_edges)
+        stats, pii, lineage_states = await _write_while_deriving(
+            session, parsed, graph, work, stored_edges, early
+        )
     else:
+        if early is not None:
+            early.stop(kill=True)
         with rare_full_collections():
             results = await derive_spread(
                 work.plan.tasks, options.workers, options.parallel_min, on_tree=work.on_tree
@@ -409,7 +417,12 @@ async def _write_graph(
 
 
 async def _write_while_deriving(
-    session: AsyncSession, parsed: ParsedJob, graph: Graph, work: LineageWork, stored_edges: StoredEdges
+    session: AsyncSession,
+    parsed: ParsedJob,
+    graph: Graph,
+    work: LineageWork,
+    stored_edges: StoredEdges,
+    early: EarlyLineage | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
     """A big derivation runs in the helpers while this process writes the graph; then this
     process joins it for the chunks left, and the column edges are written last.
@@ -421,8 +434,12 @@ async def _write_while_deriving(
     options = parsed.lineage or LineageOptions()
     masked_as_parsed = {urn for urn, column in graph.columns.items() if column.is_masked}
     memo = WriteMemo()  # what persist_graph overwrote and hashed, for the fix-up
-    tasks = work.plan.tasks
-    async with derivation_alongside(tasks, options.workers, options.parallel_min, work.on_tree) as join:
+    alongside = (
+        derivation_alongside(work.plan.tasks, options.workers, options.parallel_min, work.on_tree)
+        if early is None  # else the helpers have been deriving since the job started
+        else early_alongside(early, work.plan, work.on_tree)
+    )
+    async with alongside as join:
         await apply_pii_findings(session, graph, predicted_edges(stored_edges, graph))
         stats = await _persist(session, parsed, graph, with_column_edges=False, memo=memo)
         assembly = ChunkAssembly(work)
@@ -472,7 +489,9 @@ async def write_job(
             # allocates (column edges and rows): each rescans everything allocated so far.
             with gc_frozen(), rare_full_collections():
                 summary, stats = await _write(factory, parsed, policy)
+            drop_early(parsed.job_id)  # still there when the input equalled the last write
     except Exception as exc:
+        drop_early(parsed.job_id)
         if not isinstance(exc, DabError):
             log.error("ingestion_write_error", job_id=parsed.job_id, error=clip(str(exc)))
         cause = _refused_value(exc) or exc

@@ -46,7 +46,7 @@ def _ready() -> None:
     """The helpers' initializer: unpickling it imports this module, hence sqlglot, at start-up."""
 
 
-def _helpers_for(count: int) -> list[ChildProcess]:
+def helpers_for(count: int) -> list[ChildProcess]:
     """The first ``count`` helper processes of this process, created on first use."""
     while len(_helpers) < count:
         _helpers.append(ChildProcess(_ready, name="dab-lineage-worker"))
@@ -61,7 +61,7 @@ def lanes_for(workers: int, tasks: int, parallel_min: int = PARALLEL_MIN_MODELS)
 def start_helpers(workers: int, tasks: int, parallel_min: int = PARALLEL_MIN_MODELS) -> None:
     """Start the helpers a derivation of ``tasks`` models will use, so that their imports run
     while this process prepares the plan."""
-    for helper in _helpers_for(lanes_for(workers, tasks, parallel_min) - 1):
+    for helper in helpers_for(lanes_for(workers, tasks, parallel_min) - 1):
         helper.start()
 
 
@@ -138,7 +138,7 @@ async def derive_spread(
     spread = _Spread(tasks, lanes, on_tree)
     try:
         async with anyio.create_task_group() as group:
-            for helper in _helpers_for(lanes - 1):
+            for helper in helpers_for(lanes - 1):
                 group.start_soon(spread.there, helper)
             group.start_soon(spread.here, here or _Here())
     except BaseExceptionGroup as failed:  # a lane's error, as one process would have raised it
