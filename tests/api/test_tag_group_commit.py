@@ -15,7 +15,6 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy.ext.asyncio import AsyncSession
 from tests.api.governance_helpers import ORDERS, STATUS_COLUMN, enc, ingest
 from tests.api.ingest_helpers import artifacts
 from tests.conftest import TEST_API_KEY
@@ -25,6 +24,7 @@ from dab.api.hot_tag_writes import HotTagWrites
 from dab.errors import DabError
 from dab.services.governance_tag_links import Applied, TagLink, apply_tags
 from dab.storage.generation import local_commits
+from dab.storage.tag_links_direct import TagLinks
 
 TAGS = "/api/v1/tags"
 ROUTE = "/api/v1/tags/capsules/{capsule_id}/{tag_id}"
@@ -57,15 +57,16 @@ def _at_once(client: TestClient, requests: Sequence[Request]) -> list[httpx.Resp
 
 
 def _recording(client: TestClient) -> list[list[TagLink]]:
-    """Swap the app's tag writer for one that records each batch it commits."""
+    """Swap the app's tag writer for one that records each batch it commits (in the app's own
+    transactions: the direct batches of ``storage/tag_links_direct``)."""
     batches: list[list[TagLink]] = []
     state = client.app.state  # type: ignore[attr-defined]
 
-    async def work(session: AsyncSession, links: Sequence[TagLink]) -> list[Applied | DabError]:
+    async def work(links_tx: TagLinks, links: Sequence[TagLink]) -> list[Applied | DabError]:
         batches.append(list(links))
-        return await apply_tags(session, links)
+        return await apply_tags(links_tx, links)
 
-    state.tag_links = GroupCommit(state.session_factory, work, on_commit=state.cache.bump)
+    state.tag_links = GroupCommit(state.tag_links.begin, work, on_commit=state.cache.bump)
     return batches
 
 

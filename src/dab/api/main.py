@@ -15,6 +15,7 @@ import anyio
 from fastapi import APIRouter, Depends, FastAPI
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dab import __version__
 from dab.api.auth import require_api_key, resolve_api_keys
@@ -43,7 +44,9 @@ from dab.services.startup import interrupt_own_jobs, keep_recovering, recover_in
 from dab.settings import Settings, get_settings
 from dab.storage import migrate
 from dab.storage.db import create_engine, make_read_session_factory, make_session_factory
+from dab.storage.repositories.tags import TagRepository
 from dab.storage.sqlite_checkpoint import Checkpointer
+from dab.storage.tag_links_direct import direct_tag_links
 
 log = get_logger("dab.app")
 
@@ -68,7 +71,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         database=database_generation(app.state.session_factory, settings.cache_generation_file),
         prefix=settings.cache_key_prefix,
     )
-    app.state.tag_links = GroupCommit(app.state.session_factory, apply_tags, on_commit=app.state.cache.bump)
+    app.state.tag_links = GroupCommit(
+        lambda: direct_tag_links(engine, lambda: _tag_repository(app.state.session_factory)),
+        apply_tags,
+        on_commit=app.state.cache.bump,
+    )
     app.state.layer_rules = load_layer_rules(settings.dab_layer_rules_file)
     app.state.lineage_options = LineageOptions(
         tuple(settings.dab_pii_masking_functions),
@@ -110,6 +117,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await _interrupt_own_jobs(app)
         await app.state.cache.close()
         await engine.dispose()
+
+
+@asynccontextmanager
+async def _tag_repository(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[TagRepository]:
+    async with factory.begin() as session:
+        yield TagRepository(session)
 
 
 async def _interrupt_own_jobs(app: FastAPI) -> None:

@@ -13,10 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from dab.errors import Conflict, DabError, NotFound
-from dab.storage.repositories.tags import Pair, TagRepository
+from dab.storage.repositories.tags import Pair
+from dab.storage.tag_links_direct import TagLinks
 
 Applied = tuple[dict[str, Any], bool]
 """The link as the API shows it, and whether this request created it."""
@@ -30,13 +29,14 @@ class TagLink:
     added_by: str | None = None
 
 
-async def apply_tags(session: AsyncSession, links: Sequence[TagLink]) -> list[Applied | DabError]:
-    """TAGGED_WITH (origin ``api``) for each of ``links``; one outcome per link, in order.
+async def apply_tags(repo: TagLinks, links: Sequence[TagLink]) -> list[Applied | DabError]:
+    """TAGGED_WITH (origin ``api``) for each of ``links``, within ``repo``'s transaction (a
+    ``TagRepository`` on a session, or a direct batch: ``storage/tag_links_direct``); one
+    outcome per link, in order.
 
     Re-applying an existing link changes nothing (False); when several links of the batch name
     the same pair, the first creates it and the others see it as existing, as if sequential.
     """
-    repo = TagRepository(session)
     tags = await repo.refs({link.tag for link in links})
     subjects = {
         kind: await repo.subject_urns(kind, {x.subject for x in links if x.kind == kind and x.tag in tags})

@@ -89,7 +89,9 @@ async def apply_tag(
     session: AsyncSession, kind: str, subject_ref: str, tag_ref: str, body: TagApply
 ) -> tuple[dict[str, Any], bool]:
     """TAGGED_WITH from a capsule or column; True when the link is new."""
-    (outcome,) = await apply_tags(session, [TagLink(kind, subject_ref, tag_ref, body.added_by)])
+    (outcome,) = await apply_tags(
+        TagRepository(session), [TagLink(kind, subject_ref, tag_ref, body.added_by)]
+    )
     if isinstance(outcome, DabError):
         raise outcome
     return outcome
