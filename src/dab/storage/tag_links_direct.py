@@ -39,7 +39,7 @@ def as_sqlalchemy_error(exc: BaseException) -> BaseException:
     """The SQLAlchemy exception the session path would have raised for a driver error."""
     if isinstance(exc, sqlite3.IntegrityError | asyncpg.IntegrityConstraintViolationError):
         return IntegrityError("tag link batch", None, exc)
-    if isinstance(exc, _OUTAGES) and not isinstance(exc, ConnectionAbortedError):
+    if isinstance(exc, _OUTAGES):
         return OperationalError("tag link batch", None, exc)
     if isinstance(exc, sqlite3.Error | asyncpg.PostgresError):
         return DBAPIError("tag link batch", None, exc)
