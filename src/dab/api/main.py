@@ -7,7 +7,7 @@ import contextlib
 import sys
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -37,7 +37,7 @@ from dab.platform.logging import configure_logging, get_logger
 from dab.platform.metrics import instrument_engine
 from dab.services.cache_admin import database_generation
 from dab.services.column_lineage import LineageOptions
-from dab.services.governance_tag_links import apply_tags
+from dab.services.governance_tag_links import apply_tags, remove_tags
 from dab.services.ingest_offload import ingestion_child, request_child
 from dab.services.layer_config import load_layer_rules
 from dab.services.startup import interrupt_own_jobs, keep_recovering, recover_interrupted_jobs
@@ -46,7 +46,7 @@ from dab.storage import migrate
 from dab.storage.db import create_engine, make_read_session_factory, make_session_factory
 from dab.storage.repositories.tags import TagRepository
 from dab.storage.sqlite_checkpoint import Checkpointer
-from dab.storage.tag_links_direct import direct_tag_links
+from dab.storage.tag_links_direct import TagLinks, direct_tag_links
 
 log = get_logger("dab.app")
 
@@ -71,11 +71,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         database=database_generation(app.state.session_factory, settings.cache_generation_file),
         prefix=settings.cache_key_prefix,
     )
-    app.state.tag_links = GroupCommit(
-        lambda: direct_tag_links(engine, lambda: _tag_repository(app.state.session_factory)),
-        apply_tags,
-        on_commit=app.state.cache.bump,
-    )
+
+    def tag_transaction() -> AbstractAsyncContextManager[TagLinks]:
+        return direct_tag_links(engine, lambda: _tag_repository(app.state.session_factory))
+
+    app.state.tag_links = GroupCommit(tag_transaction, apply_tags, on_commit=app.state.cache.bump)
+    app.state.tag_unlinks = GroupCommit(tag_transaction, remove_tags, on_commit=app.state.cache.bump)
     app.state.layer_rules = load_layer_rules(settings.dab_layer_rules_file)
     app.state.lineage_options = LineageOptions(
         tuple(settings.dab_pii_masking_functions),
@@ -113,6 +114,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
             await asyncio.wait_for(recovery, settings.dab_db_statement_timeout_seconds + 5)
         await app.state.tag_links.close()
+        await app.state.tag_unlinks.close()
         await app.state.checkpointer.close()
         await _interrupt_own_jobs(app)
         await app.state.cache.close()

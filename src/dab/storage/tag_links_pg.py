@@ -52,6 +52,13 @@ def _links(table: str, key: str) -> str:
     )
 
 
+def _remove(table: str, key: str) -> str:
+    return (
+        f"DELETE FROM {table} l USING unnest($1::varchar[], $2::varchar[]) AS k(u, t) "
+        f"WHERE l.{key} = k.u AND l.tag_id = k.t"
+    )
+
+
 class PgTagLinks:
     def __init__(self, driver: asyncpg.Connection) -> None:
         self._driver = driver
@@ -86,6 +93,12 @@ class PgTagLinks:
         table, key = shared.link_table(kind)
         urns, tag_ids = ([p[0] for p in pairs], [p[1] for p in pairs])
         return shared.link_rows(key, await self._fetch(_links(table, key), urns, tag_ids))
+
+    async def remove_links(self, kind: str, pairs: list[Pair]) -> None:
+        table, key = shared.link_table(kind)
+        urns, tag_ids = ([p[0] for p in pairs], [p[1] for p in pairs])
+        await self._fetch(_remove(table, key), urns, tag_ids)
+        self._wrote = True
 
     async def finish(self) -> bool:
         if self._transaction is None:

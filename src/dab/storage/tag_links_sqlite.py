@@ -55,6 +55,11 @@ def _select(raw: sqlite3.Connection, sql: str, values: list[Any]) -> list[Any]:
     return raw.execute(sql, values).fetchall()
 
 
+def _write(raw: sqlite3.Connection, sql: str, values: list[Any]) -> None:
+    _begin(raw)
+    raw.execute(sql, values)
+
+
 def _insert(raw: sqlite3.Connection, kind: str, rows: list[tuple[Any, ...]]) -> list[Any]:
     _begin(raw)
     table, key = link_table(kind)
@@ -134,6 +139,14 @@ class SqliteTagLinks:
             )
             rows.extend(await self._call(_select, sql, [v for pair in part for v in pair]))
         return link_rows(key, rows, self._read_at)
+
+    async def remove_links(self, kind: str, pairs: list[Pair]) -> None:
+        table, key = link_table(kind)
+        for part in chunked(pairs):
+            values = ", ".join(["(?, ?)"] * len(part))
+            sql = f"DELETE FROM {table} WHERE ({key}, tag_id) IN (VALUES {values})"
+            await self._call(_write, sql, [v for pair in part for v in pair])
+            self._wrote = True
 
     async def finish(self) -> bool:
         bump = None
