@@ -55,9 +55,16 @@ def _select(raw: sqlite3.Connection, sql: str, values: list[Any]) -> list[Any]:
     return raw.execute(sql, values).fetchall()
 
 
-def _write(raw: sqlite3.Connection, sql: str, values: list[Any]) -> None:
+# One look-up per pair, in one hand-off: SQLite plans ``(a, b) IN (VALUES ...)`` as a scan of
+# the link table (25 removals/s at ~500k links), while ``a = ? AND b = ?`` probes its unique index.
+def _select_each(raw: sqlite3.Connection, sql: str, pairs: list[Pair]) -> list[Any]:
     _begin(raw)
-    raw.execute(sql, values)
+    return [row for pair in pairs for row in raw.execute(sql, pair).fetchall()]
+
+
+def _write_each(raw: sqlite3.Connection, sql: str, pairs: list[Pair]) -> None:
+    _begin(raw)
+    raw.executemany(sql, pairs)
 
 
 def _insert(raw: sqlite3.Connection, kind: str, rows: list[tuple[Any, ...]]) -> list[Any]:
@@ -130,23 +137,13 @@ class SqliteTagLinks:
 
     async def links(self, kind: str, pairs: list[Pair]) -> dict[Pair, Row]:
         table, key = link_table(kind)
-        rows: list[Any] = []
-        for part in chunked(pairs):
-            values = ", ".join(["(?, ?)"] * len(part))
-            sql = (
-                f"SELECT {key}, tag_id, origin, added_by, added_at FROM {table} "
-                f"WHERE ({key}, tag_id) IN (VALUES {values})"
-            )
-            rows.extend(await self._call(_select, sql, [v for pair in part for v in pair]))
-        return link_rows(key, rows, self._read_at)
+        sql = f"SELECT {key}, tag_id, origin, added_by, added_at FROM {table} WHERE {key} = ? AND tag_id = ?"
+        return link_rows(key, await self._call(_select_each, sql, pairs), self._read_at)
 
     async def remove_links(self, kind: str, pairs: list[Pair]) -> None:
         table, key = link_table(kind)
-        for part in chunked(pairs):
-            values = ", ".join(["(?, ?)"] * len(part))
-            sql = f"DELETE FROM {table} WHERE ({key}, tag_id) IN (VALUES {values})"
-            await self._call(_write, sql, [v for pair in part for v in pair])
-            self._wrote = True
+        await self._call(_write_each, f"DELETE FROM {table} WHERE {key} = ? AND tag_id = ?", pairs)
+        self._wrote = True
 
     async def finish(self) -> bool:
         bump = None
