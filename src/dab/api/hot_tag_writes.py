@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dab.api.auth import scope_authorised
 from dab.api.problems import answer_for
 from dab.api.routes import tags as tag_routes
-from dab.api.schemas.governance import TagLinkRead
+from dab.api.tag_link_codec import encoded, plain_added_by
 from dab.services.governance_inputs import TagApply
 from dab.services.governance_tag_links import TagLink
 
@@ -105,7 +105,7 @@ async def _answer(scope: Scope, link: TagLink) -> Response:
         out, created = await scope["app"].state.tag_links.submit(link)
     except Exception as exc:  # the route's answer to it: NotFound 404, an outage 503, ...
         return answer_for(request, exc)
-    body = TagLinkRead.model_validate(out).model_dump_json().encode()
+    body = encoded(out)
     return Response(body, status_code=201 if created else 200, media_type="application/json")
 
 
@@ -126,6 +126,9 @@ def _added_by(scope: Scope, body: bytes) -> tuple[str | None] | None:
         return None
     try:
         values = orjson.loads(body)
+        fast = plain_added_by(values)
+        if fast is not None:
+            return fast
         return (TagApply.model_validate(values).added_by,) if isinstance(values, dict) else None
     except (orjson.JSONDecodeError, ValidationError):
         return None
