@@ -4,7 +4,8 @@ Ingests the synthetic project (benchmarks/generate_dbt_project.py, with run_resu
 ``--products`` products of 5 member capsules each, then measures:
 - single client p50/p95 of ``GET /products/{id}/slo-status`` (uncached, then cached) and of
   ``POST /tags/capsules/{capsule_id}/{tag_id}`` (new links);
-- with wrk at 16 connections: requests/s and p95 of both, SLO cached and with the cache disabled.
+- with wrk at 16 connections: requests/s and p95 of both, SLO cached and with the cache disabled,
+  then ``DELETE`` of the tag links the apply run made (each once, for half the time).
 
     python benchmarks/bench_governance.py [--models 10000] [--products 200] [--wrk-seconds 5]
     DAB_BENCH_DATABASE_URL=postgresql+asyncpg://dab:dab@127.0.0.1:5432/dab \
@@ -88,6 +89,23 @@ def timed(client: httpx.Client, method: str, paths: list[str], **kwargs: object)
     return out
 
 
+def _links_of(base: str, tags: list[str]) -> list[str]:
+    """The DELETE path of every capsule link of ``tags``."""
+    paths = []
+    with httpx.Client(base_url=base, headers={"X-API-Key": KEY}, timeout=60) as client:
+        for tag in tags:
+            offset = 0
+            while True:
+                page = client.get(
+                    f"/api/v1/tags/{tag}/capsules", params={"limit": 1000, "offset": offset}
+                ).json()
+                paths += [f"/api/v1/tags/capsules/{quote(row['urn'], safe='')}/{tag}" for row in page["data"]]
+                offset += 1000
+                if offset >= page["total"]:
+                    break
+    return paths
+
+
 def make_products(
     client: httpx.Client, urns: list[str], count: int, rng: random.Random, run: str
 ) -> list[str]:
@@ -161,6 +179,13 @@ def main() -> None:
             pairs = [f"/api/v1/tags/capsules/{quote(u, safe='')}/{t}" for t in tags[1:] for u in urns]
             rng.shuffle(pairs)
             rps["tag apply (new links)"] = wrk(base, "POST", pairs, args.wrk_seconds, workdir, "tag")
+            # Removal of the links just made, each once while they last (half the time: fewer
+            # links exist than a full run would remove; "non-2xx" says when they ran out).
+            made = _links_of(base, tags[1:])
+            rng.shuffle(made)
+            rps["tag remove (existing links)"] = wrk(
+                base, "DELETE", made, max(args.wrk_seconds // 2, 1), workdir, "untag"
+            )
         if slo_paths:
             with server(url, workdir, cache=False) as base:
                 rps["slo, cache disabled"] = wrk(

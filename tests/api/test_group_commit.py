@@ -48,7 +48,7 @@ def _run(
             nonlocal bumps
             bumps += 1
 
-        writer: GroupCommit[str, str] = GroupCommit(factory, work, on_commit=bump)  # type: ignore[arg-type]
+        writer: GroupCommit[AsyncSession, str, str] = GroupCommit(factory.begin, work, on_commit=bump)  # type: ignore[arg-type]
         try:
             async with factory.begin() as session:  # a name already taken: the unique key
                 await _add_tags(session, ["taken"])
@@ -108,7 +108,9 @@ class TestGroupCommit:
             async def bump() -> None:
                 raise ConnectionError("cache down")
 
-            writer: GroupCommit[str, str] = GroupCommit(factory, _add_tags, on_commit=bump)
+            writer: GroupCommit[AsyncSession, str, str] = GroupCommit(
+                factory.begin, _add_tags, on_commit=bump
+            )
             try:
                 outcomes = await asyncio.wait_for(asyncio.gather(writer.submit("a"), writer.submit("b")), 30)
                 again = await asyncio.wait_for(writer.submit("c"), 30)  # the writer still runs

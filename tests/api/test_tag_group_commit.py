@@ -15,16 +15,15 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy.ext.asyncio import AsyncSession
 from tests.api.governance_helpers import ORDERS, STATUS_COLUMN, enc, ingest
 from tests.api.ingest_helpers import artifacts
 from tests.conftest import TEST_API_KEY
 
 from dab.api.group_commit import GroupCommit
 from dab.api.hot_tag_writes import HotTagWrites
-from dab.errors import DabError
-from dab.services.governance_tag_links import Applied, TagLink, apply_tags
+from dab.services.governance_tag_links import TagLink, apply_tags
 from dab.storage.generation import local_commits
+from dab.storage.tag_links_direct import TagLinks
 
 TAGS = "/api/v1/tags"
 ROUTE = "/api/v1/tags/capsules/{capsule_id}/{tag_id}"
@@ -43,30 +42,41 @@ def _tags(client: TestClient, count: int) -> list[str]:
     return [client.post(TAGS, json={"name": f"g{n}"}).json()["id"] for n in range(count)]
 
 
-def _at_once(client: TestClient, requests: Sequence[Request]) -> list[httpx.Response]:
-    """POST every (path, body) concurrently on the app's event loop."""
+def _at_once(client: TestClient, requests: Sequence[Request], method: str = "POST") -> list[httpx.Response]:
+    """Send every (path, JSON body) concurrently on the app's event loop."""
 
     async def send() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=client.app)
         headers = {"X-API-Key": TEST_API_KEY}
         async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers) as http:
-            return await asyncio.gather(*(http.post(path, json=body) for path, body in requests))
+            return await asyncio.gather(*(http.request(method, path, json=body) for path, body in requests))
 
     assert client.portal is not None
     return client.portal.call(send)
 
 
-def _recording(client: TestClient) -> list[list[TagLink]]:
-    """Swap the app's tag writer for one that records each batch it commits."""
+def _recording(client: TestClient, writer: str = "tag_links", work: Any = apply_tags) -> list[list[TagLink]]:
+    """Swap the app's tag writer (``tag_links`` or ``tag_unlinks``) for one that records each
+    batch it commits (in the app's own transactions: ``storage/tag_links_direct``)."""
     batches: list[list[TagLink]] = []
     state = client.app.state  # type: ignore[attr-defined]
 
-    async def work(session: AsyncSession, links: Sequence[TagLink]) -> list[Applied | DabError]:
+    async def recorded(links_tx: TagLinks, links: Sequence[TagLink]) -> list[Any]:
         batches.append(list(links))
-        return await apply_tags(session, links)
+        return await work(links_tx, links)  # type: ignore[no-any-return]
 
-    state.tag_links = GroupCommit(state.session_factory, work, on_commit=state.cache.bump)
+    setattr(state, writer, GroupCommit(getattr(state, writer).begin, recorded, on_commit=state.cache.bump))
     return batches
+
+
+def counted(client: TestClient, method: str, status: str) -> float:
+    """dab_http_requests_total of the capsule route's ``method`` answered ``status``."""
+    labels = {"method": method, "route": ROUTE, "status": status}
+    for family in text_string_to_metric_families(client.get("/metrics").text):
+        for sample in family.samples:
+            if sample.name == "dab_http_requests_total" and sample.labels == labels:
+                return float(sample.value)
+    return 0.0
 
 
 def _warm(client: TestClient) -> str:
@@ -182,12 +192,7 @@ class TestGroupCommit:
         (tag,) = _tags(client, 1)
 
         def count(status: str) -> float:
-            labels = {"method": "POST", "route": ROUTE, "status": status}
-            for family in text_string_to_metric_families(client.get("/metrics").text):
-                for sample in family.samples:
-                    if sample.name == "dab_http_requests_total" and sample.labels == labels:
-                        return float(sample.value)
-            return 0.0
+            return counted(client, "POST", status)
 
         before = (count("201"), count("404"))
         requests: list[Request] = [(f"{TAGS}/capsules/{enc(u)}/{tag}", {}) for u in capsules[:6]]

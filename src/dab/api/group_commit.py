@@ -15,18 +15,19 @@ import asyncio
 import contextlib
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dab.errors import DabError
 from dab.platform.logging import get_logger
 
 Item = TypeVar("Item")
 Out = TypeVar("Out")
+Tx = TypeVar("Tx")
 
-Work = Callable[[AsyncSession, Sequence[Item]], Awaitable[list[Out | DabError]]]
+Work = Callable[[Tx, Sequence[Item]], Awaitable[list[Out | DabError]]]
 log = get_logger("dab.group_commit")
 YIELDS = 8
 """Event-loop turns the writer lets pass before taking a batch: requests whose bytes have arrived
@@ -34,16 +35,16 @@ get parsed and queued first (under wrk -c16 on SQLite: ~11 links per batch inste
 0.49 instead of 0.69 ms of CPU per write). When idle this costs microseconds, not a timer."""
 
 
-class GroupCommit(Generic[Item, Out]):
+class GroupCommit(Generic[Tx, Item, Out]):
     def __init__(
         self,
-        session_factory: async_sessionmaker[AsyncSession],
-        work: Work[Item, Out],
+        begin: Callable[[], AbstractAsyncContextManager[Tx]],
+        work: Work[Tx, Item, Out],
         *,
         on_commit: Callable[[], Awaitable[None]],
         max_batch: int = 256,
     ) -> None:
-        self._factory = session_factory
+        self.begin = begin  # one transaction: committed on exit, rolled back on an error
         self._work = work
         self._on_commit = on_commit  # the cache bump: once per batch, before anyone is answered
         self._max = max_batch
@@ -91,8 +92,8 @@ class GroupCommit(Generic[Item, Out]):
     async def _run(self, batch: list[tuple[Item, asyncio.Future[Any]]]) -> None:
         self.batches += 1
         try:
-            async with self._factory.begin() as session:
-                outcomes = await self._work(session, [item for item, _ in batch])
+            async with self.begin() as transaction:
+                outcomes = await self._work(transaction, [item for item, _ in batch])
         except IntegrityError as exc:
             if len(batch) == 1:
                 _settle(batch, exc)

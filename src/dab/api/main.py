@@ -7,7 +7,7 @@ import contextlib
 import sys
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -15,6 +15,7 @@ import anyio
 from fastapi import APIRouter, Depends, FastAPI
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dab import __version__
 from dab.api.auth import require_api_key, resolve_api_keys
@@ -36,14 +37,16 @@ from dab.platform.logging import configure_logging, get_logger
 from dab.platform.metrics import instrument_engine
 from dab.services.cache_admin import database_generation
 from dab.services.column_lineage import LineageOptions
-from dab.services.governance_tag_links import apply_tags
+from dab.services.governance_tag_links import apply_tags, remove_tags
 from dab.services.ingest_offload import ingestion_child, request_child
 from dab.services.layer_config import load_layer_rules
 from dab.services.startup import interrupt_own_jobs, keep_recovering, recover_interrupted_jobs
 from dab.settings import Settings, get_settings
 from dab.storage import migrate
 from dab.storage.db import create_engine, make_read_session_factory, make_session_factory
+from dab.storage.repositories.tags import TagRepository
 from dab.storage.sqlite_checkpoint import Checkpointer
+from dab.storage.tag_links_direct import TagLinks, direct_tag_links
 
 log = get_logger("dab.app")
 
@@ -68,7 +71,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         database=database_generation(app.state.session_factory, settings.cache_generation_file),
         prefix=settings.cache_key_prefix,
     )
-    app.state.tag_links = GroupCommit(app.state.session_factory, apply_tags, on_commit=app.state.cache.bump)
+
+    def tag_transaction() -> AbstractAsyncContextManager[TagLinks]:
+        return direct_tag_links(engine, lambda: _tag_repository(app.state.session_factory))
+
+    app.state.tag_links = GroupCommit(tag_transaction, apply_tags, on_commit=app.state.cache.bump)
+    app.state.tag_unlinks = GroupCommit(tag_transaction, remove_tags, on_commit=app.state.cache.bump)
     app.state.layer_rules = load_layer_rules(settings.dab_layer_rules_file)
     app.state.lineage_options = LineageOptions(
         tuple(settings.dab_pii_masking_functions),
@@ -106,10 +114,17 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
             await asyncio.wait_for(recovery, settings.dab_db_statement_timeout_seconds + 5)
         await app.state.tag_links.close()
+        await app.state.tag_unlinks.close()
         await app.state.checkpointer.close()
         await _interrupt_own_jobs(app)
         await app.state.cache.close()
         await engine.dispose()
+
+
+@asynccontextmanager
+async def _tag_repository(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[TagRepository]:
+    async with factory.begin() as session:
+        yield TagRepository(session)
 
 
 async def _interrupt_own_jobs(app: FastAPI) -> None:

@@ -13,10 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from dab.errors import Conflict, DabError, NotFound
-from dab.storage.repositories.tags import Pair, TagRepository
+from dab.storage.repositories.tags import Pair
+from dab.storage.tag_links_direct import TagLinks
 
 Applied = tuple[dict[str, Any], bool]
 """The link as the API shows it, and whether this request created it."""
@@ -30,13 +29,14 @@ class TagLink:
     added_by: str | None = None
 
 
-async def apply_tags(session: AsyncSession, links: Sequence[TagLink]) -> list[Applied | DabError]:
-    """TAGGED_WITH (origin ``api``) for each of ``links``; one outcome per link, in order.
+async def apply_tags(repo: TagLinks, links: Sequence[TagLink]) -> list[Applied | DabError]:
+    """TAGGED_WITH (origin ``api``) for each of ``links``, within ``repo``'s transaction (a
+    ``TagRepository`` on a session, or a direct batch: ``storage/tag_links_direct``); one
+    outcome per link, in order.
 
     Re-applying an existing link changes nothing (False); when several links of the batch name
     the same pair, the first creates it and the others see it as existing, as if sequential.
     """
-    repo = TagRepository(session)
     tags = await repo.refs({link.tag for link in links})
     subjects = {
         kind: await repo.subject_urns(kind, {x.subject for x in links if x.kind == kind and x.tag in tags})
@@ -68,6 +68,58 @@ async def apply_tags(session: AsyncSession, links: Sequence[TagLink]) -> list[Ap
     done = [o for o in outcomes if o is not None]
     assert len(done) == len(links)  # every link got its answer
     return done
+
+
+async def remove_tags(repo: TagLinks, links: Sequence[TagLink]) -> list[DabError | None]:
+    """Remove the API-made TAGGED_WITH of each of ``links``; one outcome per link, in order.
+
+    As one request at a time would: an unknown tag or ingested subject (a URN is taken as is:
+    it may name a link whose subject is gone) or a missing link is a NotFound, a dbt-made link
+    a Conflict, and a second removal of the same link in the batch finds it gone.
+    """
+    tags = await repo.refs({link.tag for link in links})
+    subjects: dict[str, dict[str, str]] = {}
+    for kind in {link.kind for link in links}:
+        refs = {x.subject for x in links if x.kind == kind and not x.subject.startswith("urn:")}
+        subjects[kind] = await repo.subject_urns(kind, refs) if refs else {}
+    pairs = [_pair(link, tags, subjects) for link in links]
+    stored: dict[str, dict[Pair, dict[str, Any]]] = {}
+    for kind in subjects:
+        wanted = [
+            p for p, x in zip(pairs, links, strict=True) if x.kind == kind and not isinstance(p, DabError)
+        ]
+        stored[kind] = await repo.links(kind, wanted) if wanted else {}
+    outcomes: list[DabError | None] = []
+    gone: dict[str, set[Pair]] = {}
+    for link, pair in zip(links, pairs, strict=True):
+        if isinstance(pair, DabError):
+            outcomes.append(pair)
+            continue
+        row, tag_urn = stored[link.kind].get(pair), tags[link.tag]["urn"]
+        if row is None or pair in gone.get(link.kind, ()):
+            outcomes.append(NotFound(f"{link.kind} {link.subject!r} is not tagged with {tag_urn!r}"))
+        elif row["origin"] == "dbt":
+            outcomes.append(
+                Conflict(f"the tag {tag_urn!r} on {pair[0]!r} comes from dbt: remove it in the dbt project")
+            )
+        else:
+            gone.setdefault(link.kind, set()).add(pair)
+            outcomes.append(None)
+    for kind, removed in gone.items():
+        await repo.remove_links(kind, sorted(removed))
+    return outcomes
+
+
+def _pair(
+    link: TagLink, tags: dict[str, dict[str, Any]], subjects: dict[str, dict[str, str]]
+) -> Pair | DabError:
+    tag = tags.get(link.tag)
+    if tag is None:
+        return NotFound(f"tag {link.tag!r} not found")
+    urn = link.subject if link.subject.startswith("urn:") else subjects[link.kind].get(link.subject)
+    if urn is None:
+        return NotFound(f"{link.kind} {link.subject!r} not found")
+    return urn, tag["id"]
 
 
 def _shown(

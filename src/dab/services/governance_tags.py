@@ -10,8 +10,7 @@ from dab.domain.urns import tag_urn
 from dab.errors import Conflict, DabError, NotFound
 from dab.services.catalog_capsules import page
 from dab.services.governance_inputs import TagApply, TagCreate, TagUpdate, not_null
-from dab.services.governance_refs import subject_urn
-from dab.services.governance_tag_links import TagLink, apply_tags
+from dab.services.governance_tag_links import TagLink, apply_tags, remove_tags
 from dab.storage.records import new_uuid
 from dab.storage.repositories.tags import TagRepository
 
@@ -89,23 +88,18 @@ async def apply_tag(
     session: AsyncSession, kind: str, subject_ref: str, tag_ref: str, body: TagApply
 ) -> tuple[dict[str, Any], bool]:
     """TAGGED_WITH from a capsule or column; True when the link is new."""
-    (outcome,) = await apply_tags(session, [TagLink(kind, subject_ref, tag_ref, body.added_by)])
+    (outcome,) = await apply_tags(
+        TagRepository(session), [TagLink(kind, subject_ref, tag_ref, body.added_by)]
+    )
     if isinstance(outcome, DabError):
         raise outcome
     return outcome
 
 
 async def remove_tag(session: AsyncSession, kind: str, subject_ref: str, tag_ref: str) -> None:
-    repo = TagRepository(session)
-    tag = await require_tag(repo, tag_ref, light=True)
-    ingested = not subject_ref.startswith("urn:")
-    urn = await subject_urn(session, kind, subject_ref) if ingested else subject_ref
-    link = await repo.link(kind, urn, tag["id"])
-    if link is None:
-        raise NotFound(f"{kind} {subject_ref!r} is not tagged with {tag['urn']!r}")
-    if link["origin"] == "dbt":
-        raise Conflict(f"the tag {tag['urn']!r} on {urn!r} comes from dbt: remove it in the dbt project")
-    await repo.remove_link(kind, link["id"])
+    (outcome,) = await remove_tags(TagRepository(session), [TagLink(kind, subject_ref, tag_ref)])
+    if isinstance(outcome, DabError):
+        raise outcome
 
 
 async def list_tagged(

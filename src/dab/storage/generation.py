@@ -44,6 +44,13 @@ def local_commits() -> int:
     return _commits_in_this_process
 
 
+def count_local_commit() -> None:
+    """Count a catalog-writing commit made outside a Session (``tag_links_direct``), which
+    moved both generation rows itself."""
+    global _commits_in_this_process
+    _commits_in_this_process += 1
+
+
 def _table_of(statement: Any) -> str | None:
     table = getattr(statement, "table", None)
     return getattr(table, "name", None)

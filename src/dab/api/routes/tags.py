@@ -53,7 +53,8 @@ async def _apply(
 
 
 async def _remove(request: Request, kind: Kind, subject: str, tag_id: str) -> Response:
-    await committed(request, lambda s: tags.remove_tag(s, kind, subject, tag_id))
+    # Through a group commit of its own, as applies: answered once the removal has committed.
+    await request.app.state.tag_unlinks.submit(TagLink(kind, subject, tag_id))
     return Response(status_code=204)
 
 

@@ -108,13 +108,6 @@ class TagRepository:
             await self._session.execute(delete(link).where(link.tag_id == tag_id))
         await self._session.execute(delete(G).where(G.id == tag_id))
 
-    async def link(self, kind: str, urn: str, tag_id: str) -> dict[str, Any] | None:
-        record, key, _, _ = SUBJECTS[kind]
-        columns = (record.id, record.origin, record.added_by, record.added_at)
-        stmt = select(*columns).where(getattr(record, key) == urn, record.tag_id == tag_id)
-        row = (await self._session.execute(stmt)).mappings().first()
-        return dict(row) if row is not None else None
-
     async def refs(self, refs: set[str]) -> dict[str, dict[str, Any]]:
         """``ref`` (id or URN) -> id, URN and origin, for the tags that exist."""
         found: dict[str, dict[str, Any]] = {}
@@ -171,9 +164,13 @@ class TagRepository:
         stmt = select(subject, *_link_fields(record)).where(tuple_(subject, record.tag_id).in_(pairs))
         return {(row[0], row[1]): dict(row._mapping) for row in await self._session.execute(stmt)}
 
-    async def remove_link(self, kind: str, link_id: int) -> None:
-        record = SUBJECTS[kind][0]
-        await self._session.execute(delete(record).where(record.id == link_id))
+    async def remove_links(self, kind: str, pairs: list[Pair]) -> None:
+        """Delete the links (subject URN, tag id) ``pairs``."""
+        record, key, _, _ = SUBJECTS[kind]
+        for part in chunked(pairs):
+            await self._session.execute(
+                delete(record).where(tuple_(getattr(record, key), record.tag_id).in_(part))
+            )
 
     async def tagged(
         self, kind: str, tag_id: str, *, limit: int, offset: int
