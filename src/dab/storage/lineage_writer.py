@@ -250,20 +250,25 @@ _TEXT = ("data_type", "description", "updated_at")
 _COUNT = select(func.count(ColumnRecord.id)).where(ColumnRecord.capsule_urn == C.urn).scalar_subquery()
 
 
-def _counted(match: Any) -> Any:
-    """(urn, n): the column count of each capsule in the key list, grouped."""
-    return (
+def _update_counts(match: Any) -> Any:
+    """``capsule.column_count`` from a grouped count of the key list's columns, joined by URN."""
+    counted = (
         select(ColumnRecord.capsule_urn.label("urn"), func.count(ColumnRecord.id).label("n"))
         .where(match(ColumnRecord.capsule_urn))
         .group_by(ColumnRecord.capsule_urn)
         .subquery("n")
+    )
+    return (
+        update(C)
+        .where(C.urn == counted.c.urn, C.column_count.is_distinct_from(counted.c.n))
+        .values(column_count=counted.c.n)
     )
 
 
 # Only a count that changes is written: a capsule inserted by this batch already has its count
 # (``upsert_capsules``), and on PostgreSQL every rewritten row is a new version in each of
 # ``capsule``'s indexes unless the page has room for a HOT update. On PostgreSQL the counts are
-# a grouped join with the key list, then joined to ``capsule``: with a correlated count in the
+# a grouped join with the key list (``_update_counts``): with a correlated count in the
 # ``WHERE`` the generic plan (a prepared statement's plan after five runs) filtered every row of
 # ``capsule`` by its count before the join, ~4 µs per capsule in the table per batch
 # (PERFORMANCE.md, "OpenLineage, part 7").
@@ -273,18 +278,13 @@ _COUNT_COLUMNS = {
             update(C).where(match(C.urn), C.column_count.is_distinct_from(_COUNT)).values(column_count=_COUNT)
         )
     )["sqlite"],
-    "postgresql": by_key_list(
-        lambda match: (
-            update(C)
-            .where(C.urn == (n := _counted(match)).c.urn, C.column_count.is_distinct_from(n.c.n))
-            .values(column_count=n.c.n)
-        )
-    )["postgresql"],
+    "postgresql": by_key_list(_update_counts)["postgresql"],
 }
 
 
 def count_columns(db: BatchDb, capsules: Collection[str]) -> None:
-    """Keep ``capsule.column_count`` true for the event source's own capsules."""
+    """Keep ``capsule.column_count`` true for the event source's own capsules (the caller's have
+    columns: they got this batch's new ones; on PostgreSQL a capsule without any is not counted)."""
     for batch in chunked(sorted(capsules), 500):
         db.execute(_COUNT_COLUMNS[db.dialect.name], {"keys": list(batch)})
 
