@@ -1,5 +1,6 @@
 """OpenLineage ingestion through the API: 10,000 events in batches of 100 against a real
-`uvicorn dab.api.main:app`, one client posting batch after batch.
+`uvicorn dab.api.main:app`, one client posting batch after batch (``--concurrency N``: N clients,
+each posting every N-th batch).
 
 Events are START + COMPLETE pairs of runs of 500 jobs, each reading two of 1,500 tables and
 writing a third, with a 10-field schema facet and a 5-field columnLineage facet on the output.
@@ -20,6 +21,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -76,18 +78,30 @@ def events(count: int, rng: random.Random) -> list[dict[str, Any]]:
     return out
 
 
-def post_all(base: str, all_events: list[dict[str, Any]], batch: int) -> tuple[float, list[float], int]:
-    latencies: list[float] = []
-    applied = 0
-    with httpx.Client(base_url=base, headers={"X-API-Key": KEY}, timeout=120) as client:
-        start = time.perf_counter()
-        for i in range(0, len(all_events), batch):
-            t0 = time.perf_counter()
-            response = client.post("/api/v1/lineage", json=all_events[i : i + batch])
-            latencies.append(time.perf_counter() - t0)
-            response.raise_for_status()
-            applied += response.json()["applied"]
-        return time.perf_counter() - start, latencies, applied
+def post_all(
+    base: str, all_events: list[dict[str, Any]], batch: int, concurrency: int = 1
+) -> tuple[float, list[float], int]:
+    """Post the batches in order, from ``concurrency`` clients at once (batch i from client
+    i mod concurrency): with one, each batch waits for the previous one's response."""
+    batches = [all_events[i : i + batch] for i in range(0, len(all_events), batch)]
+
+    def client_posts(first: int) -> tuple[list[float], int]:
+        latencies: list[float] = []
+        applied = 0
+        with httpx.Client(base_url=base, headers={"X-API-Key": KEY}, timeout=120) as client:
+            for body in batches[first::concurrency]:
+                t0 = time.perf_counter()
+                response = client.post("/api/v1/lineage", json=body)
+                latencies.append(time.perf_counter() - t0)
+                response.raise_for_status()
+                applied += response.json()["applied"]
+        return latencies, applied
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        results = list(pool.map(client_posts, range(concurrency)))
+    total = time.perf_counter() - start
+    return total, [t for latencies, _ in results for t in latencies], sum(n for _, n in results)
 
 
 def _p95(samples: list[float]) -> float:
@@ -99,6 +113,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--database-url", default=None, help="PostgreSQL base URL (default: SQLite file)")
+    parser.add_argument(
+        "--concurrency", type=int, default=1, help="clients posting at once (the issue's target: 1)"
+    )
     args = parser.parse_args()
     load = events(args.events, random.Random(16))
     with tempfile.TemporaryDirectory() as folder:
@@ -110,7 +127,7 @@ def main() -> None:
             for label in ("first delivery", "sent again (duplicates)"):
                 backends = backend_cpu_seconds(url) if args.database_url else {}
                 cpu_before = tree_cpu_seconds(pid)
-                total, latencies, applied = post_all(base, load, args.batch)
+                total, latencies, applied = post_all(base, load, args.batch, args.concurrency)
                 cpu_ms = (tree_cpu_seconds(pid) - cpu_before) * 1000 / len(load)
                 database = ""
                 if args.database_url:
@@ -118,7 +135,8 @@ def main() -> None:
                     database = f", PostgreSQL backends' CPU {database_ms:.3f} ms/event"
                 median_ms = statistics.median(latencies) * 1000
                 print(
-                    f"{engine} {label}: {len(load)} events in {len(latencies)} batches of {args.batch}: "
+                    f"{engine} {label}: {len(load)} events in {len(latencies)} batches of {args.batch} "
+                    f"from {args.concurrency} client(s): "
                     f"{len(load) / total:,.0f} events/s (target 2,000), batch median {median_ms:.1f} ms, "
                     f"p95 {_p95(latencies) * 1000:.1f} ms, server CPU {cpu_ms:.3f} ms/event, "
                     f"applied {applied}{database}"

@@ -96,12 +96,15 @@ def watch_writes(engine: AsyncEngine) -> None:
         event.listen(sync_engine, "commit", _forget)
 
 
-def _upsert(dialect: str, token: str, row_id: int = ROW_ID) -> Any:
-    values = {"id": row_id, "token": token, "changed_at": utcnow()}
+def _upsert(dialect: str, tokens: dict[int, str]) -> Any:
+    """New tokens for the given rows in one statement (one round trip per writing commit)."""
+    now = utcnow()
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(CacheGenerationRecord).values(**values)
+    stmt = insert(CacheGenerationRecord).values(
+        [{"id": row_id, "token": token, "changed_at": now} for row_id, token in sorted(tokens.items())]
+    )
     return stmt.on_conflict_do_update(
-        index_elements=["id"], set_={"token": values["token"], "changed_at": values["changed_at"]}
+        index_elements=["id"], set_={"token": stmt.excluded.token, "changed_at": stmt.excluded.changed_at}
     )
 
 
@@ -109,11 +112,14 @@ def _upsert(dialect: str, token: str, row_id: int = ROW_ID) -> Any:
 def _bump_before_commit(session: Session) -> None:
     session.flush()  # the commit's own flush comes after this hook: write pending objects first
     for conn in _open_connections(session):
+        tokens = {}
         if conn.info.pop(WROTE, False):
-            conn.execute(_upsert(conn.dialect.name, new_token()))
+            tokens[ROW_ID] = new_token()
             session.info[WROTE] = True
         if conn.info.pop(WROTE_GRAPH, False):
-            conn.execute(_upsert(conn.dialect.name, new_token(), GRAPH_ROW_ID))
+            tokens[GRAPH_ROW_ID] = new_token()
+        if tokens:
+            conn.execute(_upsert(conn.dialect.name, tokens))
 
 
 @event.listens_for(Session, "after_commit")
@@ -135,8 +141,7 @@ async def bump_generation(session: AsyncSession) -> str:
     """Retire every cached read now (``dab cache clear``, restores); returns the new token."""
     token = new_token()
     conn = await session.connection()
-    await conn.execute(_upsert(conn.dialect.name, token))
-    await conn.execute(_upsert(conn.dialect.name, new_token(), GRAPH_ROW_ID))
+    await conn.execute(_upsert(conn.dialect.name, {ROW_ID: token, GRAPH_ROW_ID: new_token()}))
     return token
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal_column, or_, select, update
+from sqlalchemy import String, bindparam, func, literal_column, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from dab.domain.capsule import DBT_TYPES, CapsuleType
 from dab.domain.relations import schemes_agree
@@ -247,18 +248,43 @@ def update_columns(db: BatchDb, rows: Sequence[dict[str, Any]]) -> None:
 _TYPED = ("data_type", "updated_at")
 _TEXT = ("data_type", "description", "updated_at")
 _COUNT = select(func.count(ColumnRecord.id)).where(ColumnRecord.capsule_urn == C.urn).scalar_subquery()
+
+
+def _update_counts(match: Any) -> Any:
+    """``capsule.column_count`` from a grouped count of the key list's columns, joined by URN."""
+    counted = (
+        select(ColumnRecord.capsule_urn.label("urn"), func.count(ColumnRecord.id).label("n"))
+        .where(match(ColumnRecord.capsule_urn))
+        .group_by(ColumnRecord.capsule_urn)
+        .subquery("n")
+    )
+    return (
+        update(C)
+        .where(C.urn == counted.c.urn, C.column_count.is_distinct_from(counted.c.n))
+        .values(column_count=counted.c.n)
+    )
+
+
 # Only a count that changes is written: a capsule inserted by this batch already has its count
 # (``upsert_capsules``), and on PostgreSQL every rewritten row is a new version in each of
-# ``capsule``'s indexes unless the page has room for a HOT update.
-_COUNT_COLUMNS = by_key_list(
-    lambda match: (
-        update(C).where(match(C.urn), C.column_count.is_distinct_from(_COUNT)).values(column_count=_COUNT)
-    )
-)
+# ``capsule``'s indexes unless the page has room for a HOT update. On PostgreSQL the counts are
+# a grouped join with the key list (``_update_counts``): with a correlated count in the
+# ``WHERE`` the generic plan (a prepared statement's plan after five runs) filtered every row of
+# ``capsule`` by its count before the join, ~4 µs per capsule in the table per batch
+# (PERFORMANCE.md, "OpenLineage, part 7").
+_COUNT_COLUMNS = {
+    "sqlite": by_key_list(
+        lambda match: (
+            update(C).where(match(C.urn), C.column_count.is_distinct_from(_COUNT)).values(column_count=_COUNT)
+        )
+    )["sqlite"],
+    "postgresql": by_key_list(_update_counts)["postgresql"],
+}
 
 
 def count_columns(db: BatchDb, capsules: Collection[str]) -> None:
-    """Keep ``capsule.column_count`` true for the event source's own capsules."""
+    """Keep ``capsule.column_count`` true for the event source's own capsules (the caller's have
+    columns: they got this batch's new ones; on PostgreSQL a capsule without any is not counted)."""
     for batch in chunked(sorted(capsules), 500):
         db.execute(_COUNT_COLUMNS[db.dialect.name], {"keys": list(batch)})
 
@@ -339,13 +365,27 @@ def upsert_runs(db: BatchDb, runs: Sequence[RunRow]) -> None:
 
 
 _TABLE: Any = C.__table__
+_done = _TABLE.c.last_run_completed_at
 _LAST_RUN = (
     update(_TABLE)
-    .where(
-        _TABLE.c.urn == bindparam("u"),
-        or_(_TABLE.c.last_run_completed_at.is_(None), _TABLE.c.last_run_completed_at <= bindparam("t")),
-    )
+    .where(_TABLE.c.urn == bindparam("u"), or_(_done.is_(None), _done <= bindparam("t")))
     .values(last_run_status=bindparam("s"), last_run_completed_at=bindparam("t"))
+)
+_RUNS = (
+    func.unnest(
+        bindparam("u", type_=ARRAY(String)),
+        bindparam("s", type_=ARRAY(String)),
+        bindparam("t", type_=ARRAY(_done.type)),
+    )
+    .table_valued("u", "s", "t")
+    .render_derived(name="r")
+)
+# PostgreSQL: one statement for the batch (arrays joined to ``capsule``) instead of an
+# executemany, which asyncpg sends as one execution per capsule (~100 per batch).
+_LAST_RUNS = (
+    update(_TABLE)
+    .where(_TABLE.c.urn == _RUNS.c.u, or_(_done.is_(None), _done <= _RUNS.c.t))
+    .values(last_run_status=_RUNS.c.s, last_run_completed_at=_RUNS.c.t)
 )
 
 
@@ -358,12 +398,14 @@ def set_last_runs(db: BatchDb, runs: Sequence[RunRow]) -> None:
             or (latest[run.capsule_urn].completed_at or run.completed_at) <= run.completed_at
         ):
             latest[run.capsule_urn] = run
-    finished = list(latest.values())
-    if not finished:
+    if not latest:
         return
-    params = [
-        {"u": r.capsule_urn, "s": r.status, "t": r.completed_at}
-        for r in sorted(finished, key=lambda r: (r.completed_at, r.capsule_urn))
-    ]
+    # One row per capsule (one statement may not update a row twice), in key order.
+    finished = [latest[urn] for urn in sorted(latest)]
+    if db.dialect.name == "postgresql":
+        columns = {"u": [r.capsule_urn for r in finished], "s": [r.status for r in finished]}
+        db.execute(_LAST_RUNS, {**columns, "t": [r.completed_at for r in finished]})
+        return
+    params = [{"u": r.capsule_urn, "s": r.status, "t": r.completed_at} for r in finished]
     for batch in chunked(params):
         db.execute(_LAST_RUN, list(batch))
