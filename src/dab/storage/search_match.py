@@ -64,6 +64,9 @@ def _fts_rows(source: str, phrase: str, field: str | None = None) -> Any:
     return select(fts.c.rowid).where(fts.c[fts_name].op("MATCH")(query))
 
 
+_SEPARATOR = "\n"  # between the fields of the PostgreSQL document (chr(10))
+
+
 def _fields(record: Any) -> tuple[Any, Any, Any]:
     return record.name, record.urn, record.description
 
@@ -71,16 +74,17 @@ def _fields(record: Any) -> tuple[Any, Any, Any]:
 def _indexed(record: Any, text: str, *, sqlite: bool, field: str | None = None) -> ColumnElement[bool]:
     """Rows whose indexed text holds ``text`` (``len(text) >= 3``): exact on SQLite (the FTS
     table holds the lowered fields); on PostgreSQL the document match is re-checked on the
-    fields (it could span two of them). ``field``: the tail only (SQLite), the caller re-checks."""
+    fields when ``text`` holds the separator (only then can it span two). ``field``: that field
+    only on SQLite, the whole document on PostgreSQL; the caller re-checks."""
     if sqlite:
         phrase = fts_phrase(text)
         assert phrase is not None
         result: ColumnElement[bool] = record.id.in_(_fts_rows(record.__tablename__, phrase, field))
         return result
     document = icontains(literal_column(postgresql_document(f"{record.__tablename__}.")), text)
-    if field:
+    if field or _SEPARATOR not in text:  # then a document match lies inside one field: exact
         return document
-    return and_(document, or_(*(icontains(f, text) for f in _fields(record))))
+    return and_(document, _scan(record, text))
 
 
 def _scan(record: Any, text: str) -> ColumnElement[bool]:
