@@ -36,19 +36,9 @@ HEAD_TABLE = "search_head"
 BULK_INDEX_ROWS = 1000
 
 
-def urn_head(urn: str) -> str:
-    """Everything up to and including the URN's last ``:`` ('' without one)."""
-    return urn[: urn.rfind(":") + 1]
-
-
-def urn_tail(urn: str) -> str:
-    """From the URN's last ``:`` on (the whole URN without one): head and tail share that ``:``."""
-    cut = urn.rfind(":")
-    return urn if cut < 0 else urn[cut:]
-
-
-# The same two cuts in SQL. SQLite has no "last instr": rtrim by every non-':' character of the
-# value strips back to its last ':' (fine per row; the bulk path cuts in Python, see below).
+# head: up to and including the URN's last ':' ('' without one); tail: from that ':' on (the
+# whole URN without one), so head and tail share it. SQLite has no "last instr": rtrim by every
+# non-':' character of the value strips back to its last ':' (~0.3 CPU s over 220k URNs).
 def sqlite_head(value: str) -> str:
     return f"rtrim({value}, replace({value}, ':', ''))"
 
@@ -157,26 +147,16 @@ def sqlite_downgrade() -> list[str]:
     return [*drop_fts_tables(FTS_TABLES.values()), f"DROP TABLE IF EXISTS {HEAD_TABLE}"]
 
 
-async def _index_since(conn: Any, source: str, fts: str, last_id: int) -> None:
-    """Index the rows above ``last_id``: the tails are cut in Python (``sqlite_tail`` in SQL
-    costs ~1.5 s over 220k URNs, rtrim compares each character with the whole set), lowered by
-    SQLite's own ``lower`` so the text is what the triggers would have indexed."""
-    rows = (
-        await conn.exec_driver_sql(
-            f"SELECT id, name, urn, description FROM {source} WHERE id > ?", (last_id,)
-        )
-    ).all()
-    if not rows:
-        return
-    await conn.exec_driver_sql(
-        f"INSERT INTO {fts} (rowid, {_FTS_COLUMNS}) VALUES (?, lower(?), lower(?), lower(?))",
-        [(row_id, name, urn_tail(urn), description) for row_id, name, urn, description in rows],
-    )
-    heads = {urn_head(row[2]) for row in rows}
-    await conn.exec_driver_sql(
-        f"INSERT OR IGNORE INTO {HEAD_TABLE} (source, head) VALUES (?, ?)",
-        [(source, h) for h in sorted(heads)],
-    )
+def _index_since(source: str, fts: str) -> list[str]:
+    """Index the rows above an id (the one parameter) as the triggers would have, in two
+    statements. (Cutting the tails in Python instead cost as much: 1.25-1.31 against 1.19-1.20
+    CPU s over 220k rows.)"""
+    return [
+        f"INSERT INTO {fts} (rowid, {_FTS_COLUMNS}) "
+        f"SELECT id, {_sqlite_values('')} FROM {source} WHERE id > ?",
+        f"INSERT OR IGNORE INTO {HEAD_TABLE} (source, head) "
+        f"SELECT DISTINCT '{source}', {sqlite_head('urn')} FROM {source} WHERE id > ?",
+    ]
 
 
 @asynccontextmanager
@@ -198,7 +178,8 @@ async def sqlite_bulk_insert(
     last_id = (await conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {source}")).scalar_one()
     await conn.exec_driver_sql(f"DROP TRIGGER {fts}_insert")
     yield
-    await _index_since(conn, source, fts, last_id)
+    for statement in _index_since(source, fts):
+        await conn.exec_driver_sql(statement, (last_id,))
     await conn.exec_driver_sql(_insert_trigger(source, fts))
 
 
