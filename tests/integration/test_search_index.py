@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from dab.storage import search_match
+from dab.storage import search_index, search_match
 from dab.storage.db import create_engine
 from dab.storage.records import CapsuleRecord, ColumnRecord
 from dab.storage.repositories._text import icontains
@@ -285,5 +285,6 @@ class TestPostgresTrigramIndexes:
                 )
                 return {r[0] for r in rows}
 
-        assert database.run(names) == {f"ix_{t}_search_trgm" for t in FTS_TABLES}
+        expected = {f"ix_{t}_search_trgm" for t in FTS_TABLES} | {search_index.NAME_INDEX}
+        assert database.run(names) == expected
         assert database.run(lambda engine: _ids(engine, CapsuleRecord, "ORDER", fts=True)) == [1, 2]

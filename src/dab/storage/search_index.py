@@ -63,9 +63,15 @@ def _trgm_index(source: str) -> str:
     return f"ix_{source}_search_trgm"
 
 
+NAME_INDEX = "ix_capsule_name_search_trgm"
+"""PostgreSQL: ``/search`` ranks capsule names; on 11k short names their own index is cheap to
+build and faster to probe than the document index."""
+
+
 def postgresql_upgrade() -> list[str]:
     statements = [
         "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+        f"CREATE INDEX IF NOT EXISTS {NAME_INDEX} ON capsule USING gin (name gin_trgm_ops)",
         f"CREATE TABLE IF NOT EXISTS {HEAD_TABLE} (source varchar(64) NOT NULL, head text NOT NULL, "
         f"PRIMARY KEY (source, head))",
         # TG_TABLE_NAME: one function serves both tables.
