@@ -100,7 +100,7 @@ class TextMatch:
 
 
 async def _in_a_head(session: AsyncSession, source: str, text: str) -> bool:
-    found = select(literal_column("1")).where(_HEADS.c.source == source, icontains(_HEADS.c.head, text))
+    found: Any = select(literal_column("1")).where(_HEADS.c.source == source, icontains(_HEADS.c.head, text))
     return (await session.scalar(found.limit(1))) is not None
 
 
