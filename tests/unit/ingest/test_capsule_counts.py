@@ -18,11 +18,11 @@ VERSIONS = sorted(p.name for p in FIXTURES.iterdir() if (p / "manifest.json").is
 
 
 def _graph(version: str) -> Graph:
-    docs = {}
-    for kind in ("manifest", "catalog"):
-        path = FIXTURES / version / f"{kind}.json"
-        docs[kind] = load_artifact(path.read_bytes(), path.name) if path.is_file() else None
-    graph = parse_dbt(docs["manifest"], docs["catalog"])
+    manifest, catalog = (FIXTURES / version / f"{kind}.json" for kind in ("manifest", "catalog"))
+    graph = parse_dbt(
+        load_artifact(manifest.read_bytes(), manifest.name),
+        load_artifact(catalog.read_bytes(), catalog.name) if catalog.is_file() else None,
+    )
     # PII on every other column, and a column of no parsed capsule: both must count alike.
     for i, urn in enumerate(list(graph.columns)):
         if i % 2:
