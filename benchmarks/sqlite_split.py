@@ -106,7 +106,42 @@ def _variants(template: Path, table: str) -> dict[str, Callable[[sqlite3.Connect
     if triggers:
         variants["without the search triggers"] = drop([f"DROP TRIGGER {t}" for t in triggers])
     variants["page cache 64 MiB"] = drop(["PRAGMA cache_size=-65536"])
+    variants["no checkpoint at the commit"] = drop(["PRAGMA wal_autocheckpoint=0"])
     return variants
+
+
+def _whole_write(template: Path, source: Path, folder: Path, checkpoint: bool) -> dict[str, float]:
+    """Every table in one transaction as the ingestion writes them: the column search index
+    filled in one statement after the column rows (``search_index.sqlite_bulk_insert``)."""
+    conn = _fresh(template, folder, "whole.sqlite3")
+    parts: dict[str, float] = {}
+    try:
+        if not checkpoint:
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+        conn.execute(f"ATTACH DATABASE '{source}' AS src")
+        conn.execute("INSERT INTO main.tag SELECT * FROM src.tag")
+        conn.execute("BEGIN")
+        for table in TABLES:
+            started = _cpu()
+            if table == "capsule_column":
+                conn.execute("DROP TRIGGER column_search_insert")
+            conn.execute(f"INSERT INTO main.{table} SELECT * FROM src.{table} ORDER BY rowid")
+            parts[table] = _cpu() - started
+            if table == "capsule_column":
+                started = _cpu()
+                conn.execute(
+                    "INSERT INTO column_search (rowid, name, urn, description) "
+                    "SELECT id, lower(name), lower(urn), lower(description) FROM capsule_column"
+                )
+                parts["column_search (bulk)"] = _cpu() - started
+        started, wall = _cpu(), time.perf_counter()
+        conn.execute("COMMIT")
+        parts["commit"], parts["commit, wall"] = _cpu() - started, time.perf_counter() - wall
+        return parts
+    finally:
+        conn.close()
+        for leftover in folder.glob("whole.sqlite3*"):
+            leftover.unlink()
 
 
 async def _first_ingestion(folder: Path, models: int, columns: int) -> Path:
@@ -140,6 +175,12 @@ def main() -> None:
                 commit = statistics.median(r[1] for r in runs)
                 print(f"  {label:<45} {insert:6.2f} / {commit:5.2f}")
         counts.close()
+        for checkpoint in (True, False):
+            whole = [_whole_write(template, source, folder, checkpoint) for _ in range(args.repeat)]
+            label = "with" if checkpoint else "without"
+            print(f"\nthe whole write, one transaction, {label} the checkpoint at the commit (CPU s, median)")
+            for part in whole[0]:
+                print(f"  {part:<45} {statistics.median(r[part] for r in whole):6.2f}")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
