@@ -198,22 +198,46 @@ def subtree_digest(columns: Iterable[Entry], tests: Iterable[Entry]) -> str:
     return digest.hexdigest()
 
 
-def _capsule_entries(
-    graph: Graph, project: str, subtrees: _Subtrees, only: Iterable[str] | None = None
-) -> tuple[list[Entry], Any]:
-    entries = []
-    for capsule in graph.capsules.values() if only is None else (graph.capsules[u] for u in only):
-        columns = subtrees.columns.get(capsule.urn, ())
-        counts = (len(columns), sum(1 for c in columns if c.item.pii_type))
-        entries.append(Entry(capsule.urn, content_hash((capsule, counts)), (capsule, counts)))
+Counts = dict[str, tuple[int, int]]
+"""Per capsule: its column count and how many of its columns have a PII type."""
 
+
+def _counts_of(subtrees: _Subtrees, urns: Iterable[str]) -> Counts:
+    out = {}
+    for urn in urns:
+        columns = subtrees.columns.get(urn, ())
+        out[urn] = (len(columns), sum(1 for c in columns if c.item.pii_type))
+    return out
+
+
+def _graph_counts(graph: Graph) -> Counts:
+    """``_counts_of`` the graph's subtrees, without their digests."""
+    columns: Counter[str] = Counter()
+    pii: Counter[str] = Counter()
+    for column in graph.columns.values():
+        columns[column.capsule_urn] += 1
+        if column.pii_type:
+            pii[column.capsule_urn] += 1
+    return {urn: (columns[urn], pii[urn]) for urn in graph.capsules}
+
+
+def _capsule_items(graph: Graph, counts: Counts) -> list[Entry]:
+    """The capsules of ``counts`` with their content digests (which need no item digest)."""
+    with gc_paused():
+        return [
+            Entry(urn, content_hash((graph.capsules[urn], count)), (graph.capsules[urn], count))
+            for urn, count in counts.items()
+        ]
+
+
+def _capsule_to_row(project: str, subtrees: _Subtrees) -> Callable[[Any, str], dict[str, Any]]:
     def to_row(item: tuple[Capsule, tuple[int, int]], digest: str) -> dict[str, Any]:
         capsule, (column_count, pii_count) = item
         row = capsule_row(capsule, project, digest, column_count=column_count, pii_count=pii_count)
         row["subtree_hash"] = subtrees.digests[capsule.urn]
         return row
 
-    return entries, to_row
+    return to_row
 
 
 async def _changed_subtrees(session: AsyncSession, subtrees: _Subtrees, project: str) -> list[str] | None:
@@ -338,15 +362,26 @@ async def persist_graph(
     first = await _first_write(session, graph, project, fork_rows)
     try:
         # Content hashing is CPU work over every capsule, column and test: off the event loop.
-        digests = None if first is None else await to_thread.run_sync(first.digests)
+        digests, capsule_entries = None, None
+        if first is not None:  # capsule digests need no item digest: computed while the child makes those
+            capsule_entries = await to_thread.run_sync(lambda: _capsule_items(graph, _graph_counts(graph)))
+            digests = await to_thread.run_sync(first.digests)
         subtrees = await to_thread.run_sync(_Subtrees.of, graph, digests)
         written = None
         if memo is not None:
             memo.subtrees, written = subtrees, memo.written
         changed = await _changed_subtrees(session, subtrees, project)
-        capsule_entries, capsule_to_row = await to_thread.run_sync(_capsule_entries, graph, project, subtrees)
+        if capsule_entries is None:
+            capsule_entries = await to_thread.run_sync(
+                lambda: _capsule_items(graph, _counts_of(subtrees, graph.capsules))
+            )
         capsules = await sync_by_urn(
-            session, CapsuleRecord, capsule_entries, capsule_to_row, project=project, written=written
+            session,
+            CapsuleRecord,
+            capsule_entries,
+            _capsule_to_row(project, subtrees),
+            project=project,
+            written=written,
         )
         columns, tests = await _sync_items(session, subtrees, project, changed, written, first)
     finally:
@@ -488,7 +523,8 @@ async def store_refreshed_findings(
     await update_by_urn(
         session, ColumnRecord, [{**r, **now} for r in columns], (*_FINDING_COLUMNS, "updated_at")
     )
-    entries, to_row = _capsule_entries(graph, project, subtrees, sorted(capsules))
+    entries = _capsule_items(graph, _counts_of(subtrees, sorted(capsules)))
+    to_row = _capsule_to_row(project, subtrees)
     rows = [{**to_row(e.item, e.digest), **now} for e in entries]
     _recount(stats, "capsules", rows, memo.written)
     await update_by_urn(session, CapsuleRecord, rows, (*_CAPSULE_PII_COLUMNS, "updated_at"))
