@@ -33,7 +33,6 @@ from dab.storage.graph_writer import (
     update_by_urn,
 )
 from dab.storage.mappers import capsule_row, column_row, content_hash, test_row
-from dab.storage.pg_bulk_settings import apply_for_big_write
 from dab.storage.provenance import hand_over, reclaim
 from dab.storage.records import (
     CapsuleRecord,
@@ -358,7 +357,6 @@ async def persist_graph(
         session, DomainRecord, (c.domain.value for c in capsules_in if c.domain.value)
     )
     owners = await ensure_named(session, OwnerRecord, (c.owner.value for c in capsules_in if c.owner.value))
-    await apply_for_big_write(session, len(graph.capsules) + len(graph.columns) + len(graph.tests))
     first = await _first_write(session, graph, project, fork_rows)
     try:
         # Content hashing is CPU work over every capsule, column and test: off the event loop.
