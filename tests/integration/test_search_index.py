@@ -1,4 +1,4 @@
-"""Substring search through the indexes of migration 0027 answers what the plain scan answers.
+"""Substring search through the indexes of migration 0032 answers what the plain scan answers.
 
 On both engines the indexed conditions must give exactly the rows ``lower(x) LIKE lower('%q%')``
 (PostgreSQL: ILIKE) gives, for any text (case, non-ASCII, quotes, LIKE wildcards, FTS5 syntax,

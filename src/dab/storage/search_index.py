@@ -1,4 +1,4 @@
-"""Substring search indexes for capsule and column text (name, URN, description), migration 0027.
+"""Substring search indexes for capsule and column text (name, URN, description), migration 0032.
 
 The API matches ``q`` case-insensitively anywhere in those fields (``lower(x) LIKE '%q%'``
 semantics). Indexing the whole URN was most of the cost: a column URN is ~100 characters, and
@@ -190,7 +190,7 @@ async def sqlite_bulk_insert(
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    """Autogenerate filter: the search objects live in migrations 0013 and 0027 only."""
+    """Autogenerate filter: the search objects live in migrations 0013 and 0032 only."""
     del obj, compare_to
     if not reflected or name is None:
         return True

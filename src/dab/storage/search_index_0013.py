@@ -1,5 +1,5 @@
 """The search objects as migration 0013 created them, frozen: 0013 still builds them (on an empty
-database that costs nothing) and 0027 replaces them; 0027's downgrade builds them back.
+database that costs nothing) and 0032 replaces them; 0032's downgrade builds them back.
 
 - PostgreSQL: a ``pg_trgm`` GIN index on each of name, URN and description of both tables.
 - SQLite: one FTS5 table per table holding ``lower()`` of the three fields, fed by triggers.
@@ -54,7 +54,7 @@ def sqlite_upgrade() -> list[str]:
 
 
 def drop_fts_tables(names: Iterable[str]) -> list[str]:
-    """Each FTS5 table and its three triggers (0027's tables have the same names)."""
+    """Each FTS5 table and its three triggers (0032's tables have the same names)."""
     statements: list[str] = []
     for fts in names:
         statements += [f"DROP TRIGGER IF EXISTS {fts}_{event}" for event in ("insert", "delete", "update")]

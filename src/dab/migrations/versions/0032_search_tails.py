@@ -1,6 +1,6 @@
 """search indexes on URN tails: one trigram index per table, the URN heads in search_head
 
-Revision ID: 0027
+Revision ID: 0032
 Revises: 0026
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 
 from dab.storage import search_index, search_index_0013
 
-revision: str = "0027"
+revision: str = "0032"
 down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
