@@ -9,8 +9,6 @@ so the peak RSS reported here is the ingestion's own (parse + diff + write).
 
 ``--without-column-lineage`` skips only deriving column lineage (no edges, no coverage), so the
 ratio of the two runs is the cost of column lineage on this machine at this hour.
-``--without-search-index`` drops the substring-search objects after migrating (whichever tree's
-``dab.storage.search_index`` is imported): the difference is what search indexing costs.
 """
 
 from __future__ import annotations
@@ -36,7 +34,7 @@ from dab.domain.graph import Graph
 from dab.services import first_write, ingest_dbt, lineage_workers
 from dab.services.column_lineage import LineageOptions, LineageWork
 from dab.services.ingest_dbt import IngestRequest, JobPolicy, create_job, run_job
-from dab.storage import migrate, search_index
+from dab.storage import migrate
 from dab.storage.db import create_engine, make_session_factory
 
 OUT = Path(__file__).parent / "out"
@@ -68,33 +66,14 @@ def _reader(models: int, columns: int) -> Callable[[], dict[str, bytes]]:
     return lambda: {kind: (folder / f"{kind}.json").read_bytes() for kind in KINDS}
 
 
-WITHOUT_SEARCH_INDEX: list[bool] = [False]
-SEARCHED = dict(search_index.FTS_TABLES)
-
-
 async def _reset(url: str) -> None:
-    postgresql = url.startswith("postgresql")
-    if postgresql:
+    if url.startswith("postgresql"):
         engine = create_engine(url)
         async with engine.begin() as conn:
             await conn.execute(text("DROP SCHEMA public CASCADE"))
             await conn.execute(text("CREATE SCHEMA public"))
         await engine.dispose()
     await asyncio.to_thread(migrate.upgrade, url)
-    if WITHOUT_SEARCH_INDEX[0]:
-        await _drop_search_index(url, postgresql=postgresql)
-
-
-async def _drop_search_index(url: str, *, postgresql: bool) -> None:
-    """The search objects dropped, and the SQLite bulk-index switch told there is none."""
-    search_index.FTS_TABLES = SEARCHED  # emptied below by a previous repeat
-    drops = search_index.postgresql_downgrade() if postgresql else search_index.sqlite_downgrade()
-    engine = create_engine(url)
-    async with engine.begin() as conn:
-        for statement in drops:
-            await conn.execute(text(statement))
-    await engine.dispose()
-    search_index.FTS_TABLES = {}
 
 
 POLICY = JobPolicy(fork_rows=True)
@@ -256,7 +235,6 @@ def main() -> None:
         "--workers", type=int, default=0, help="column lineage processes (0: auto, the default)"
     )
     parser.add_argument("--without-column-lineage", action="store_true", help="baseline: derive none")
-    parser.add_argument("--without-search-index", action="store_true", help="baseline: no search index")
     parser.add_argument(
         "--no-early", action="store_true", help="derive only after the parse and plan (lineage_early off)"
     )
@@ -271,7 +249,6 @@ def main() -> None:
         first_write.worth_forking = lambda: args.fork_rows == "always"  # type: ignore[attr-defined]
     late = args.without_column_lineage or args.no_early  # no helper deriving from the job's start
     LINEAGE[0] = LineageOptions(workers=args.workers, early_min_bytes=1 << 62 if late else 256 * 1024)
-    WITHOUT_SEARCH_INDEX[0] = args.without_search_index
     if args.without_column_lineage:
         ingest_dbt.plan_column_lineage = _no_column_lineage  # type: ignore[assignment,attr-defined]
     asyncio.run(bench(args.database_url, args.models, args.columns, args.repeat))

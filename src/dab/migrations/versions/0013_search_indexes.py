@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from dab.storage import search_index_0013 as search_index
+from dab.storage import search_index
 
 revision: str = "0013"
 down_revision: str | None = "0016"

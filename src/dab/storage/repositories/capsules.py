@@ -33,7 +33,7 @@ from dab.storage.records import (
 )
 from dab.storage.repositories._core import run
 from dab.storage.repositories._text import chunked
-from dab.storage.search_match import TextMatch, capped_count, capped_total, text_match
+from dab.storage.search_index import capped_count, capped_total, contains_text, fts_rows, uses_fts
 
 C = CapsuleRecord
 T = DataTestRecord
@@ -113,7 +113,7 @@ def _equality_conditions(f: CapsuleFilters) -> list[ColumnElement[bool]]:
     return [column == value for column, value in pairs if value is not None]
 
 
-def _conditions(f: CapsuleFilters, text: TextMatch | None) -> list[ColumnElement[bool]]:
+def _conditions(f: CapsuleFilters, *, sqlite: bool) -> list[ColumnElement[bool]]:
     conditions = _equality_conditions(f)
     if f.tag is not None:
         tagged = (
@@ -124,18 +124,18 @@ def _conditions(f: CapsuleFilters, text: TextMatch | None) -> list[ColumnElement
         conditions.append(exists(tagged))
     if f.has_pii is not None:
         conditions.append(C.pii_column_count > 0 if f.has_pii else C.pii_column_count == 0)
-    if text is not None:
-        conditions.append(text.condition)
+    if f.q:
+        conditions.append(contains_text(C.id, (C.name, C.urn, C.description), f.q, fts=sqlite))
     return conditions
 
 
-def _count(filters: CapsuleFilters, conditions: list[ColumnElement[bool]], text: TextMatch | None) -> Any:
+def _count(filters: CapsuleFilters, conditions: list[ColumnElement[bool]], *, fts: bool) -> Any:
     """The filtered total; with a text, at most ``TEXT_TOTAL_CAP + 1`` matches are counted (a
-    text-only filter counts them in the FTS table alone when it can)."""
-    if text is None:
+    text-only filter counts them in the FTS table alone)."""
+    if not filters.q:
         return select(func.count(C.id)).where(*conditions)
     only_text = filters == CapsuleFilters(q=filters.q)
-    by_index = text.by_index if only_text else None
+    by_index = fts_rows(C.id, filters.q) if fts and only_text else None
     return capped_count(by_index if by_index is not None else select(C.id).where(*conditions))
 
 
@@ -148,13 +148,13 @@ class CapsuleRepository:
     ) -> tuple[list[dict[str, Any]], int, bool]:
         """One page in a stable order (sort key, then id), the filtered total and whether that
         total is exact (see ``TEXT_TOTAL_CAP``)."""
-        text = await text_match(self._session, C, filters.q) if filters.q else None
-        conditions = _conditions(filters, text)
+        fts = uses_fts(self._session)
+        conditions = _conditions(filters, sqlite=fts)
         column = SORT_COLUMNS[sort_key]
         order = (column.desc(), C.id.desc()) if descending else (column.asc(), C.id.asc())
         stmt = select(*SUMMARY_COLUMNS).where(*conditions).order_by(*order)
         rows = await self._session.execute(stmt.limit(limit).offset(offset))
-        counted = int(await self._session.scalar(_count(filters, conditions, text)) or 0)
+        counted = int(await self._session.scalar(_count(filters, conditions, fts=fts)) or 0)
         return ([dict(r) for r in rows.mappings()], *capped_total(counted, filters.q))
 
     async def get_detail(self, urn: str) -> dict[str, Any] | None:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.storage.records import ColumnRecord, ColumnTagRecord, DataTestRecord, TagRecord
 from dab.storage.repositories._text import chunked
-from dab.storage.search_match import TextMatch, capped_count, capped_total, text_match
+from dab.storage.search_index import capped_count, capped_total, contains_text, fts_rows, uses_fts
 
 K = ColumnRecord
 T = DataTestRecord
@@ -40,7 +40,7 @@ class ColumnFilters:
     q: str | None = None
 
 
-def _conditions(f: ColumnFilters, text: TextMatch | None) -> list[ColumnElement[bool]]:
+def _conditions(f: ColumnFilters, *, sqlite: bool) -> list[ColumnElement[bool]]:
     pairs = ((K.capsule_urn, f.capsule), (K.semantic_type, f.semantic_type), (K.pii_type, f.pii_type))
     conditions: list[ColumnElement[bool]] = [col == value for col, value in pairs if value is not None]
     if f.tag is not None:
@@ -50,8 +50,8 @@ def _conditions(f: ColumnFilters, text: TextMatch | None) -> list[ColumnElement[
             .where(ColumnTagRecord.column_urn == K.urn, TagRecord.name == f.tag)
         )
         conditions.append(exists(tagged))
-    if text is not None:
-        conditions.append(text.condition)
+    if f.q:
+        conditions.append(contains_text(K.id, (K.name, K.urn, K.description), f.q, fts=sqlite))
     return conditions
 
 
@@ -59,17 +59,12 @@ def _text_only(filters: ColumnFilters) -> bool:
     return filters.q is not None and filters == ColumnFilters(q=filters.q)
 
 
-def _by_index(filters: ColumnFilters, text: TextMatch | None) -> Any:
-    """The FTS rowids answering a text-only filter, when the index alone answers it."""
-    return text.by_index if text is not None and _text_only(filters) else None
-
-
-def _count(filters: ColumnFilters, conditions: list[ColumnElement[bool]], text: TextMatch | None) -> Any:
+def _count(filters: ColumnFilters, conditions: list[ColumnElement[bool]], *, fts: bool) -> Any:
     """The filtered total; with a text, at most ``TEXT_TOTAL_CAP + 1`` matches are counted (a
-    text-only filter counts them in the FTS table alone when it can)."""
-    if text is None:
+    text-only filter counts them in the FTS table alone)."""
+    if not filters.q:
         return select(func.count(K.id)).where(*conditions)
-    by_index = _by_index(filters, text)
+    by_index = fts_rows(K.id, filters.q) if fts and _text_only(filters) else None
     return capped_count(by_index if by_index is not None else select(K.id).where(*conditions))
 
 
@@ -91,10 +86,10 @@ class ColumnRepository:
         self, filters: ColumnFilters, *, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int, bool]:
         """A page, the filtered total and whether that total is exact (see ``TEXT_TOTAL_CAP``)."""
-        text = await text_match(self._session, K, filters.q) if filters.q else None
-        conditions = _conditions(filters, text)
-        counted = int(await self._session.scalar(_count(filters, conditions, text)) or 0)
-        by_index = _by_index(filters, text)
+        fts = uses_fts(self._session)
+        conditions = _conditions(filters, sqlite=fts)
+        counted = int(await self._session.scalar(_count(filters, conditions, fts=fts)) or 0)
+        by_index = fts_rows(K.id, filters.q) if fts and filters.q and _text_only(filters) else None
         if by_index is not None:  # the page's ids straight from the index, in its order
             ids = by_index.limit(limit).offset(offset)
             stmt = select(*SUMMARY_COLUMNS).where(K.id.in_(ids)).order_by(K.id)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dab.storage.records import CapsuleRecord, ColumnRecord, DataProductRecord, DomainRecord, TagRecord
 from dab.storage.repositories._core import run
 from dab.storage.repositories._text import icontains, istartswith
-from dab.storage.search_match import name_match
+from dab.storage.search_index import FTS_TABLES, fts_match, uses_fts
 
 EXACT, PREFIX, CONTAINS = 0, 1, 2
 
@@ -43,9 +43,11 @@ REPETITIVE_NAMES = frozenset({"column"})
 
 def _distinct_names(name: Any, query: str, *, loose: bool, fts: bool) -> Any:
     if not loose:
-        # Capsules are in the search index; the small tables are scanned.
-        indexed = name.table.name == CapsuleRecord.__tablename__
-        matched = name_match(CapsuleRecord, query, sqlite=fts) if indexed else icontains(name, query)
+        # Capsules have an FTS table on SQLite; its name field answers the match.
+        indexed = (
+            fts_match(name.table.c.id, query, field="name") if fts and name.table.name in FTS_TABLES else None
+        )
+        matched = icontains(name, query) if indexed is None else indexed
         return select(name.label("name")).where(matched).distinct().subquery()
     names = select(func.min(name).label("name")).cte("names", recursive=True)
     following = select(func.min(name)).where(name > names.c.name).scalar_subquery()
@@ -78,7 +80,7 @@ class SearchRepository:
     async def search(self, kinds: list[str], query: str, *, limit: int) -> dict[str, list[dict[str, Any]]]:
         """The best ``limit`` hits of each kind, all kinds in one statement (one round trip where
         one kind at a time made two each: up to ten per search)."""
-        fts = self._session.get_bind().dialect.name == "sqlite"
+        fts = uses_fts(self._session)
         parts = [_kind_hits(kind, query, limit=limit, fts=fts) for kind in kinds]
         stmt: Any = parts[0] if len(parts) == 1 else union_all(*parts)
         out: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
