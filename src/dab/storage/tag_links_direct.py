@@ -26,11 +26,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dab.storage._tag_links import DirectLinks, TagLinks
-
-__all__ = ["TagLinks", "direct_tag_links"]
 from dab.storage.generation import count_local_commit
 from dab.storage.tag_links_pg import PgTagLinks
 from dab.storage.tag_links_sqlite import SqliteTagLinks
+
+__all__ = ["TagLinks", "direct_tag_links"]
 
 _OUTAGES = (sqlite3.OperationalError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError)
 
