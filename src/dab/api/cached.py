@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-import orjson
 from fastapi import Request, Response
+
+from dab.api.json_body import json_bytes
 
 JSON = "application/json"
 # Scope entry where ``cached_json`` tells the shortcut (api/cached_shortcut.py) which key it
@@ -46,7 +47,7 @@ async def cached_json(
         if body is not None:
             _tell_shortcut(request, base, clocked=minute is not None)
             return Response(body, media_type=JSON, headers={"X-Cache": "hit"})
-    body = orjson.dumps(await produce())
+    body = json_bytes(await produce())
     if generation is not None:
         await cache.set(generation, key, body)
         _tell_shortcut(request, base, clocked=minute is not None)

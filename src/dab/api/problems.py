@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
@@ -15,6 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dab.api.auth import Unauthorized
+from dab.api.json_body import json_bytes
 from dab.errors import (
     Conflict,
     DabError,
@@ -103,7 +103,7 @@ def problem_response(
     headers = dict(headers or {})
     if status == 401:
         headers["WWW-Authenticate"] = "ApiKey"
-    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return Response(json_bytes(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def _dab_error(request: Request, exc: Exception) -> Response:

@@ -19,7 +19,9 @@ console = Console()
 
 
 def print_json(value: Any) -> None:
-    sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2, default=str).decode() + "\n")
+    sys.stdout.write(
+        orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_UTC_Z, default=str).decode() + "\n"
+    )
 
 
 def page_title(kind: str, found: dict[str, Any], offset: int) -> str:

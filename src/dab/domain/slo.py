@@ -21,6 +21,17 @@ PASSING_TESTS = frozenset({"pass", "warn"})
 FAILING_TESTS = frozenset({"fail", "error", "runtime error"})
 
 
+def _stamp(at: datetime) -> str:
+    """An evidence time as the API writes every other time: RFC 3339, UTC as ``Z`` (pydantic's form).
+
+    >>> from datetime import UTC
+    >>> _stamp(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    '2026-01-02T03:04:05Z'
+    """
+    text = at.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 @dataclass(frozen=True, slots=True)
 class SloTargets:
     freshness_hours: float | None = None
@@ -91,7 +102,7 @@ def freshness(arrivals: Sequence[DataArrival], target: float | None, now: dateti
         "capsules": [
             {
                 "urn": a.capsule_urn,
-                "last_data_at": a.at.isoformat(),
+                "last_data_at": _stamp(a.at),
                 "source": a.evidence,
                 "age_hours": _hours(now - a.at),
             }
@@ -99,7 +110,7 @@ def freshness(arrivals: Sequence[DataArrival], target: float | None, now: dateti
             if a.at is not None
         ],
         "unmeasured": sorted(a.capsule_urn for a in arrivals if a.at is None),
-        "as_of": now.isoformat(),
+        "as_of": _stamp(now),
     }
     if not arrivals:
         return Metric(None, target, None, "the product has no capsules", evidence)
@@ -115,7 +126,7 @@ def availability(runs: Sequence[RunOutcome], target: float | None, window_start:
     in_window = [r for r in runs if r.completed_at is not None and r.completed_at >= window_start]
     by_status = Counter(r.status for r in in_window)
     evidence: dict[str, Any] = {
-        "window_start": window_start.isoformat(),
+        "window_start": _stamp(window_start),
         "runs_total": len(in_window),
         "runs_successful": by_status.get(SUCCESSFUL_RUN, 0),
         "by_status": dict(sorted(by_status.items())),
@@ -178,7 +189,7 @@ def evaluate(
     out: dict[str, Any] = {f"{name}_met": m.met for name, m in metrics.items()}
     out["overall_status"] = overall_status(list(metrics.values()))
     out.update({name: m.as_dict() for name, m in metrics.items()})
-    out["evaluated_at"] = now.isoformat()
+    out["evaluated_at"] = _stamp(now)
     out["window_days"] = window_days
     return out
 

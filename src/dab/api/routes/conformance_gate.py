@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dab.api.deps import SessionDep, SettingsDep
 from dab.api.ingest_body import json_object
+from dab.api.json_body import json_bytes
 from dab.errors import InvalidArtifact, InvalidInput
 from dab.services.conformance_check import Artifacts, gate_read, render_check
 from dab.services.conformance_gate import check_change
@@ -114,5 +115,5 @@ async def check_change_request(
     if output == "json":
         body = gate_read(outcome, fail_on)
         body["passed"] = body["failing"] == 0
-        return Response(orjson.dumps(body), media_type="application/json")
+        return Response(json_bytes(body), media_type="application/json")
     return Response(render_check(outcome, output, fail_on), media_type=MEDIA_TYPES[output])

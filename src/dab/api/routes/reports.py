@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, Query, Response
 
 from dab.api.deps import SessionDep, SettingsDep
+from dab.api.json_body import json_bytes
 from dab.reports.pii_report import pii_csv, pii_html
 from dab.services.compliance_pii import pii_report
 from dab.services.reports_conformance import MEDIA_TYPES, ReportFormat, conformance_report, render_report
@@ -29,7 +29,7 @@ async def get_conformance_report(
         session, rules_dir=settings.dab_rules_dir, config_file=settings.dab_rules_config_file
     )
     rendered = render_report(report, report_format)
-    body = rendered if isinstance(rendered, str) else orjson.dumps(rendered)
+    body = rendered if isinstance(rendered, str) else json_bytes(rendered)
     headers = (
         {"Content-Disposition": 'attachment; filename="conformance.csv"'} if report_format == "csv" else None
     )
@@ -50,4 +50,4 @@ async def get_pii_inventory_report(
     if report_format == "csv":
         headers = {"Content-Disposition": 'attachment; filename="pii-inventory.csv"'}
         return Response(pii_csv(report["items"]), media_type=MEDIA_TYPES["csv"], headers=headers)
-    return Response(orjson.dumps(report), media_type=MEDIA_TYPES["json"])
+    return Response(json_bytes(report), media_type=MEDIA_TYPES["json"])
