@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from dab.errors import DabError, NotFound
+from dab.platform.metrics import REGISTRY
 from dab.services.governance_tag_links import TagLink, apply_tags
 from dab.storage.db import create_engine, make_session_factory
 from dab.storage.generation import GRAPH_ROW_ID, ROW_ID, local_commits, read_generation
@@ -229,3 +230,27 @@ class TestDriverErrors:
     def test_others_pass_through(self) -> None:
         error = ValueError("not the database's")
         assert as_sqlalchemy_error(error) is error
+
+
+class TestQueryMetrics:
+    def test_driver_statements_are_timed_like_the_engines(self, clean_database: str) -> None:
+        """The batches bypass SQLAlchemy's cursor events; each driver call still lands in
+        ``dab_db_query_duration_seconds`` (one look-up: one sample; a writing batch: its
+        look-ups, its insert and its commit)."""
+
+        def samples() -> float:
+            value = REGISTRY.get_sample_value("dab_db_query_duration_seconds_count")
+            return value or 0.0
+
+        async def body(engine: AsyncEngine, factory: async_sessionmaker[AsyncSession]) -> tuple[float, float]:
+            _, (tag, _) = await _seed(factory)
+            async with direct_tag_links(engine, lambda: _session_links(factory)) as links:
+                before = samples()
+                await links.refs({tag})
+                one_look_up = samples() - before
+                await links.add_links("capsule", [(URNS[0], tag, None)])
+            return one_look_up, samples() - before
+
+        one_look_up, whole_batch = _run(clean_database, body)
+        assert one_look_up == 1
+        assert whole_batch >= 3

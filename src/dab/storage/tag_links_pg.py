@@ -8,10 +8,12 @@ the URN look-ups probe the B-tree: ``= ANY`` or ``IN`` may plan on the trigram i
 from __future__ import annotations
 
 import contextlib
+import time
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 
+from dab.platform.metrics import observe_query
 from dab.storage import _tag_links as shared
 from dab.storage._tag_links import Row
 from dab.storage.generation import GRAPH_ROW_ID, ROW_ID
@@ -69,7 +71,10 @@ class PgTagLinks:
         if self._transaction is None:
             self._transaction = self._driver.transaction()
             await self._transaction.start()
-        return [tuple(row) for row in await self._driver.fetch(sql, *args)]
+        started = time.perf_counter()
+        rows = await self._driver.fetch(sql, *args)
+        observe_query(started)
+        return [tuple(row) for row in rows]
 
     async def refs(self, refs: set[str]) -> dict[str, Row]:
         return shared.tags_found(refs, await self._fetch(TAGS, sorted(refs)))
@@ -104,7 +109,9 @@ class PgTagLinks:
         if self._transaction is None:
             return False
         if self._wrote:
+            started = time.perf_counter()
             await self._driver.execute(BUMP, *shared.tokens(), utcnow())
+            observe_query(started)
         await self._transaction.commit()
         return self._wrote
 

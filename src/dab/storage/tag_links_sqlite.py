@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import aiosqlite
 from sqlalchemy.engine import Dialect
 
+from dab.platform.metrics import observe_query
 from dab.storage._tag_links import (
     Row,
     link_rows,
@@ -102,8 +104,11 @@ class SqliteTagLinks:
         self._read_at = stamp.result_processor(dialect, None)
         self._wrote = False
 
-    def _call(self, function: Callable[..., T], *args: Any) -> Any:
-        return in_connection_thread(self._driver, function, self._raw, *args)
+    async def _call(self, function: Callable[..., T], *args: Any) -> Any:
+        started = time.perf_counter()
+        out = await in_connection_thread(self._driver, function, self._raw, *args)
+        observe_query(started)
+        return out
 
     async def refs(self, refs: set[str]) -> dict[str, Row]:
         rows: list[Any] = []
