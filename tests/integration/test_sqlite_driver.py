@@ -4,17 +4,19 @@ it makes, and that it answers and fails exactly as SQLAlchemy's stock aiosqlite 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from dab.storage.db import create_engine
-from dab.storage.sqlite_driver import OneHandoffConnection
+from dab.storage.sqlite_driver import OneHandoffConnection, in_connection_thread, raw_connection
 
 SCHEMA = (
     "CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, size REAL)",
@@ -215,3 +217,16 @@ class TestTransactionsAndErrors:
 
         # Through dab's engine: its write watcher once raised PendingRollbackError on closing it.
         assert _run(url, body) is True
+
+
+def test_raw_connection_is_the_sqlite3_connection_inside_aiosqlite(tmp_path: Path) -> None:
+    async def main() -> int:
+        async with aiosqlite.connect(tmp_path / "raw.sqlite3") as driver:
+            raw = raw_connection(driver)
+            assert isinstance(raw, sqlite3.Connection)
+            answer = await in_connection_thread(driver, lambda c: c.execute("SELECT 41 + 1").fetchone(), raw)
+            with pytest.raises(TypeError, match=r"Connection\._conn"):
+                raw_connection(object())  # type: ignore[arg-type]
+            return int(answer[0])
+
+    assert asyncio.run(main()) == 42

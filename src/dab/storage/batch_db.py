@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.util.concurrency import await_
 
 from dab.storage.generation import note_write
-from dab.storage.sqlite_driver import in_connection_thread
+from dab.storage.sqlite_driver import in_connection_thread, raw_connection
 from dab.storage.sqlite_pragmas import Tuning, pragmas_set, read_pragmas, set_pragmas
 
 T = TypeVar("T")
@@ -203,10 +203,7 @@ async def _aiosqlite_of(session: AsyncSession) -> tuple[Connection, aiosqlite.Co
     if sync is None:  # pragma: no cover - a connection the session just handed out is open
         raise RuntimeError("the session's connection is closed")
     driver = (await conn.get_raw_connection()).driver_connection
-    usable = isinstance(driver, aiosqlite.Connection) and isinstance(
-        getattr(driver, "_conn", None), sqlite3.Connection
-    )
-    return sync, driver if usable else None
+    return sync, driver if isinstance(driver, aiosqlite.Connection) else None
 
 
 async def in_driver_thread(session: AsyncSession) -> bool:
@@ -226,7 +223,7 @@ async def run_batch(
     if driver is not None:
         tuning = sqlite_tuning or Tuning()
         pending = _restore_at_transaction_end(session, driver) if tuning.transaction else None
-        db = SqliteThreadDb(driver._conn, sync.dialect, tuning, pending)
+        db = SqliteThreadDb(raw_connection(driver), sync.dialect, tuning, pending)
         result = await in_connection_thread(driver, work, db)
         if db.wrote:
             note_write(sync)
@@ -259,7 +256,7 @@ def _restore_at_transaction_end(session: AsyncSession, driver: aiosqlite.Connect
         if values:
             # In the greenlet of the commit or rollback, so the connection's thread can be
             # awaited here, before the session hands the connection back to the pool.
-            await_(in_connection_thread(driver, set_pragmas, driver._conn, values))
+            await_(in_connection_thread(driver, set_pragmas, raw_connection(driver), values))
 
     listening.add(driver)
     event.listen(sync_session, "after_commit", restore)

@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dab.platform.logging import get_logger
-from dab.storage.sqlite_driver import in_connection_thread
+from dab.storage.sqlite_driver import in_connection_thread, raw_connection
 
 log = get_logger("dab.storage")
 
@@ -57,7 +57,7 @@ class Checkpointer:
             async with self._engine.connect() as conn:
                 driver = (await conn.get_raw_connection()).driver_connection
                 if isinstance(driver, aiosqlite.Connection):
-                    raw = driver._conn
+                    raw = raw_connection(driver)
                     busy, frames, copied = await in_connection_thread(driver, _passive, raw)
                     self.runs += 1
                     log.debug("wal_checkpoint", busy=busy, frames=frames, copied=copied)

@@ -33,10 +33,20 @@ _Outcome = tuple[list[Any] | None, Any, int, int | None]
 T = TypeVar("T")
 
 
+def raw_connection(connection: aiosqlite.Connection) -> sqlite3.Connection:
+    """The sqlite3 connection inside an aiosqlite one, for functions run in its thread by
+    ``in_connection_thread``. This module is the only one that reaches into aiosqlite's
+    private API (``_conn`` here, ``_execute`` below): a change there fails here, by name."""
+    raw = getattr(connection, "_conn", None)
+    if not isinstance(raw, sqlite3.Connection):
+        raise TypeError(f"aiosqlite {aiosqlite.__version__}: no sqlite3 connection at Connection._conn")
+    return raw
+
+
 def in_connection_thread(connection: Any, function: Callable[..., T], *args: Any) -> Awaitable[T]:
     """``function(*args)`` in an aiosqlite connection's thread, through its own queue: it runs in
-    order with every other call on this connection, so no lock is needed around it. The one
-    place dab reaches into aiosqlite's private API (``_execute``)."""
+    order with every other call on this connection, so no lock is needed around it (aiosqlite's
+    private ``_execute``, see ``raw_connection``)."""
     return cast(Awaitable[T], connection._execute(function, *args))
 
 

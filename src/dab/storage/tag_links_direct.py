@@ -55,9 +55,7 @@ async def direct_tag_links(
     async with engine.connect() as conn:
         driver = (await conn.get_raw_connection()).driver_connection
         store: DirectLinks
-        if isinstance(driver, aiosqlite.Connection) and isinstance(
-            getattr(driver, "_conn", None), sqlite3.Connection
-        ):
+        if isinstance(driver, aiosqlite.Connection):
             store = SqliteTagLinks(driver, conn.dialect)
         elif isinstance(driver, asyncpg.Connection):
             store = PgTagLinks(driver)

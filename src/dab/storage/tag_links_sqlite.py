@@ -33,7 +33,7 @@ from dab.storage.records import utcnow
 from dab.storage.records._base import UTCDateTime
 from dab.storage.repositories._text import chunked
 from dab.storage.repositories.tags import Pair
-from dab.storage.sqlite_driver import in_connection_thread
+from dab.storage.sqlite_driver import in_connection_thread, raw_connection
 
 T = TypeVar("T")
 ROWS_PER_INSERT = 200  # 5 parameters a row: far below SQLite's limit on bound parameters
@@ -98,7 +98,7 @@ def _rollback(raw: sqlite3.Connection) -> None:
 class SqliteTagLinks:
     def __init__(self, driver: aiosqlite.Connection, dialect: Dialect) -> None:
         self._driver = driver
-        self._raw: sqlite3.Connection = driver._conn
+        self._raw = raw_connection(driver)
         stamp = UTCDateTime().dialect_impl(dialect)  # the processors of the engine's own DateTime
         self._store_at = cast(Callable[[Any], Any], stamp.bind_processor(dialect))
         self._read_at = stamp.result_processor(dialect, None)
