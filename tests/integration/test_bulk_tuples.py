@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy.dialects.sqlite import aiosqlite
 
-from dab.storage.graph_writer import Plan, _as_tuples, _general_tuple, _in_pair_order
+from dab.storage.graph_writer import (
+    Plan,
+    _as_tuples,
+    _general_tuple,
+    _in_pair_order,
+    row_encoder,
+    tuple_encoder,
+)
+from dab.storage.records import CapsuleRecord, ColumnLineageRecord
 
 KEYS = ["urn", "name", "meta", "ordinal"]
 DEFAULTS = {"created_at": 7}
@@ -52,3 +62,34 @@ class TestAsTuples:
 @given(st.lists(st.tuples(st.text(max_size=4), st.text(max_size=4)), unique=True))
 def test_column_edges_insert_in_the_order_of_sorting_the_pairs(pairs: list[tuple[str, str]]) -> None:
     assert _in_pair_order(pairs) == sorted(pairs)
+
+
+class TestTupleEncoder:
+    """Rows built as tuples (the column edges) encode to what their row dicts encode to."""
+
+    @LOADED
+    @given(st.lists(st.tuples(st.text(max_size=5), st.text(max_size=5), st.sampled_from(["identity", "filter"]),
+                              st.one_of(st.none(), st.text(max_size=5))), max_size=20))  # fmt: skip
+    def test_column_edges(self, edges: list[tuple[str, str, str, str | None]]) -> None:
+        table, dialect = ColumnLineageRecord.__table__, aiosqlite.dialect()
+        names, as_tuples = tuple_encoder(
+            table, dialect, ["project", "source_urn", "target_urn", "transformation", "function"]
+        )
+        rows = [("p", *edge) for edge in edges]
+        dicts = [dict(zip(names, row, strict=False)) for row in rows]
+        if dicts:
+            dict_names, dict_tuples = row_encoder(table, dialect, dicts[0])
+            assert dict_names == names == [*dicts[0], "source"]
+            assert as_tuples(rows) == dict_tuples(dicts)
+
+    def test_converted_columns(self) -> None:
+        """A column with a bind processor (a timestamp on SQLite) is converted, ``None`` kept."""
+        table, dialect = CapsuleRecord.__table__, aiosqlite.dialect()
+        when = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+        names, as_tuples = tuple_encoder(table, dialect, ["urn", "created_at", "updated_at"])
+        row = {"urn": "u", "created_at": when, "updated_at": when}  # no clock-valued default left
+        dict_names, dict_tuples = row_encoder(table, dialect, row)
+        assert names == dict_names
+        assert as_tuples([("u", when, when)]) == dict_tuples([row])
+        assert as_tuples([("u", when, when)])[0][1] != when  # converted to the driver's text
+        assert as_tuples([("u", None, when)])[0][1] is None

@@ -22,7 +22,7 @@ from dab.columnlineage.sql import TreeHook, derive_model_lineage, table_key
 from dab.domain.capsule import Capsule, CapsuleType
 from dab.domain.column import Column
 from dab.domain.graph import Graph
-from dab.domain.lineage import KIND_BY_VALUE, ColumnLineageEdge
+from dab.domain.lineage import KIND_BY_VALUE, VALUE_OF_KIND, ColumnLineageEdge
 
 # dbt adapter -> sqlglot dialect, where the names differ.
 DIALECTS = {
@@ -224,7 +224,13 @@ def _derive_task(task: Task, on_tree: TreeHook | None = None) -> Packed:
     noted: list[object] = []
     hook = None if on_tree is None else (lambda tree, nodes: noted.append(on_tree(tree, nodes)))
     lineage = derive_model_lineage(*task, on_tree=hook)
-    edges = [(e.source.table, e.source.column, e.target, e.kind.value, e.function) for e in lineage.edges]
+    # Unpacked, and the kind's value by look-up: attribute reads of the named tuples and the
+    # enum's ``value`` property were ~60% of this packing (~50 edges a model).
+    value = VALUE_OF_KIND
+    edges = [
+        (table, column, target, value[kind], function)
+        for (table, column), target, kind, function in lineage.edges
+    ]
     misses = [(m.reason, m.detail) for m in lineage.misses]
     return lineage.outputs, edges, misses, lineage.parsed, noted[0] if noted else None
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dab.domain.capsule import Capsule
 from dab.domain.gc_pause import gc_paused
 from dab.domain.graph import Graph
-from dab.domain.lineage import ColumnLineageEdge
+from dab.domain.lineage import VALUE_OF_KIND, ColumnLineageEdge
 from dab.errors import Conflict
 from dab.services import first_write
 from dab.services.first_write import Digests, FirstWrite, item_digests, nothing_stored
@@ -428,7 +428,8 @@ async def persist_graph(
 
 
 def _edge_tuples(edges: Iterable[ColumnLineageEdge]) -> Iterator[ColumnEdge]:
-    return ((e.source_urn, e.target_urn, e.transformation.value, e.function) for e in edges)
+    value = VALUE_OF_KIND  # the enum's ``value`` property costs ~2x the look-up, per edge
+    return ((e.source_urn, e.target_urn, value[e.transformation], e.function) for e in edges)
 
 
 async def write_column_edges(

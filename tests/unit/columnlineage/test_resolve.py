@@ -12,7 +12,7 @@ import sqlglot
 import yaml
 
 from dab.columnlineage.graph import _Index, traced_models
-from dab.columnlineage.resolve import resolve
+from dab.columnlineage.resolve import _column, resolve
 from dab.columnlineage.sql import ModelLineage, _dialect, derive_model_lineage
 from dab.ingest.dbt import parse_dbt
 
@@ -152,3 +152,12 @@ def test_a_shallower_table_key_is_left_to_qualify() -> None:
     sql = "select id from raw.short"
     assert resolve(sqlglot.parse_one(sql, read="duckdb"), schema, _dialect("duckdb")) is None
     _same(sql, schema)
+
+
+@pytest.mark.parametrize(("name", "table"), [("id", "u"), ("Order Id", "orders"), ("1st", "__dbt__cte__x")])
+def test_an_expanded_star_column_is_what_sqlglots_builder_makes(name: str, table: str) -> None:
+    """The star's columns are built directly: the same node, quoting included, as ``exp.column``."""
+    built, expected = _column(name, table), sqlglot.exp.column(name, table=table)
+    assert built == expected and repr(built) == repr(expected)
+    assert built.args == expected.args
+    assert [n.args for n in built.walk()] == [n.args for n in expected.walk()]
