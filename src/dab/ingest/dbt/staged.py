@@ -85,7 +85,7 @@ def _parse(
     split = _split(texts["manifest"]) if stream else None
     if split is not None:
         outline, pieces = split
-        del texts["manifest"]  # the pieces hold the text until the last one is decoded
+        del texts["manifest"]  # the pieces hold copies of their texts, each released once decoded
         version = check_version(outline, MANIFEST)
         graph = parse_manifest_streamed(outline, pieces, side, project_name, layer_rules, version=version)
         return graph, side.invocation_id
@@ -102,7 +102,7 @@ def _split(text: bytes) -> tuple[dict[str, Any], Iterator[dict[str, Any]]] | Non
     if _ESCAPED_NUL in text:
         return None
     try:
-        return _pieces.outline_and_nodes(text, _pieces.PIECE_BYTES)
+        return _pieces.outline_and_nodes(text, _pieces.PIECE_BYTES, given_up=True)
     except (_pieces.Unsure, orjson.JSONDecodeError):
         return None
 
