@@ -29,6 +29,7 @@ STEPS = (
     (ingest_dbt, "content_of"),
     (staged, "decode_artifact"),
     (staged, "parse_manifest"),
+    (staged, "parse_manifest_streamed"),
 )
 """The functions of the ingestion's parse whose calls are steps (module, name)."""
 
@@ -83,6 +84,10 @@ def main() -> None:
     print(f"parse: {cpu:.1f} CPU s, {len(parsed.graph.columns)} columns")
     for step, peak in peaks.peaks.items():
         print(f"  {peak:8.0f} MiB  {step}")
+    # This process's own maximum (``/usr/bin/time`` also counts the early-lineage helper it
+    # forks), which also sees what a sampling thread misses while a decode holds the GIL.
+    status = Path("/proc/self/status").read_text()
+    print(f"  {int(status.split('VmHWM:')[1].split()[0]) / 1024:8.0f} MiB  the process's maximum (VmHWM)")
 
 
 if __name__ == "__main__":

@@ -180,15 +180,22 @@ def parse_artifacts(
     Any failure is a DabError: a shape the parser did not expect is the artifacts' fault.
     """
     notes: dict[str, list[str]] = {}
+
+    def inflated() -> dict[str, bytes]:
+        return {
+            kind: artifact_bytes(data, ARTIFACT_FILES[kind], max_bytes=max_bytes)
+            for kind, data in artifacts.items()
+        }
+
     try:
-        if texts is None:
-            texts = {
-                kind: artifact_bytes(data, ARTIFACT_FILES[kind], max_bytes=max_bytes)
-                for kind, data in artifacts.items()
-            }
-        # One document decoded at a time, each released before the next (the memory peak).
+        # One document decoded at a time, each released before the next (the memory peak);
+        # a big manifest a piece at a time, starting over from ``artifacts`` if that stops half-way.
         graph, invocation = parse_dbt_texts(
-            texts, project_name=project_name, layer_rules=layer_rules, notes=notes
+            inflated() if texts is None else texts,
+            project_name=project_name,
+            layer_rules=layer_rules,
+            notes=notes,
+            again=inflated,
         )
     except DabError:
         raise

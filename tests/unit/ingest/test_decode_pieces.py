@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dab.ingest.dbt._pieces import _cuts, _in_pieces, _Unsure, loads
+from dab.ingest.dbt._pieces import _cuts, _in_pieces, _Unsure, loads, outline_and_nodes
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "dbt"
 SMALL = 256  # bytes per piece: every fixture is cut many times
@@ -37,6 +37,29 @@ def test_manifests_are_really_cut(version: str) -> None:
     text = (FIXTURES / version / "manifest.json").read_bytes()
     assert len(_cuts(text, SMALL)) > 3
     assert _in_pieces(text, SMALL) == orjson.loads(text)  # no fallback taken
+
+
+@pytest.mark.parametrize("version", ["v9", "v11", "v12"])
+def test_pieces_cut_out_of_a_given_up_text_are_the_same(version: str) -> None:
+    """``given_up``: the pieces' texts copied out at once (the whole text can be released)."""
+    text = (FIXTURES / version / "manifest.json").read_bytes()
+    expected = orjson.loads(text)
+    split = outline_and_nodes(text, SMALL, given_up=True)
+    assert split is not None
+    outline, pieces = split
+    del text
+    assert list(outline) == list(expected) and outline["nodes"] == {}
+    merged: dict[str, Any] = {}
+    count = 0
+    for piece in pieces:
+        assert merged.keys().isdisjoint(piece)
+        merged.update(piece)
+        count += 1
+    assert count > 3
+    assert list(merged) == list(expected["nodes"]) and merged == expected["nodes"]
+    assert {k: v for k, v in outline.items() if k != "nodes"} == {
+        k: v for k, v in expected.items() if k != "nodes"
+    }
 
 
 def _node(i: int, sql: str = "select 1") -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from dab.domain.capsule import Capsule, CapsuleType
@@ -83,11 +83,62 @@ def parse_manifest(
     version: int | None = None,
 ) -> Graph:
     """``parse_dbt`` once the other artifacts are read into ``side`` (``read_catalog``, ...)."""
-    consume = consume and keep is None
     if version is None:
         version = check_version(manifest, MANIFEST)
     nodes = require_object(manifest, "nodes", MANIFEST)
-    source_nodes = require_object(manifest, "sources", MANIFEST)
+    require_object(manifest, "sources", MANIFEST)
+    ctx = _context(manifest, side, project_name, layer_rules, keep, reuse, consume and keep is None)
+    _add_nodes(ctx, nodes)
+    return _after_nodes(ctx, manifest, version)
+
+
+class NotStreamable(Exception):
+    """The manifest cannot be parsed a piece of ``nodes`` at a time: parse it whole."""
+
+
+def parse_manifest_streamed(
+    outline: dict[str, Any],
+    pieces: Iterable[dict[str, Any]],
+    side: Side,
+    project_name: str | None,
+    layer_rules: LayerRules | None,
+    *,
+    version: int,
+) -> Graph:
+    """``parse_manifest(consume=True)`` of a manifest whose ``nodes`` come in ``pieces``
+    (``outline``: every other key, ``nodes`` empty at its place; ``_pieces.outline_and_nodes``).
+
+    Each piece's capsules are built, and its nodes reduced, before the next piece is decoded:
+    the whole decoded ``nodes`` (~1.6 GB at 100k models) is never held, nor the holes its
+    release left between the graph's objects. Raises ``NotStreamable`` when the project's name
+    needs every node (no ``metadata.project_name``: before any node is used) and when a node id
+    comes again in a later piece (the whole decode keeps the later body at the first place);
+    ``side`` is then partly consumed, so the caller starts over from the texts.
+    """
+    nodes = require_object(outline, "nodes", MANIFEST)
+    require_object(outline, "sources", MANIFEST)
+    name = (outline.get("metadata") or {}).get("project_name")
+    if not isinstance(name, str) or not name or nodes:
+        raise NotStreamable
+    ctx = _context(outline, side, project_name, layer_rules, None, None, True)
+    for piece in pieces:
+        if not nodes.keys().isdisjoint(piece):
+            raise NotStreamable
+        _add_nodes(ctx, piece)
+        nodes.update(piece)
+        del piece
+    return _after_nodes(ctx, outline, version)
+
+
+def _context(
+    manifest: dict[str, Any],
+    side: Side,
+    project_name: str | None,
+    layer_rules: LayerRules | None,
+    keep: ParseMemo | None,
+    reuse: ParseMemo | None,
+    consume: bool,
+) -> Context:
     ctx = Context(
         root_package=root_package_of(manifest),
         project_name=project_name,
@@ -105,8 +156,13 @@ def parse_manifest(
     ctx.keep = keep
     ctx.consume = consume
     ctx.reuse = reuse if reuse is not None and inputs is not None and reuse.inputs == inputs else None
-    _add_nodes(ctx, nodes)
-    _add_sources(ctx, source_nodes)
+    return ctx
+
+
+def _after_nodes(ctx: Context, manifest: dict[str, Any], version: int) -> Graph:
+    """The passes after the capsules of ``nodes``: sources, exposures, lineage, tests."""
+    nodes = manifest["nodes"]
+    _add_sources(ctx, manifest["sources"])
     exposures = manifest.get("exposures")
     if isinstance(exposures, dict):
         _add_exposures(ctx, exposures)
