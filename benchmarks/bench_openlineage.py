@@ -11,16 +11,22 @@ server must run on this machine), then the same events sent again (all duplicate
 
     python benchmarks/bench_openlineage.py
     python benchmarks/bench_openlineage.py --database-url postgresql+asyncpg://dab:dab@127.0.0.1:5432/dab
+    python benchmarks/bench_openlineage.py --database-url ... --analyze-after 5
+
+``--analyze-after N`` takes the database's statistics after batch N (as autovacuum does about
+a minute into a new database), so that the plans of an analyzed database are measured too.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import random
 import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -28,6 +34,7 @@ from typing import Any
 import httpx
 from bench_api import KEY, SERVER_PIDS, prepare_database, server
 from server_cpu import backend_cpu_seconds, grown, tree_cpu_seconds
+from sqlalchemy.ext.asyncio import create_async_engine
 
 NS = "postgres://warehouse.example.com:5432"
 FACET = {"_producer": "https://example.com/bench", "_schemaURL": "https://openlineage.io/spec/facets/x.json"}
@@ -79,22 +86,29 @@ def events(count: int, rng: random.Random) -> list[dict[str, Any]]:
 
 
 def post_all(
-    base: str, all_events: list[dict[str, Any]], batch: int, concurrency: int = 1
+    base: str,
+    all_events: list[dict[str, Any]],
+    batch: int,
+    concurrency: int = 1,
+    after: Callable[[int], None] | None = None,
 ) -> tuple[float, list[float], int]:
     """Post the batches in order, from ``concurrency`` clients at once (batch i from client
-    i mod concurrency): with one, each batch waits for the previous one's response."""
+    i mod concurrency): with one, each batch waits for the previous one's response.
+    ``after(i)`` runs once batch i is answered (between requests with one client)."""
     batches = [all_events[i : i + batch] for i in range(0, len(all_events), batch)]
 
     def client_posts(first: int) -> tuple[list[float], int]:
         latencies: list[float] = []
         applied = 0
         with httpx.Client(base_url=base, headers={"X-API-Key": KEY}, timeout=120) as client:
-            for body in batches[first::concurrency]:
+            for index in range(first, len(batches), concurrency):
                 t0 = time.perf_counter()
-                response = client.post("/api/v1/lineage", json=body)
+                response = client.post("/api/v1/lineage", json=batches[index])
                 latencies.append(time.perf_counter() - t0)
                 response.raise_for_status()
                 applied += response.json()["applied"]
+                if after is not None:
+                    after(index)
         return latencies, applied
 
     start = time.perf_counter()
@@ -102,6 +116,26 @@ def post_all(
         results = list(pool.map(client_posts, range(concurrency)))
     total = time.perf_counter() - start
     return total, [t for latencies, _ in results for t in latencies], sum(n for _, n in results)
+
+
+def _analyze_after(url: str, batch: int) -> Callable[[int], None]:
+    """``ANALYZE`` the database once batch ``batch`` is answered: the statistics autovacuum
+    takes of a young database at its first nap (60 s), here at a chosen size."""
+
+    def after(index: int) -> None:
+        if index == batch:
+            asyncio.run(_analyze(url))
+
+    return after
+
+
+async def _analyze(url: str) -> None:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            await conn.exec_driver_sql("ANALYZE")
+    finally:
+        await engine.dispose()
 
 
 def _p95(samples: list[float]) -> float:
@@ -116,6 +150,9 @@ def main() -> None:
     parser.add_argument(
         "--concurrency", type=int, default=1, help="clients posting at once (the issue's target: 1)"
     )
+    parser.add_argument(
+        "--analyze-after", type=int, default=-1, metavar="N", help="PostgreSQL: ANALYZE after batch N"
+    )
     args = parser.parse_args()
     load = events(args.events, random.Random(16))
     with tempfile.TemporaryDirectory() as folder:
@@ -127,7 +164,10 @@ def main() -> None:
             for label in ("first delivery", "sent again (duplicates)"):
                 backends = backend_cpu_seconds(url) if args.database_url else {}
                 cpu_before = tree_cpu_seconds(pid)
-                total, latencies, applied = post_all(base, load, args.batch, args.concurrency)
+                after = None
+                if args.database_url and args.analyze_after >= 0 and label == "first delivery":
+                    after = _analyze_after(url, args.analyze_after)
+                total, latencies, applied = post_all(base, load, args.batch, args.concurrency, after)
                 cpu_ms = (tree_cpu_seconds(pid) - cpu_before) * 1000 / len(load)
                 database = ""
                 if args.database_url:

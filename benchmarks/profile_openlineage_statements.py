@@ -38,7 +38,7 @@ def _label(statement: str) -> str:
     return " ".join(statement.split())[:110]
 
 
-async def profile(url: str, count: int, batch: int, explain_at: int, generic: bool) -> None:
+async def profile(url: str, count: int, batch: int, explain_at: int, generic: bool, analyze_at: int) -> None:
     engine = create_engine(url)
     totals: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
     started: dict[int, float] = {}
@@ -74,6 +74,9 @@ async def profile(url: str, count: int, batch: int, explain_at: int, generic: bo
             async with factory.begin() as session:
                 await apply_events(session, checked)
             done.append(time.perf_counter() - t0)
+            if len(done) == analyze_at:  # statistics as autovacuum would give them after its nap
+                async with engine.begin() as conn:
+                    await conn.exec_driver_sql("ANALYZE")
     finally:
         await engine.dispose()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -94,10 +97,11 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--explain", type=int, default=-1, metavar="N", help="EXPLAIN batch N's statements")
     parser.add_argument("--generic", action="store_true", help="the generic plans (with --explain)")
+    parser.add_argument("--analyze", type=int, default=-1, metavar="N", help="ANALYZE after batch N")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = prepare_database(args.database_url, Path(folder))
-        asyncio.run(profile(url, args.events, args.batch, args.explain, args.generic))
+        asyncio.run(profile(url, args.events, args.batch, args.explain, args.generic, args.analyze))
 
 
 if __name__ == "__main__":
