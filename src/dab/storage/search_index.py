@@ -157,12 +157,15 @@ async def sqlite_bulk_insert(
     last_id = (await conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {source}")).scalar_one()
     await conn.exec_driver_sql(f"DROP TRIGGER {fts}_insert")
     yield
-    joined = fts in DOCUMENT_TABLES
-    columns, values = _indexed("", joined=joined)
-    await conn.exec_driver_sql(
-        f"INSERT INTO {fts} (rowid, {columns}) SELECT id, {values} FROM {source} WHERE id > ?", (last_id,)
-    )
-    await conn.exec_driver_sql(_insert_trigger(source, fts, joined=joined))
+    await conn.exec_driver_sql(sqlite_index_rows(source), (last_id,))
+    await conn.exec_driver_sql(_insert_trigger(source, fts, joined=fts in DOCUMENT_TABLES))
+
+
+def sqlite_index_rows(source: str) -> str:
+    """The statement indexing the rows of ``source`` with ids above its one parameter, in one go."""
+    fts = FTS_TABLES[source]
+    columns, values = _indexed("", joined=fts in DOCUMENT_TABLES)
+    return f"INSERT INTO {fts} (rowid, {columns}) SELECT id, {values} FROM {source} WHERE id > ?"
 
 
 def sqlite_downgrade() -> list[str]:
