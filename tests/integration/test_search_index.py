@@ -288,17 +288,17 @@ class TestFtsAnswersLikeTheScan:
                 sql = "SELECT sql FROM sqlite_master WHERE name = 'column_search'"
                 return str(await conn.scalar(text(sql)))
 
-        assert "detail=none" in database.run(form)
+        assert "columnsize=0" in database.run(form)
         migrate.downgrade(database.url, "0026")
         try:
-            assert "detail=none" not in database.run(form)  # 0013's one field per searched field
+            assert "columnsize=0" not in database.run(form)  # 0013's one field per searched field
             assert "description" in database.run(form)
             with pytest.MonkeyPatch.context() as patch:  # read it as 0013's table is read
                 patch.setattr(search_index, "DOCUMENT_TABLES", frozenset())
                 assert _answers(database, fts=True) == scanned
         finally:
             migrate.upgrade(database.url)
-        assert "detail=none" in database.run(form)
+        assert "columnsize=0" in database.run(form)
         assert _answers(database, fts=True) == scanned
 
 

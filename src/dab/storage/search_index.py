@@ -11,10 +11,12 @@ semantics); without an index that is a scan of every row (220k columns at 10k mo
   trigrams need at least 3 characters; shorter queries keep the scan.
 - Since migration 0030 ``column_search`` (220k rows at 10k models) holds one *document* per row
   instead: the three lowered fields joined by a separator no query can span (U+001F), with
-  ``detail=none`` and ``columnsize=0``. A first ingestion builds it in half the CPU (no token
-  positions or per-field sizes to write), but it answers no phrase query: it is read with
-  ``GLOB '*q*'``, which FTS5 narrows by trigram and SQLite then checks on the stored document,
-  so the answer is still exactly the scan's. A text holding the separator keeps the scan.
+  ``columnsize=0``: a first ingestion builds it with ~0.5 CPU s less (one field's token
+  positions and no per-field sizes). A phrase without the separator lies inside one field, so
+  the match stays exact; a text holding the separator keeps the scan, and so does a match
+  restricted to one field (no fields to restrict it to). ``detail=none`` would have halved the
+  build, but without positions a match is re-checked row by row and list reads got 30x slower
+  at p95 (docs/PERFORMANCE.md, "Ingestion at the floor, part 8").
 
 The objects are created by migrations 0013 and 0030 and are not part of the ORM metadata
 (``include_object`` keeps autogenerate from proposing to drop them).
@@ -85,7 +87,7 @@ def _indexed(prefix: str, *, joined: bool) -> tuple[str, str]:
 def _create(fts: str, *, joined: bool) -> str:
     tokenizer = "tokenize='trigram case_sensitive 1'"
     if joined:
-        return f"CREATE VIRTUAL TABLE {fts} USING fts5(doc, {tokenizer}, detail=none, columnsize=0)"
+        return f"CREATE VIRTUAL TABLE {fts} USING fts5(doc, {tokenizer}, columnsize=0)"
     return f"CREATE VIRTUAL TABLE {fts} USING fts5({', '.join(SEARCHED_FIELDS)}, {tokenizer})"
 
 
@@ -199,32 +201,18 @@ def fts_phrase(text: str) -> str | None:
     return '"' + lowered.replace('"', '""') + '"'
 
 
-def document_pattern(text: str) -> str | None:
-    """The GLOB pattern matching a document holding ``text`` (ASCII-lowered) anywhere, its
-    wildcards quoted as classes; None when too short for trigrams or when it holds the separator
-    (it would match across fields)."""
-    if len(text) < MIN_FTS_CHARACTERS or DOCUMENT_SEPARATOR in text:
-        return None
-    lowered = text.translate(_ASCII_LOWER)
-    return "*" + "".join(f"[{c}]" if c in "*?[" else c for c in lowered) + "*"
-
-
 def _fts_condition(row_id: Any, text: str, field: str | None) -> tuple[Any, Any] | None:
     """(the FTS table of ``row_id``'s table, its condition matching ``text``), or None to scan.
-    A document table has no fields to restrict a match to: with ``field`` it scans."""
+    A document table has no fields to restrict a match to, and a text holding its separator
+    would match across fields: both scan."""
     name = FTS_TABLES[row_id.table.name]
-    if name in DOCUMENT_TABLES:
-        pattern = None if field else document_pattern(text)
-        if pattern is None:
-            return None
-        documents = table(name, column("rowid"), column("doc"))
-        return documents, documents.c.doc.op("GLOB")(pattern)
+    joined = name in DOCUMENT_TABLES
     phrase = fts_phrase(text)
-    if phrase is None:
+    if phrase is None or (joined and (field is not None or DOCUMENT_SEPARATOR in text)):
         return None
-    fields = table(name, column("rowid"), column(name))
+    fts = table(name, column("rowid"), column(name))
     query = f"{{{field}}} : {phrase}" if field else phrase
-    return fields, fields.c[name].op("MATCH")(query)
+    return fts, fts.c[name].op("MATCH")(query)
 
 
 TEXT_TOTAL_CAP = 1_000
