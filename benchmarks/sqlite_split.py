@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_ingest import _ingest, _no_column_lineage, _reader, _reset
 
 from dab.services import ingest_dbt
+from dab.storage import search_index
 
 TABLES = ("capsule", "capsule_column", "data_test", "capsule_lineage", "capsule_tag")
 """In the order the ingestion writes them (foreign keys point backwards)."""
@@ -129,10 +130,7 @@ def _whole_write(template: Path, source: Path, folder: Path, checkpoint: bool) -
             parts[table] = _cpu() - started
             if table == "capsule_column":
                 started = _cpu()
-                conn.execute(
-                    "INSERT INTO column_search (rowid, name, urn, description) "
-                    "SELECT id, lower(name), lower(urn), lower(description) FROM capsule_column"
-                )
+                conn.execute(search_index.sqlite_index_rows(table), (0,))
                 parts["column_search (bulk)"] = _cpu() - started
         started, wall = _cpu(), time.perf_counter()
         conn.execute("COMMIT")

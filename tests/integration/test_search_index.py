@@ -1,8 +1,11 @@
-"""Substring search through the indexes of migration 0013 answers what the plain scan answers.
+"""Substring search through the indexes of migrations 0013 and 0027 answers what the plain scan
+answers.
 
 On SQLite the FTS5 tables must give exactly the rows ``lower(x) LIKE lower('%q%')`` gives, for
-any text (case, non-ASCII, quotes, LIKE wildcards, FTS5 syntax), and stay equal to their tables
-through inserts, updates and cascaded deletes. On PostgreSQL the pg_trgm indexes must exist.
+any text (case, non-ASCII, quotes, LIKE and GLOB wildcards, FTS5 syntax, the column documents'
+field separator, a text running from one field into the next), and stay equal to their tables
+through inserts, updates, cascaded deletes and migration 0027 down and up. On PostgreSQL the
+pg_trgm indexes must exist.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from dab.storage import search_index
+from dab.storage import migrate, search_index
 from dab.storage.db import create_engine
 from dab.storage.records import CapsuleRecord, ColumnRecord
 from dab.storage.repositories.capsules import CapsuleFilters, CapsuleRepository
@@ -39,6 +42,8 @@ NAMES = [
     "{brace}",
     "  spaced  out ",
     "x",
+    "glob[ab]?*x",
+    "sep\x1farated",
 ]
 QUERIES = [
     "order",
@@ -65,6 +70,17 @@ QUERIES = [
     "Ünï",
     "urn:dab",
     "description of",
+    "b[ab]?*",
+    "[ab]",
+    "ob[a",
+    "?*x",
+    "b]?",
+    "p\x1fa",
+    "x\x1fdesc",
+    "out urn",
+    "ders.ord",
+    "orders\x1furn",
+    "done\x1f",
 ]
 CAPSULE = (
     "INSERT INTO capsule (id, urn, project, source, capsule_type, namespace, name, layer, dbt_tags, "
@@ -262,6 +278,28 @@ class TestFtsAnswersLikeTheScan:
         assert _hits(database, CapsuleRecord, "émile") == []  # capsule 4, deleted
         assert _hits(database, ColumnRecord, "émile") == []
         assert _hits(database, ColumnRecord, "new wor") == [2]
+
+    def test_migration_0030_rebuilds_the_column_documents_down_and_up(self, database: _Database) -> None:
+        _sqlite_only(database)
+        scanned = _answers(database, fts=False)
+
+        async def form(engine: AsyncEngine) -> str:
+            async with engine.connect() as conn:
+                sql = "SELECT sql FROM sqlite_master WHERE name = 'column_search'"
+                return str(await conn.scalar(text(sql)))
+
+        assert "columnsize=0" in database.run(form)
+        migrate.downgrade(database.url, "0026")
+        try:
+            assert "columnsize=0" not in database.run(form)  # 0013's one field per searched field
+            assert "description" in database.run(form)
+            with pytest.MonkeyPatch.context() as patch:  # read it as 0013's table is read
+                patch.setattr(search_index, "DOCUMENT_TABLES", frozenset())
+                assert _answers(database, fts=True) == scanned
+        finally:
+            migrate.upgrade(database.url)
+        assert "columnsize=0" in database.run(form)
+        assert _answers(database, fts=True) == scanned
 
 
 class TestPostgresTrigramIndexes:

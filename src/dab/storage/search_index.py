@@ -9,8 +9,16 @@ semantics); without an index that is a scan of every row (220k columns at 10k mo
   trigram tokenizer, kept equal by triggers. A phrase query for the ASCII-lowered text then
   matches exactly the rows ``lower(x) LIKE lower('%q%')`` matches, so no recheck is needed. FTS5
   trigrams need at least 3 characters; shorter queries keep the scan.
+- Since migration 0027 ``column_search`` (220k rows at 10k models) holds one *document* per row
+  instead: the three lowered fields joined by a separator no query can span (U+001F), with
+  ``columnsize=0``: a first ingestion builds it with ~0.5 CPU s less (one field's token
+  positions and no per-field sizes). A phrase without the separator lies inside one field, so
+  the match stays exact; a text holding the separator keeps the scan, and so does a match
+  restricted to one field (no fields to restrict it to). ``detail=none`` would have halved the
+  build, but without positions a match is re-checked row by row and list reads got 30x slower
+  at p95 (docs/PERFORMANCE.md, "Ingestion at the floor, part 8").
 
-The objects are created by migration 0013 and are not part of the ORM metadata
+The objects are created by migrations 0013 and 0027 and are not part of the ORM metadata
 (``include_object`` keeps autogenerate from proposing to drop them).
 """
 
@@ -28,6 +36,9 @@ from dab.storage.repositories._text import icontains
 SEARCHED_FIELDS = ("name", "urn", "description")
 # searched table -> its FTS5 table
 FTS_TABLES = {"capsule": "capsule_search", "capsule_column": "column_search"}
+# FTS tables holding one joined document per row (migration 0027) instead of one field each.
+DOCUMENT_TABLES = frozenset({"column_search"})
+DOCUMENT_SEPARATOR = "\x1f"
 MIN_FTS_CHARACTERS = 3
 # From this many new rows, an insert indexes them in one statement afterwards instead of one
 # trigger call per row: FTS5 takes ~4x longer fed row by row (220k column rows: 22 s vs 6 s).
@@ -57,28 +68,75 @@ def _lowered(prefix: str) -> str:
     return ", ".join(f"lower({prefix}{f})" for f in SEARCHED_FIELDS)
 
 
-def _insert_trigger(source: str, fts: str) -> str:
+def _document(prefix: str) -> str:
+    """The joined document of a row (``coalesce``: a NULL description must not void the rest)."""
+    parts = [
+        f"coalesce(lower({prefix}{f}), '')" if f == "description" else f"lower({prefix}{f})"
+        for f in SEARCHED_FIELDS
+    ]
+    return " || char(31) || ".join(parts)
+
+
+def _indexed(prefix: str, *, joined: bool) -> tuple[str, str]:
+    """(the FTS table's columns, the values a row of ``prefix`` gives them)."""
+    if joined:
+        return "doc", _document(prefix)
+    return ", ".join(SEARCHED_FIELDS), _lowered(prefix)
+
+
+def _create(fts: str, *, joined: bool) -> str:
+    tokenizer = "tokenize='trigram case_sensitive 1'"
+    if joined:
+        return f"CREATE VIRTUAL TABLE {fts} USING fts5(doc, {tokenizer}, columnsize=0)"
+    return f"CREATE VIRTUAL TABLE {fts} USING fts5({', '.join(SEARCHED_FIELDS)}, {tokenizer})"
+
+
+def _insert_trigger(source: str, fts: str, *, joined: bool) -> str:
+    columns, values = _indexed("new.", joined=joined)
     return (
         f"CREATE TRIGGER {fts}_insert AFTER INSERT ON {source} BEGIN "
-        f"INSERT INTO {fts} (rowid, {', '.join(SEARCHED_FIELDS)}) VALUES (new.id, {_lowered('new.')}); END"
+        f"INSERT INTO {fts} (rowid, {columns}) VALUES (new.id, {values}); END"
     )
 
 
+def _sqlite_objects(source: str, fts: str, *, joined: bool) -> list[str]:
+    """The FTS table of ``source``, filled from its rows, and the triggers keeping it equal."""
+    columns, values = _indexed("", joined=joined)
+    _, new_values = _indexed("new.", joined=joined)
+    return [
+        _create(fts, joined=joined),
+        f"INSERT INTO {fts} (rowid, {columns}) SELECT id, {values} FROM {source}",
+        _insert_trigger(source, fts, joined=joined),
+        # Also fired by ON DELETE CASCADE (a capsule's columns go with it).
+        f"CREATE TRIGGER {fts}_delete AFTER DELETE ON {source} BEGIN "
+        f"DELETE FROM {fts} WHERE rowid = old.id; END",
+        f"CREATE TRIGGER {fts}_update AFTER UPDATE OF {', '.join(SEARCHED_FIELDS)} ON {source} BEGIN "
+        f"DELETE FROM {fts} WHERE rowid = old.id; "
+        f"INSERT INTO {fts} (rowid, {columns}) VALUES (new.id, {new_values}); END",
+    ]
+
+
+def _sqlite_drop(fts: str) -> list[str]:
+    return [f"DROP TRIGGER IF EXISTS {fts}_{event}" for event in ("insert", "delete", "update")] + [
+        f"DROP TABLE IF EXISTS {fts}"
+    ]
+
+
 def sqlite_upgrade() -> list[str]:
+    """Migration 0013's objects: one field per searched field in both tables."""
     statements: list[str] = []
-    fields = ", ".join(SEARCHED_FIELDS)
     for source, fts in FTS_TABLES.items():
-        statements += [
-            f"CREATE VIRTUAL TABLE {fts} USING fts5({fields}, tokenize='trigram case_sensitive 1')",
-            f"INSERT INTO {fts} (rowid, {fields}) SELECT id, {_lowered('')} FROM {source}",
-            _insert_trigger(source, fts),
-            # Also fired by ON DELETE CASCADE (a capsule's columns go with it).
-            f"CREATE TRIGGER {fts}_delete AFTER DELETE ON {source} BEGIN "
-            f"DELETE FROM {fts} WHERE rowid = old.id; END",
-            f"CREATE TRIGGER {fts}_update AFTER UPDATE OF {fields} ON {source} BEGIN "
-            f"DELETE FROM {fts} WHERE rowid = old.id; "
-            f"INSERT INTO {fts} (rowid, {fields}) VALUES (new.id, {_lowered('new.')}); END",
-        ]
+        statements += _sqlite_objects(source, fts, joined=False)
+    return statements
+
+
+def sqlite_documents(*, joined: bool) -> list[str]:
+    """Migration 0027 (``joined``) and its downgrade: rebuild the document tables' FTS tables
+    in the one form or the other, from the rows."""
+    statements: list[str] = []
+    for source, fts in FTS_TABLES.items():
+        if fts in DOCUMENT_TABLES:
+            statements += _sqlite_drop(fts) + _sqlite_objects(source, fts, joined=joined)
     return statements
 
 
@@ -101,19 +159,21 @@ async def sqlite_bulk_insert(
     last_id = (await conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {source}")).scalar_one()
     await conn.exec_driver_sql(f"DROP TRIGGER {fts}_insert")
     yield
-    await conn.exec_driver_sql(
-        f"INSERT INTO {fts} (rowid, {', '.join(SEARCHED_FIELDS)}) "
-        f"SELECT id, {_lowered('')} FROM {source} WHERE id > ?",
-        (last_id,),
-    )
-    await conn.exec_driver_sql(_insert_trigger(source, fts))
+    await conn.exec_driver_sql(sqlite_index_rows(source), (last_id,))
+    await conn.exec_driver_sql(_insert_trigger(source, fts, joined=fts in DOCUMENT_TABLES))
+
+
+def sqlite_index_rows(source: str) -> str:
+    """The statement indexing the rows of ``source`` with ids above its one parameter, in one go."""
+    fts = FTS_TABLES[source]
+    columns, values = _indexed("", joined=fts in DOCUMENT_TABLES)
+    return f"INSERT INTO {fts} (rowid, {columns}) SELECT id, {values} FROM {source} WHERE id > ?"
 
 
 def sqlite_downgrade() -> list[str]:
     statements: list[str] = []
     for fts in FTS_TABLES.values():
-        statements += [f"DROP TRIGGER IF EXISTS {fts}_{event}" for event in ("insert", "delete", "update")]
-        statements.append(f"DROP TABLE IF EXISTS {fts}")
+        statements += _sqlite_drop(fts)
     return statements
 
 
@@ -141,9 +201,18 @@ def fts_phrase(text: str) -> str | None:
     return '"' + lowered.replace('"', '""') + '"'
 
 
-def _fts_table(row_id: Any) -> Any:
+def _fts_condition(row_id: Any, text: str, field: str | None) -> tuple[Any, Any] | None:
+    """(the FTS table of ``row_id``'s table, its condition matching ``text``), or None to scan.
+    A document table has no fields to restrict a match to, and a text holding its separator
+    would match across fields: both scan."""
     name = FTS_TABLES[row_id.table.name]
-    return table(name, column("rowid"), column(name))
+    joined = name in DOCUMENT_TABLES
+    phrase = fts_phrase(text)
+    if phrase is None or (joined and (field is not None or DOCUMENT_SEPARATOR in text)):
+        return None
+    fts = table(name, column("rowid"), column(name))
+    query = f"{{{field}}} : {phrase}" if field else phrase
+    return fts, fts.c[name].op("MATCH")(query)
 
 
 TEXT_TOTAL_CAP = 1_000
@@ -171,23 +240,21 @@ def fts_rows(row_id: Any, text: str) -> Any:
     or None when the text is too short. Counting through ``id IN (...)`` looks every match up in
     the table again (57 ms against 3 ms for the 80k columns matching "stg"); paging in rowid
     order stops after the page, where sorting the matches by another key fetched them all."""
-    phrase = fts_phrase(text)
-    if phrase is None:
+    found = _fts_condition(row_id, text, None)
+    if found is None:
         return None
-    fts = _fts_table(row_id)
-    return select(fts.c.rowid).where(fts.c[fts.name].op("MATCH")(phrase)).order_by(fts.c.rowid)
+    fts, condition = found
+    return select(fts.c.rowid).where(condition).order_by(fts.c.rowid)
 
 
 def fts_match(row_id: Any, text: str, *, field: str | None = None) -> ColumnElement[bool] | None:
     """``row_id IN (rows of its table's FTS table matching text)`` for SQLite, or None to fall
     back to LIKE. ``field`` restricts the match to one field (an FTS5 column filter)."""
-    phrase = fts_phrase(text)
-    if phrase is None:
+    found = _fts_condition(row_id, text, field)
+    if found is None:
         return None
-    fts = _fts_table(row_id)
-    query = f"{{{field}}} : {phrase}" if field else phrase
-    rows = select(fts.c.rowid).where(fts.c[fts.name].op("MATCH")(query))
-    result: ColumnElement[bool] = row_id.in_(rows)
+    fts, condition = found
+    result: ColumnElement[bool] = row_id.in_(select(fts.c.rowid).where(condition))
     return result
 
 
