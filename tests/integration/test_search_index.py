@@ -156,7 +156,7 @@ def _hits(database: _Database, record: Any, query: str) -> list[int]:
 
 def _sqlite_only(database: _Database) -> None:
     if database.dialect != "sqlite":
-        pytest.skip("the FTS5 tables are SQLite's; PostgreSQL's ILIKE is unchanged")
+        pytest.skip("the FTS5 tables are SQLite's; PostgreSQL's search document is tested below")
 
 
 class TestFtsAnswersLikeTheScan:
