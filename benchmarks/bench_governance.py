@@ -144,6 +144,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     rng = random.Random(3)
+    have_wrk = shutil.which("wrk") is not None  # without it, the single-client rows only
+    if not have_wrk:
+        print("wrk is not installed (apt-get install wrk): single-client rows only")
     run = os.urandom(3).hex()  # product and tag names of this run: a kept database has earlier ones
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -174,19 +177,20 @@ def main() -> None:
                 )
                 timed(client, "GET", slo_paths)  # the tag writes above retired the cached answers
             rps = {}
-            if slo_paths:
+            if slo_paths and have_wrk:
                 rps["slo, cached"] = wrk(base, "GET", slo_paths, args.wrk_seconds, workdir, "slo")
-            pairs = [f"/api/v1/tags/capsules/{quote(u, safe='')}/{t}" for t in tags[1:] for u in urns]
-            rng.shuffle(pairs)
-            rps["tag apply (new links)"] = wrk(base, "POST", pairs, args.wrk_seconds, workdir, "tag")
-            # Removal of the links just made, each once while they last (half the time: fewer
-            # links exist than a full run would remove; "non-2xx" says when they ran out).
-            made = _links_of(base, tags[1:])
-            rng.shuffle(made)
-            rps["tag remove (existing links)"] = wrk(
-                base, "DELETE", made, max(args.wrk_seconds // 2, 1), workdir, "untag"
-            )
-        if slo_paths:
+            if have_wrk:
+                pairs = [f"/api/v1/tags/capsules/{quote(u, safe='')}/{t}" for t in tags[1:] for u in urns]
+                rng.shuffle(pairs)
+                rps["tag apply (new links)"] = wrk(base, "POST", pairs, args.wrk_seconds, workdir, "tag")
+                # Removal of the links just made, each once while they last (half the time: fewer
+                # links exist than a full run would remove; "non-2xx" says when they ran out).
+                made = _links_of(base, tags[1:])
+                rng.shuffle(made)
+                rps["tag remove (existing links)"] = wrk(
+                    base, "DELETE", made, max(args.wrk_seconds // 2, 1), workdir, "untag"
+                )
+        if slo_paths and have_wrk:
             with server(url, workdir, cache=False) as base:
                 rps["slo, cache disabled"] = wrk(
                     base, "GET", slo_paths, args.wrk_seconds, workdir, "slo_nocache"

@@ -1,11 +1,12 @@
-"""Substring search through the indexes of migrations 0013 and 0027 answers what the plain scan
+"""Substring search through the indexes of migrations 0013, 0027 and 0028 answers what the plain scan
 answers.
 
 On SQLite the FTS5 tables must give exactly the rows ``lower(x) LIKE lower('%q%')`` gives, for
 any text (case, non-ASCII, quotes, LIKE and GLOB wildcards, FTS5 syntax, the column documents'
 field separator, a text running from one field into the next), and stay equal to their tables
 through inserts, updates, cascaded deletes and migration 0027 down and up. On PostgreSQL the
-pg_trgm indexes must exist.
+lowered ``search_text`` document (migration 0028) must give exactly the rows the per-field ILIKE
+gives, and the text pages (a window of the first ids, or every match sorted) the scan's pages.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from dab.storage import migrate, search_index
 from dab.storage.db import create_engine
 from dab.storage.records import CapsuleRecord, ColumnRecord
+from dab.storage.repositories import columns as columns_repository
 from dab.storage.repositories.capsules import CapsuleFilters, CapsuleRepository
 from dab.storage.repositories.columns import ColumnFilters, ColumnRepository
 from dab.storage.search_index import FTS_TABLES, contains_text
@@ -44,6 +46,7 @@ NAMES = [
     "x",
     "glob[ab]?*x",
     "sep\x1farated",
+    "sep\x01arated",
 ]
 QUERIES = [
     "order",
@@ -81,6 +84,13 @@ QUERIES = [
     "ders.ord",
     "orders\x1furn",
     "done\x1f",
+    "\x01",
+    "p\x01a",
+    "x",
+    "É",
+    "\\",
+    "%",
+    "_",
 ]
 CAPSULE = (
     "INSERT INTO capsule (id, urn, project, source, capsule_type, namespace, name, layer, dbt_tags, "
@@ -135,17 +145,19 @@ def database(clean_database: str) -> _Database:
     return db
 
 
-async def _ids(engine: AsyncEngine, record: Any, query: str, *, fts: bool) -> list[int]:
+async def _ids(
+    engine: AsyncEngine, record: Any, query: str, *, fts: bool, document: bool = False
+) -> list[int]:
     fields = (record.name, record.urn, record.description)
     async with AsyncSession(engine) as session:
-        stmt = select(record.id).where(contains_text(record.id, fields, query, fts=fts)).order_by(record.id)
-        return list((await session.scalars(stmt)).all())
+        matched = contains_text(record.id, fields, query, fts=fts, document=document)
+        return list((await session.scalars(select(record.id).where(matched).order_by(record.id))).all())
 
 
-def _answers(database: _Database, *, fts: bool) -> dict[tuple[str, str], list[int]]:
+def _answers(database: _Database, *, fts: bool, document: bool = False) -> dict[tuple[str, str], list[int]]:
     async def run(engine: AsyncEngine) -> dict[tuple[str, str], list[int]]:
         return {
-            (record.__tablename__, q): await _ids(engine, record, q, fts=fts)
+            (record.__tablename__, q): await _ids(engine, record, q, fts=fts, document=document)
             for record in (CapsuleRecord, ColumnRecord)
             for q in QUERIES
         }
@@ -159,7 +171,7 @@ def _hits(database: _Database, record: Any, query: str) -> list[int]:
 
 def _sqlite_only(database: _Database) -> None:
     if database.dialect != "sqlite":
-        pytest.skip("the FTS5 tables are SQLite's; PostgreSQL's ILIKE is unchanged")
+        pytest.skip("the FTS5 tables are SQLite's; PostgreSQL's search document is tested below")
 
 
 class TestFtsAnswersLikeTheScan:
@@ -302,10 +314,14 @@ class TestFtsAnswersLikeTheScan:
         assert _answers(database, fts=True) == scanned
 
 
-class TestPostgresTrigramIndexes:
-    def test_each_searched_field_has_a_trigram_index(self, database: _Database) -> None:
-        if database.dialect != "postgresql":
-            pytest.skip("pg_trgm is PostgreSQL's")
+def _postgres_only(database: _Database) -> None:
+    if database.dialect != "postgresql":
+        pytest.skip("the search document and pg_trgm are PostgreSQL's")
+
+
+class TestPostgresSearchDocument:
+    def test_one_trigram_index_per_table_and_the_capsule_names(self, database: _Database) -> None:
+        _postgres_only(database)
 
         async def names(engine: AsyncEngine) -> set[str]:
             async with engine.connect() as conn:
@@ -314,7 +330,57 @@ class TestPostgresTrigramIndexes:
                 )
                 return {r[0] for r in rows}
 
-        expected = {f"ix_{t}_{f}_trgm" for t in FTS_TABLES for f in ("name", "urn", "description")}
+        expected = {"ix_capsule_search_trgm", "ix_capsule_column_search_trgm", "ix_capsule_name_trgm"}
         assert database.run(names) == expected
-        # The query is ILIKE as before, now answered through those indexes.
-        assert database.run(lambda engine: _ids(engine, CapsuleRecord, "ORDER", fts=False)) == [1, 2]
+
+    def test_the_document_gives_the_rows_the_per_field_ilike_gives(self, database: _Database) -> None:
+        _postgres_only(database)
+        assert _answers(database, document=True, fts=False) == _answers(database, fts=False)
+        assert database.run(
+            lambda engine: _ids(engine, CapsuleRecord, "ORDER", fts=False, document=True)
+        ) == [1, 2]
+        # The separator inside q: answered by the per-field ILIKE, so no match across fields.
+        assert database.run(lambda e: _ids(e, ColumnRecord, "p\x01a", fts=False, document=True)) == [16]
+        assert database.run(lambda e: _ids(e, ColumnRecord, "d\x01u", fts=False, document=True)) == []
+
+    def test_the_document_follows_updates(self, database: _Database) -> None:
+        _postgres_only(database)
+
+        async def update(engine: AsyncEngine) -> None:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    text("UPDATE capsule_column SET description = 'Brand NEW words' WHERE id = 2")
+                )
+                await conn.execute(text("UPDATE capsule SET name = 'Renamed_T' WHERE id = 1"))
+
+        database.run(update)
+        assert _answers(database, document=True, fts=False) == _answers(database, fts=False)
+        assert database.run(lambda e: _ids(e, ColumnRecord, "new wor", fts=False, document=True)) == [2]
+        assert database.run(lambda e: _ids(e, CapsuleRecord, "renamed_t", fts=False, document=True)) == [1]
+
+    @pytest.mark.parametrize("window", [1, 3, 100])
+    def test_broad_text_pages_equal_the_scans_pages(
+        self, database: _Database, monkeypatch: pytest.MonkeyPatch, window: int
+    ) -> None:
+        """Every text treated as broad (cap 0): its page comes from the id window when the
+        window holds it, else from every match sorted; both must be the scan's page."""
+        _postgres_only(database)
+        monkeypatch.setattr(columns_repository, "TEXT_TOTAL_CAP", 0)
+        monkeypatch.setattr(columns_repository, "ID_WINDOW", window)
+
+        async def pages(engine: AsyncEngine) -> dict[str, list[list[int]]]:
+            async with AsyncSession(engine) as session:
+                repo = ColumnRepository(session)
+                return {
+                    q: [
+                        [r["id"] for r in (await repo.list_page(ColumnFilters(q=q), limit=2, offset=o))[0]]
+                        for o in range(0, len(NAMES), 2)
+                    ]
+                    for q in QUERIES
+                }
+
+        scanned = _answers(database, fts=False)
+        expected = {
+            q: [scanned["capsule_column", q][o : o + 2] for o in range(0, len(NAMES), 2)] for q in QUERIES
+        }
+        assert database.run(pages) == expected

@@ -125,7 +125,8 @@ def _conditions(f: CapsuleFilters, *, sqlite: bool) -> list[ColumnElement[bool]]
     if f.has_pii is not None:
         conditions.append(C.pii_column_count > 0 if f.has_pii else C.pii_column_count == 0)
     if f.q:
-        conditions.append(contains_text(C.id, (C.name, C.urn, C.description), f.q, fts=sqlite))
+        fields = (C.name, C.urn, C.description)
+        conditions.append(contains_text(C.id, fields, f.q, fts=sqlite, document=not sqlite))
     return conditions
 
 

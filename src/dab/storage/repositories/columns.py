@@ -11,7 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dab.storage.records import ColumnRecord, ColumnTagRecord, DataTestRecord, TagRecord
 from dab.storage.repositories._text import chunked
-from dab.storage.search_index import capped_count, capped_total, contains_text, fts_rows, uses_fts
+from dab.storage.search_index import (
+    TEXT_TOTAL_CAP,
+    capped_count,
+    capped_total,
+    contains_text,
+    document_contains,
+    fts_rows,
+    search_document,
+    uses_fts,
+)
 
 K = ColumnRecord
 T = DataTestRecord
@@ -51,7 +60,8 @@ def _conditions(f: ColumnFilters, *, sqlite: bool) -> list[ColumnElement[bool]]:
         )
         conditions.append(exists(tagged))
     if f.q:
-        conditions.append(contains_text(K.id, (K.name, K.urn, K.description), f.q, fts=sqlite))
+        fields = (K.name, K.urn, K.description)
+        conditions.append(contains_text(K.id, fields, f.q, fts=sqlite, document=not sqlite))
     return conditions
 
 
@@ -78,6 +88,23 @@ def _page(filters: ColumnFilters, conditions: list[ColumnElement[bool]]) -> Any:
     return stmt.where(*conditions).order_by(K.id)
 
 
+ID_WINDOW = 2_000
+
+
+def _window_page(text: str, rows: int) -> Any:
+    """The first ``rows`` matches of ``text`` among the first ``ID_WINDOW`` columns by id (a
+    primary-key walk of at most that many rows), or None when the text cannot use the
+    search document."""
+    document = search_document(K.id).label("document")
+    window = select(*SUMMARY_COLUMNS, document).order_by(K.id).limit(ID_WINDOW).subquery("w")
+    matched = document_contains(window.c.document, text)
+    if matched is None:
+        return None
+    return (
+        select(*(window.c[c.key] for c in SUMMARY_COLUMNS)).where(matched).order_by(window.c.id).limit(rows)
+    )
+
+
 class ColumnRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -93,10 +120,42 @@ class ColumnRepository:
         if by_index is not None:  # the page's ids straight from the index, in its order
             ids = by_index.limit(limit).offset(offset)
             stmt = select(*SUMMARY_COLUMNS).where(K.id.in_(ids)).order_by(K.id)
+        elif filters.q and not fts:
+            return await self._text_page(filters, conditions, counted, limit=limit, offset=offset)
         else:
             stmt = _page(filters, conditions).limit(limit).offset(offset)
         rows = [dict(r) for r in (await self._session.execute(stmt)).mappings()]
         return (rows, *capped_total(counted, filters.q))
+
+    async def _text_page(
+        self,
+        filters: ColumnFilters,
+        conditions: list[ColumnElement[bool]],
+        counted: int,
+        *,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[dict[str, Any]], int, bool]:
+        """A text's page in id order on PostgreSQL (SQLite pages through its FTS table). The
+        trigram index yields row addresses, not ids in order, so a page by id either sorts
+        every match (a bitmap scan: the cost grows with the matches) or walks the primary key
+        until the page is full (the cost grows with the rows before the page's last match:
+        200k for a text whose matches sit at the end). Left to itself the planner walked such
+        texts (0.3-0.8 s). So: a text with at most ``TEXT_TOTAL_CAP`` matches (the count says
+        so) sorts them; a broader one first reads the first ``ID_WINDOW`` rows by id (a full
+        page there is the answer: every earlier match is in the window), and sorts its
+        matches when the window falls short."""
+        total = capped_total(counted, filters.q)
+        broad = filters.q and counted > TEXT_TOTAL_CAP and _text_only(filters)
+        window = _window_page(filters.q, limit + offset) if broad and filters.q else None
+        if window is not None:
+            rows = [dict(r) for r in (await self._session.execute(window)).mappings()]
+            if len(rows) == limit + offset:
+                return rows[offset:], *total
+        # id + 0: a sort key no index provides, so the planner sorts the matches instead of
+        # walking the primary key.
+        stmt = select(*SUMMARY_COLUMNS).where(*conditions).order_by(K.id + 0).limit(limit).offset(offset)
+        return [dict(r) for r in (await self._session.execute(stmt)).mappings()], *total
 
     async def get_detail(self, urn: str) -> dict[str, Any] | None:
         row = (await self._session.execute(select(*DETAIL_COLUMNS).where(K.urn == urn))).mappings().first()
