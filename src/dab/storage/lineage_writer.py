@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, func, literal_column, or_, select, true, update
+from sqlalchemy import String, bindparam, func, literal_column, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from dab.domain.capsule import DBT_TYPES, CapsuleType
@@ -45,28 +45,13 @@ source (a seed naming the same table is dbt loading it, the rarer case)."""
 
 _PROJECTS = select(ProjectRecord.name, ProjectRecord.source, ProjectRecord.adapter_type)
 _PROJECT_OWNER = select(ProjectRecord.source).where(ProjectRecord.name == bindparam("name"))
-_NO_BITMAP_SCANS = select(func.set_config("enable_bitmapscan", "off", True).label("set")).subquery("plans")
-# PostgreSQL: the batch's first statement also turns bitmap scans off for the rest of the
-# transaction (``set_config(..., is_local => true)``, a left join so that it runs even with no
-# project stored). A GIN index is only read through bitmap scans, and ``gin_trgm_ops`` serves
-# ``=``: with statistics taken while the tables were small, the generic plans of the key-list
-# look-ups and the last-run update probed ``ix_capsule_urn_trgm`` once per key, scanning the
-# whole GIN pending list each time (~30 ms per key, seconds per batch). Without bitmap scans
-# they probe ``uq_capsule_urn``; search reads, in their own transactions, keep the indexes
-# (PERFORMANCE.md, "OpenLineage, part 8").
-_PROJECTS_BY_DIALECT = {
-    "sqlite": _PROJECTS,
-    "postgresql": _PROJECTS.select_from(_NO_BITMAP_SCANS.outerjoin(ProjectRecord, true())),
-}
 
 
 def ensure_source_project(db: BatchDb, project: str, source: str) -> dict[str, str | None]:
     """The project an incremental source writes under (a dbt project of that name is a
     conflict); returns the dbt projects and their adapters, read in the same statement."""
     projects: dict[str, tuple[str | None, str | None]] = {
-        name: (owner, adapter)
-        for name, owner, adapter in db.rows(_PROJECTS_BY_DIALECT[db.dialect.name])
-        if name is not None  # PostgreSQL's left join: one row of nulls when none is stored
+        name: (owner, adapter) for name, owner, adapter in db.rows(_PROJECTS)
     }
     if project not in projects:
         upsert_rows(db, ProjectRecord, [{"name": project, "source": source}], ["name"])
