@@ -340,7 +340,9 @@ class TestPostgresSearchDocument:
             lambda engine: _ids(engine, CapsuleRecord, "ORDER", fts=False, document=True)
         ) == [1, 2]
         # The separator inside q: answered by the per-field ILIKE, so no match across fields.
-        assert database.run(lambda e: _ids(e, ColumnRecord, "p\x01a", fts=False, document=True)) == [NAMES.index("sep\x01arated") + 1]
+        assert database.run(lambda e: _ids(e, ColumnRecord, "p\x01a", fts=False, document=True)) == [
+            NAMES.index("sep\x01arated") + 1
+        ]
         assert database.run(lambda e: _ids(e, ColumnRecord, "d\x01u", fts=False, document=True)) == []
 
     def test_the_document_follows_updates(self, database: _Database) -> None:
